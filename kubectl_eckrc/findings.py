@@ -1,0 +1,111 @@
+"""Findings: what a check concluded, and the report that gathers them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    SKIPPED = "skipped"  # a check it requires failed
+    NOT_EVALUATED = "not-evaluated"  # its evidence could not be read (never a pass)
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class CheckSide(str, Enum):
+    LOCAL = "local"
+    REMOTE = "remote"
+    LINK = "link"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one check function returns for one subject (a side, or one alias)."""
+
+    status: Status
+    message: str  # one line, concrete: what is true or wrong
+    evidence: dict[str, Any] = field(default_factory=dict)
+    hint: str = ""  # the cause, when failing
+    permission: str = ""  # for not-evaluated: the RBAC rule, privilege or flag that lets it run
+
+
+@dataclass(frozen=True)
+class FixRef:
+    action: str  # a fix action name of product.md, e.g. "sync-ca"
+    command: str  # the command a user runs, e.g. "kubectl eckrc fix --alias remote-es"
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    title: str
+    severity: Severity
+    status: Status
+    side: CheckSide
+    alias: str | None
+    message: str
+    evidence: dict[str, Any]
+    hint: str
+    fix: FixRef | None
+    doc: str  # "docs/checks.md#eckrc303"
+    permission: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    passed: int
+    failed: int
+    warnings: int
+    skipped: int
+    not_evaluated: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a renderer needs. The exit code is decided here, never by a renderer."""
+
+    tool_version: str
+    source: str  # live | bundle | eck-diagnostics
+    local: dict[str, Any]  # context, namespace, elasticsearch, version, eck
+    remote: dict[str, Any]
+    links: list[dict[str, Any]]  # alias, mode, proxy_address, server_name
+    findings: list[Finding]
+    taken_at: str
+
+    @property
+    def summary(self) -> Summary:
+        count = {s: 0 for s in Status}
+        for f in self.findings:
+            count[f.status] += 1
+        return Summary(
+            passed=count[Status.PASS],
+            failed=count[Status.FAIL],
+            warnings=count[Status.WARN],
+            skipped=count[Status.SKIPPED],
+            not_evaluated=count[Status.NOT_EVALUATED],
+        )
+
+    @property
+    def exit_code(self) -> int:
+        """0 no error-severity failure, 1 error failures, 3 nothing failed but a prerequisite
+        could not be evaluated (cluster or API unreachable, forbidden)."""
+        if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in self.findings):
+            return 1
+        if any(f.status is Status.NOT_EVALUATED and f.id in ACCESS_GATES for f in self.findings):
+            return 3
+        return 0
+
+
+# Checks whose not-evaluated outcome means "could not evaluate" for the exit code: reaching
+# the clusters and their APIs. Missing *remote* access by choice (no --remote-context) is not
+# an error: those checks are not-evaluated with the flag that enables them.
+ACCESS_GATES = frozenset({"ECKRC101", "ECKRC103", "ECKRC107"})
