@@ -1,0 +1,144 @@
+"""Runs the catalogue over a snapshot and turns verdicts into findings and a report.
+
+Side checks run once, link checks once per alias in scope. Checks run in dependency order
+(`requires`), findings come out in id order. A check whose requirement failed is skipped
+with the id that failed, so the first failure a reader meets is the cause. A requirement
+that could not be evaluated does not skip its dependants: they run and either find their own
+evidence (the TLS probe needs no remote access) or are not evaluated for the same reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+
+from kubectl_eckrc import eck, links
+from kubectl_eckrc.checks.registry import ALL_CHECKS
+from kubectl_eckrc.checks.spec import CheckSpec, NotEvaluated, not_evaluated
+from kubectl_eckrc.findings import CheckSide, Finding, FixRef, Report, Severity, Status, Verdict
+from kubectl_eckrc.snapshot import Side, Snapshot, Unavailable
+
+Key = tuple[str, str]  # (check id, alias or "" for side checks)
+
+
+def run_checks(snap: Snapshot, only: Sequence[str] = (), skip: Sequence[str] = ()) -> list[Finding]:
+    selected = [spec for spec in ALL_CHECKS if _selected(spec.id, only, skip)]
+    aliases = list(snap.aliases) or [""]  # no alias: link checks run once and ECKRC501 says why
+    outcomes: dict[Key, Finding] = {}
+    for spec in _dependency_order(selected):
+        for alias in aliases if spec.side is CheckSide.LINK else [""]:
+            outcomes[(spec.id, alias)] = _evaluate(spec, snap, alias, outcomes)
+    order = {alias: i for i, alias in enumerate(aliases)}
+    return sorted(outcomes.values(), key=lambda f: (f.id, order.get(f.alias or "", 0)))
+
+
+def _selected(check_id: str, only: Sequence[str], skip: Sequence[str]) -> bool:
+    def matches(patterns: Sequence[str]) -> bool:
+        return any(fnmatchcase(check_id.upper(), p.upper()) for p in patterns)
+
+    return (not only or matches(only)) and not matches(skip)
+
+
+def _dependency_order(specs: list[CheckSpec]) -> list[CheckSpec]:
+    """Id order, except that a check comes after everything it requires."""
+    by_id = {s.id: s for s in specs}
+    done: dict[str, CheckSpec] = {}
+
+    def visit(spec: CheckSpec, path: tuple[str, ...]) -> None:
+        if spec.id in done:
+            return
+        if spec.id in path:
+            raise ValueError(f"requires cycle: {' -> '.join((*path, spec.id))}")
+        for req in spec.requires:
+            if req in by_id:
+                visit(by_id[req], (*path, spec.id))
+        done[spec.id] = spec
+
+    for spec in specs:
+        visit(spec, ())
+    return list(done.values())
+
+
+def _blocking(spec: CheckSpec, alias: str, outcomes: dict[Key, Finding]) -> str:
+    """'skipped: <id> failed' when a requirement failed or was itself skipped, else ''."""
+    for req in spec.requires:
+        outcome = outcomes.get((req, alias)) or outcomes.get((req, ""))
+        if outcome is None:
+            continue  # filtered out by --only/--skip: the check stands on its own evidence
+        if outcome.status is Status.FAIL:
+            return f"skipped: {req} failed"
+        if outcome.status is Status.SKIPPED:
+            return f"skipped: {req} was skipped ({outcome.message.removeprefix('skipped: ')})"
+    return ""
+
+
+def _evaluate(spec: CheckSpec, snap: Snapshot, alias: str, outcomes: dict[Key, Finding]) -> Finding:
+    blocked = _blocking(spec, alias, outcomes)
+    verdict = Verdict(Status.SKIPPED, blocked) if blocked else _call(spec, snap, alias)
+    return _finding(spec, verdict, alias, snap)
+
+
+def _call(spec: CheckSpec, snap: Snapshot, alias: str) -> Verdict:
+    try:
+        return spec(snap, alias) if spec.side is CheckSide.LINK else spec(snap)
+    except NotEvaluated as missing:
+        return not_evaluated(missing.reason, missing.permission)
+    except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
+        return not_evaluated(f"internal error in {spec.id}: {type(exc).__name__}: {exc}")
+
+
+def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> Finding:
+    status = verdict.status
+    if status is Status.FAIL and spec.severity is not Severity.ERROR:
+        status = Status.WARN
+    fix = None
+    if spec.fix and status in (Status.FAIL, Status.WARN):
+        fix = FixRef(spec.fix, _fix_command(alias, snap))
+    return Finding(
+        id=spec.id,
+        title=spec.title,
+        severity=spec.severity,
+        status=status,
+        side=spec.side,
+        alias=alias or None,
+        message=verdict.message,
+        evidence=dict(verdict.evidence),
+        hint=verdict.hint,
+        fix=fix,
+        doc=spec.doc_ref,
+        permission=verdict.permission,
+    )
+
+
+def _fix_command(alias: str, snap: Snapshot) -> str:
+    if not alias and len(snap.aliases) == 1:
+        alias = snap.aliases[0]
+    return f"kubectl eckrc fix --alias {alias}" if alias else "kubectl eckrc fix"
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def build_report(snap: Snapshot, findings: list[Finding]) -> Report:
+    return Report(
+        tool_version=snap.tool_version,
+        source=snap.source,
+        local=side_header(snap.local),
+        remote=side_header(snap.remote),
+        links=[links.link_header(link) for link in links.configured_links(snap, snap.aliases)],
+        findings=list(findings),
+        taken_at=snap.taken_at,
+    )
+
+
+def side_header(side: Side | Unavailable) -> dict[str, str]:
+    if isinstance(side, Unavailable):
+        return {"context": "", "namespace": "", "elasticsearch": "", "version": "", "eck": "",
+                "unavailable": side.reason}
+    return {
+        "context": side.context,
+        "namespace": side.namespace,
+        "elasticsearch": side.es_name,
+        "version": eck.es_version(side) or "",
+        "eck": eck.eck_version(side) or "",
+    }

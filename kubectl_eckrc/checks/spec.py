@@ -1,0 +1,124 @@
+"""What a check is: one pure function plus its catalogue data, and the helpers checks share.
+
+A check module declares each check with `@check(...)` on a function; the decorator returns a
+`CheckSpec` that is still callable like the function, so tests call `stale_ca(snap, "alias")`
+directly and the registry lists the same objects. Nothing is registered implicitly: each
+module lists its checks in `CHECKS` and `registry.py` gathers those lists.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_eckrc.findings import CheckSide, Severity, Status, Verdict
+from kubectl_eckrc.snapshot import Unavailable
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+INFO = Severity.INFO
+LOCAL = CheckSide.LOCAL
+REMOTE = CheckSide.REMOTE
+LINK = CheckSide.LINK
+
+NO_REMOTE_PERMISSION = "pass --remote-context (and --remote-namespace) to read the remote environment"
+
+
+class NotEvaluated(Exception):
+    """Raised inside a check when a read it needs is unavailable; the engine turns it into a
+    not-evaluated finding carrying the reason and the permission that would let it run."""
+
+    def __init__(self, reason: str, permission: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permission = permission
+
+
+def need(read: Any, what: str) -> Any:
+    """The value of a read, or NotEvaluated naming what could not be read and why."""
+    if isinstance(read, Unavailable):
+        permission = read.permission
+        if read.kind == "no-access" and not permission:
+            permission = NO_REMOTE_PERMISSION
+        raise NotEvaluated(f"cannot read {what}: {read.reason}", permission)
+    return read
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    title: str
+    doc: str
+    severity: Severity
+    side: CheckSide
+    requires: tuple[str, ...]
+    fix: str | None
+    covers: tuple[str, ...]
+    func: Callable[..., Verdict]
+
+    @property
+    def anchor(self) -> str:
+        return self.id.lower()
+
+    @property
+    def doc_ref(self) -> str:
+        return f"docs/checks.md#{self.anchor}"
+
+    def __call__(self, *args: Any) -> Verdict:
+        return self.func(*args)
+
+
+def check(
+    check_id: str,
+    *,
+    severity: Severity,
+    side: CheckSide,
+    requires: tuple[str, ...] = (),
+    fix: str | None = None,
+    covers: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Verdict]], CheckSpec]:
+    """Attach catalogue data to a check function. Docstring line 1 = title, the rest = doc."""
+
+    def wrap(func: Callable[..., Verdict]) -> CheckSpec:
+        text = inspect.getdoc(func) or ""
+        title, _, body = text.partition("\n")
+        return CheckSpec(
+            id=check_id,
+            title=title.strip(),
+            doc=body.strip(),
+            severity=severity,
+            side=side,
+            requires=requires,
+            fix=fix,
+            covers=covers,
+            func=func,
+        )
+
+    return wrap
+
+
+# --- verdict shorthands -------------------------------------------------------------------------
+
+
+def passed(message: str, **evidence: Any) -> Verdict:
+    return Verdict(Status.PASS, message, evidence)
+
+
+def failed(message: str, hint: str, **evidence: Any) -> Verdict:
+    return Verdict(Status.FAIL, message, evidence, hint)
+
+
+def warned(message: str, hint: str, **evidence: Any) -> Verdict:
+    return Verdict(Status.WARN, message, evidence, hint)
+
+
+def not_applicable(why: str) -> Verdict:
+    """A check that does not concern this link (e.g. API-key checks on a certificate-model
+    link). There is no "not applicable" status: it passes, and says so in evidence."""
+    return Verdict(Status.PASS, f"not applicable ({why})", {"applicable": False})
+
+
+def not_evaluated(reason: str, permission: str = "") -> Verdict:
+    return Verdict(Status.NOT_EVALUATED, reason, {}, "", permission)

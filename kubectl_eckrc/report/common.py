@@ -1,0 +1,77 @@
+"""Wording shared by the human-readable renderers (table, markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_eckrc.checks.registry import area_of
+from kubectl_eckrc.findings import Finding, Report, Status, Summary
+
+
+def summary_line(report: Report) -> str:
+    s: Summary = report.summary
+    warnings = "warning" if s.warnings == 1 else "warnings"
+    return (f"{s.passed} passed, {s.failed} failed, {s.warnings} {warnings}, {s.skipped} skipped, "
+            f"{s.not_evaluated} not evaluated   (exit {report.exit_code})")
+
+
+def verdict_title(report: Report) -> str:
+    s = report.summary
+    if report.exit_code == 1:
+        return f"{s.failed} failed" + (f", {s.warnings} warnings" if s.warnings else "")
+    if report.exit_code == 3:
+        return "could not evaluate"
+    if s.warnings:
+        return f"healthy with {s.warnings} {'warning' if s.warnings == 1 else 'warnings'}"
+    return "healthy"
+
+
+def side_line(side: dict[str, Any]) -> str:
+    if side.get("unavailable"):
+        return f"not available: {side['unavailable']}"
+    parts = [side.get("context") or "(current context)",
+             f"{side.get('namespace', '')}/{side.get('elasticsearch', '')}"]
+    if side.get("version"):
+        parts.append(f"Elasticsearch {side['version']}")
+    if side.get("eck"):
+        parts.append(f"ECK {side['eck']}")
+    return "  ".join(parts)
+
+
+def link_line(link: dict[str, Any]) -> str:
+    line = f"{link.get('alias', '')}  {link.get('mode') or 'sniff'}"
+    if link.get("proxy_address"):
+        line += f" -> {link['proxy_address']}"
+    if link.get("server_name"):
+        line += f"  server_name {link['server_name']}"
+    if link.get("model"):
+        line += f"  ({link['model']} model)"
+    if link.get("registered") is False:
+        line += "  (not registered)"
+    return line
+
+
+def evidence_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "  ".join(f"{k} {evidence_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(evidence_value(v) for v in value) or "(none)"
+    if value is None:
+        return "(none)"
+    return str(value)
+
+
+def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(str(k), evidence_value(v)) for k, v in evidence.items()]
+
+
+def grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
+    """Findings by area, in the order of the ids (areas are the hundreds)."""
+    groups: dict[str, list[Finding]] = {}
+    for finding in sorted(findings, key=lambda f: f.id):
+        groups.setdefault(area_of(finding.id), []).append(finding)
+    return list(groups.items())
+
+
+def needs_attention(finding: Finding) -> bool:
+    return finding.status in (Status.FAIL, Status.WARN)

@@ -1,0 +1,68 @@
+"""`-o markdown`: a report to paste into a support ticket."""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from kubectl_eckrc.findings import Finding, Report, Status
+from kubectl_eckrc.report.common import (
+    evidence_lines,
+    link_line,
+    needs_attention,
+    summary_line,
+    verdict_title,
+)
+
+MARKS = {Status.PASS: "pass", Status.FAIL: "**FAIL**", Status.WARN: "**warn**",
+         Status.SKIPPED: "skipped", Status.NOT_EVALUATED: "not evaluated"}
+
+
+def render(report: Report) -> str:
+    parts = [f"## kubectl eckrc doctor: {verdict_title(report)}", "", _environments(report), ""]
+    if report.links:
+        parts += ["Links:", ""] + [f"- `{link_line(link)}`" for link in report.links] + [""]
+    attention = [f for f in report.findings if needs_attention(f)]
+    for finding in attention:
+        parts += _attention(finding)
+    rest = [f for f in report.findings if not needs_attention(f)]
+    parts += [f"<details><summary>{len(rest)} other findings</summary>", "", _rest_table(rest), "",
+              "</details>", "", f"`{summary_line(report)}`", ""]
+    return "\n".join(parts)
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _environments(report: Report) -> str:
+    rows = []
+    for role, side in (("local", report.local), ("remote", report.remote)):
+        if side.get("unavailable"):
+            rows.append([role, "", "", "", _cell(f"not available: {side['unavailable']}")])
+            continue
+        rows.append([role, _cell(side.get("context", "")),
+                     _cell(f"{side.get('namespace', '')}/{side.get('elasticsearch', '')}"),
+                     _cell(side.get("version", "")), _cell(side.get("eck", ""))])
+    return tabulate(rows, headers=["side", "context", "namespace/elasticsearch", "Elasticsearch", "ECK"],
+                    tablefmt="github")
+
+
+def _attention(finding: Finding) -> list[str]:
+    word = "FAIL" if finding.status is Status.FAIL else "warning"
+    alias = f" (`{finding.alias}`)" if finding.alias else ""
+    lines = [f"### {word}: {finding.id} {finding.title}{alias}", "", finding.message, ""]
+    if finding.hint:
+        lines.append(f"- **cause**: {finding.hint}")
+    lines += [f"- {key}: `{value}`" for key, value in evidence_lines(finding.evidence)]
+    if finding.fix:
+        lines.append(f"- **fix**: `{finding.fix.command}` ({finding.fix.action})")
+    lines += [f"- docs: {finding.doc}", ""]
+    return lines
+
+
+def _rest_table(findings: list[Finding]) -> str:
+    rows = []
+    for f in findings:
+        message = f.message + (f" ({f.permission})" if f.permission else "")
+        rows.append([MARKS[f.status], f.id, f.alias or "", _cell(message)])
+    return tabulate(rows, headers=["status", "id", "alias", "message"], tablefmt="github")

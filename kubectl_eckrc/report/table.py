@@ -1,0 +1,78 @@
+"""The default human-readable report: context header, findings by area, summary line."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.findings import Finding, Report, Status
+from kubectl_eckrc.report.common import (
+    evidence_lines,
+    grouped,
+    link_line,
+    needs_attention,
+    side_line,
+    summary_line,
+)
+
+UNICODE_SYMBOLS = {
+    Status.PASS: "✔", Status.FAIL: "✖", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
+}
+ASCII_SYMBOLS = {
+    Status.PASS: "+", Status.FAIL: "x", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
+}
+COLOURS = {
+    Status.PASS: "32", Status.FAIL: "31", Status.WARN: "33", Status.SKIPPED: "2", Status.NOT_EVALUATED: "35",
+}
+INDENT = "      "
+
+
+def render(report: Report, color: bool = False, unicode: bool = True) -> str:
+    lines = _header(report)
+    several_links = len({f.alias for f in report.findings if f.alias}) > 1
+    for area, findings in grouped(report.findings):
+        lines.append("")
+        lines.append(_paint(area, "1", color))
+        for finding in findings:
+            lines.extend(_finding(finding, color, unicode, several_links))
+    lines.append("")
+    lines.append(summary_line(report))
+    text = "\n".join(lines) + "\n"
+    return text if unicode else text.encode("ascii", "replace").decode("ascii")
+
+
+def _header(report: Report) -> list[str]:
+    lines = [f"local   {side_line(report.local)}", f"remote  {side_line(report.remote)}"]
+    for link in report.links:
+        lines.append(f"link    {link_line(link)}")
+    if not report.links:
+        lines.append("link    (no remote cluster configured)")
+    if report.source != "live":
+        lines.append(f"source  {report.source}, taken at {report.taken_at}")
+    return lines
+
+
+def _finding(finding: Finding, color: bool, unicode: bool, several_links: bool) -> list[str]:
+    symbols = UNICODE_SYMBOLS if unicode else ASCII_SYMBOLS
+    symbol = _paint(symbols[finding.status], COLOURS[finding.status], color)
+    label = finding.id + (f" [{finding.alias}]" if several_links and finding.alias else "")
+    message = finding.message
+    if finding.status is Status.NOT_EVALUATED and not message.startswith("not evaluated"):
+        message = f"not evaluated: {message}"
+    lines = [f"  {symbol} {label}  {message}"]
+    if needs_attention(finding):
+        lines.extend(_details(finding))
+    elif finding.status is Status.NOT_EVALUATED and finding.permission:
+        lines.append(f"{INDENT}needs:    {finding.permission}")
+    return lines
+
+
+def _details(finding: Finding) -> list[str]:
+    lines = [f"{INDENT}{key + ':':<9} {value}" for key, value in evidence_lines(finding.evidence)]
+    if finding.hint:
+        lines.append(f"{INDENT}cause:    {finding.hint}")
+    if finding.fix:
+        lines.append(f"{INDENT}fix:      {finding.fix.command}   ({finding.fix.action})")
+    lines.append(f"{INDENT}docs:     {finding.doc}")
+    return lines
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
