@@ -1,0 +1,247 @@
+"""What the simulated ECK operator derives from an `Elasticsearch` spec, as pure functions.
+
+The rendered `elasticsearch.yml` (ECK defaults, then the nodeSet `config`, then the settings
+ECK enforces), the files a pod sees through its volume mounts, and the keystore built from
+`spec.secureSettings`. Kept free of I/O so the operator stays a thin loop around them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+CONFIG_DIR = "/usr/share/elasticsearch/config"
+HTTP_CERTS_DIR = f"{CONFIG_DIR}/http-certs"
+TRANSPORT_CERTS_DIR = f"{CONFIG_DIR}/transport-certs"
+REMOTE_CA_DIR = f"{CONFIG_DIR}/transport-remote-certs"
+ES_CONTAINER = "elasticsearch"
+MAX_PODS_PER_NODESET = 3
+
+# label and annotation keys ECK puts on its objects
+CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+TYPE_LABEL = "common.k8s.elastic.co/type"
+STS_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
+NODESET_LABEL = "elasticsearch.k8s.elastic.co/node-set"
+CONFIG_HASH = "elasticsearch.k8s.elastic.co/config-hash"
+
+# A secret or config map lookup: (kind, name) -> data (str values, already decoded) or None.
+Lookup = Callable[[str, str], "dict[str, str] | None"]
+
+
+@dataclass(frozen=True)
+class Names:
+    """ECK's object names for one Elasticsearch resource."""
+
+    es: str
+    namespace: str
+
+    def svc(self, suffix: str) -> str:
+        return f"{self.es}-es-{suffix}"
+
+    def sts(self, nodeset: str) -> str:
+        return f"{self.es}-es-{nodeset}"
+
+    def pod(self, nodeset: str, index: int) -> str:
+        return f"{self.es}-es-{nodeset}-{index}"
+
+    def transport_certs(self, nodeset: str) -> str:
+        return f"{self.es}-es-{nodeset}-es-transport-certs"
+
+    def config_secret(self, nodeset: str) -> str:
+        return f"{self.es}-es-{nodeset}-es-config"
+
+    def dns(self, suffix: str) -> str:
+        return f"{self.es}-es-{suffix}.{self.namespace}.svc"
+
+
+def flatten(config: Mapping[str, Any] | None, prefix: str = "") -> dict[str, Any]:
+    """Nested or dotted YAML settings -> flat dotted keys, as Elasticsearch reads them."""
+    flat: dict[str, Any] = {}
+    for key, value in (config or {}).items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{full}."))
+        else:
+            flat[full] = value
+    return flat
+
+
+def _defaults(es: str, nodeset: str) -> dict[str, Any]:
+    return {
+        "cluster.name": es,
+        "discovery.seed_providers": "file",
+        "network.host": "0",
+        "network.publish_host": "${POD_IP}",
+        "node.name": "${POD_NAME}",
+        "path.data": "/usr/share/elasticsearch/data",
+        "path.logs": "/usr/share/elasticsearch/logs",
+        "xpack.security.authc.realms.file.file1.order": -100,
+        "xpack.security.authc.realms.native.native1.order": -99,
+        "xpack.security.enabled": True,
+        "xpack.security.http.ssl.enabled": True,
+        "xpack.security.http.ssl.certificate": f"{HTTP_CERTS_DIR}/tls.crt",
+        "xpack.security.http.ssl.key": f"{HTTP_CERTS_DIR}/tls.key",
+        "xpack.security.http.ssl.certificate_authorities": f"{HTTP_CERTS_DIR}/ca.crt",
+        "xpack.security.transport.ssl.enabled": True,
+        "xpack.security.transport.ssl.verification_mode": "certificate",
+        "xpack.security.transport.ssl.certificate": f"{TRANSPORT_CERTS_DIR}/${{POD_NAME}}.tls.crt",
+        "xpack.security.transport.ssl.key": f"{TRANSPORT_CERTS_DIR}/${{POD_NAME}}.tls.key",
+        "xpack.security.transport.ssl.certificate_authorities": [
+            f"{TRANSPORT_CERTS_DIR}/ca.crt",
+            f"{REMOTE_CA_DIR}/ca.crt",
+        ],
+    }
+
+
+def _rcs_settings(es: str) -> dict[str, Any]:
+    # ECK points the remote cluster server at the pod's transport certificate.
+    cert = f"{TRANSPORT_CERTS_DIR}/${{POD_NAME}}"
+    return {
+        "remote_cluster_server.enabled": True,
+        "remote_cluster.bind_host": "0.0.0.0",
+        "remote_cluster.publish_host": "${POD_NAME}.${HEADLESS_SERVICE_NAME}.${NAMESPACE}.svc",
+        "xpack.security.remote_cluster_server.ssl.certificate": f"{cert}.tls.crt",
+        "xpack.security.remote_cluster_server.ssl.key": f"{cert}.tls.key",
+        "xpack.security.remote_cluster_server.ssl.certificate_authorities": [
+            f"{TRANSPORT_CERTS_DIR}/ca.crt",
+            f"{REMOTE_CA_DIR}/ca.crt",
+        ],
+    }
+
+
+def rcs_enabled(spec: Mapping[str, Any]) -> bool:
+    return bool((spec.get("remoteClusterServer") or {}).get("enabled"))
+
+
+def render_config(es: str, spec: Mapping[str, Any], node_set: Mapping[str, Any]) -> dict[str, Any]:
+    """The flat settings of the nodeSet's elasticsearch.yml as ECK writes it (`${...}` unresolved)."""
+    config = _defaults(es, str(node_set["name"]))
+    config.update(flatten(node_set.get("config")))
+    if rcs_enabled(spec):
+        config.update(_rcs_settings(es))
+    return config
+
+
+def config_yaml(config: Mapping[str, Any]) -> str:
+    return yaml.safe_dump(dict(config), sort_keys=True, default_flow_style=False)
+
+
+def resolve_env(config: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Substitute `${VAR}` as Elasticsearch does at start-up."""
+    def sub(value: Any) -> Any:
+        if isinstance(value, str):
+            for name, replacement in env.items():
+                value = value.replace("${" + name + "}", replacement)
+            return value
+        if isinstance(value, list):
+            return [sub(v) for v in value]
+        return value
+    return {key: sub(value) for key, value in config.items()}
+
+
+def pod_template_spec(node_set: Mapping[str, Any]) -> dict[str, Any]:
+    return dict((node_set.get("podTemplate") or {}).get("spec") or {})
+
+
+def es_container(node_set: Mapping[str, Any]) -> dict[str, Any]:
+    for container in pod_template_spec(node_set).get("containers") or []:
+        if container.get("name") == ES_CONTAINER:
+            return dict(container)
+    return {"name": ES_CONTAINER}
+
+
+def _volume_data(volume: Mapping[str, Any], lookup: Lookup) -> dict[str, str] | None:
+    """The key -> content a configMap/secret volume projects (items honoured); None = no such object."""
+    if "configMap" in volume:
+        source, data = volume["configMap"], lookup("configmaps", volume["configMap"].get("name", ""))
+    elif "secret" in volume:
+        source, data = volume["secret"], lookup("secrets", volume["secret"].get("secretName", ""))
+    else:
+        return None
+    if data is None:
+        return None
+    items = source.get("items")
+    if not items:
+        return dict(data)
+    return {item["path"]: data[item["key"]] for item in items if item.get("key") in data}
+
+
+def _config_relative(path: str) -> str:
+    prefix = CONFIG_DIR + "/"
+    return path[len(prefix):] if path.startswith(prefix) else path
+
+
+def mounted_files(node_set: Mapping[str, Any], lookup: Lookup) -> dict[str, bytes]:
+    """Files the `elasticsearch` container sees through user volumes.
+
+    Keys are relative to the config directory for paths under it (how a relative path in
+    elasticsearch.yml resolves), absolute otherwise. A mount whose volume or source object is
+    missing provides no file.
+    """
+    volumes = {v.get("name"): v for v in pod_template_spec(node_set).get("volumes") or []}
+    files: dict[str, bytes] = {}
+    for mount in es_container(node_set).get("volumeMounts") or []:
+        volume = volumes.get(mount.get("name"))
+        data = _volume_data(volume, lookup) if volume else None
+        if data is None:
+            continue
+        base = str(mount.get("mountPath", "")).rstrip("/")
+        sub_path = mount.get("subPath")
+        if sub_path:
+            if sub_path in data:
+                files[_config_relative(base)] = data[sub_path].encode()
+            continue
+        for key, value in data.items():
+            files[_config_relative(f"{base}/{key}")] = value.encode()
+    return files
+
+
+def keystore(spec: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, str], list[str]]:
+    """The secure settings from every `spec.secureSettings` secret, and the names found missing."""
+    entries: dict[str, str] = {}
+    missing: list[str] = []
+    for source in spec.get("secureSettings") or []:
+        name = str(source.get("secretName", ""))
+        data = lookup("secrets", name)
+        if data is None:
+            missing.append(name)
+            continue
+        selected = source.get("entries")
+        if not selected:
+            entries.update(data)
+            continue
+        for entry in selected:
+            if entry.get("key") in data:
+                entries[entry.get("path") or entry["key"]] = data[entry["key"]]
+    return entries, missing
+
+
+def decode_secret_data(secret: Mapping[str, Any]) -> dict[str, str]:
+    data = {k: base64.b64decode(v).decode(errors="replace") for k, v in (secret.get("data") or {}).items()}
+    data.update(secret.get("stringData") or {})
+    return data
+
+
+def encode_secret_data(data: Mapping[str, str]) -> dict[str, str]:
+    return {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+
+
+def digest(*parts: Any) -> str:
+    """A stable short hash of JSON-able parts (the config-hash annotation)."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return str(int(hashlib.sha256(blob).hexdigest()[:8], 16))
+
+
+def restart_inputs(config: Mapping[str, Any], node_set: Mapping[str, Any],
+                   secure: Mapping[str, str]) -> str:
+    """The hash of everything whose change makes ECK roll the nodeSet's pods."""
+    template = pod_template_spec(node_set)
+    mounts = es_container(node_set).get("volumeMounts") or []
+    return digest(dict(config), template.get("volumes") or [], mounts,
+                  hashlib.sha256(json.dumps(dict(secure), sort_keys=True).encode()).hexdigest())

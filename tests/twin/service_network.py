@@ -1,0 +1,272 @@
+"""What kube-controller-manager and a cloud load-balancer provider do for Services in the twin.
+
+- Endpoints and EndpointSlices for every Service with a selector: the ready pods it selects,
+  with the `targetPort` resolved by number or by container port name.
+- `type: LoadBalancer`: a loopback address of its own with one L4 forwarder per service port
+  (to the resolved targetPort of ready pods; a port without `targetPort` targets the same
+  number, so a remapped port reaches a pod port where nothing listens), and
+  `status.loadBalancer.ingress[0].ip`. A Service asking for a `loadBalancerClass` no provider
+  implements stays pending (no address), as on a real cluster.
+- `type: NodePort`: a forwarder on the environment's node address at each `nodePort`.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.twin import kube_selectors
+from tests.twin.kube_errors import AlreadyExists, Conflict, NotFound
+from tests.twin.network import Address, LoopbackAllocator, TcpForwarder
+
+log = logging.getLogger(__name__)
+
+# (namespace, pod name, container port) -> where the process listening there really is
+PodPort = Callable[[str, str, int], "Address | None"]
+
+
+@dataclass(frozen=True)
+class Backend:
+    pod: str
+    ip: str
+    port: int
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    conditions = status.get("conditions") or []
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
+
+
+def _selector(svc: dict[str, Any]) -> str | None:
+    selector = (svc.get("spec") or {}).get("selector")
+    if not selector:
+        return None
+    return ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+
+
+def resolve_target_port(port: dict[str, Any], pod: dict[str, Any]) -> int | None:
+    target = port.get("targetPort", port.get("port"))
+    if isinstance(target, int):
+        return target
+    if isinstance(target, str) and target.isdigit():
+        return int(target)
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for cport in container.get("ports") or []:
+            if cport.get("name") == target:
+                return int(cport["containerPort"])
+    return None
+
+
+class ServiceNetwork:
+    def __init__(self, store: Any, allocator: LoopbackAllocator, pod_port: PodPort,
+                 node_address: str) -> None:
+        self.store = store
+        self.allocator = allocator
+        self.pod_port = pod_port
+        self.node_address = node_address
+        self._lb_hosts: dict[tuple[str, str], str] = {}
+        self._forwarders: dict[tuple[str, str, int], tuple[Address, TcpForwarder]] = {}
+        self._backends: dict[tuple[str, str, int], list[Backend]] = {}
+        self._pending: set[str] = set()
+        self._busy = False
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="twin-service-network", daemon=True)
+        self._cancel: Callable[[], None] | None = None
+
+    def start(self) -> None:
+        self._cancel = self.store.watch(self._on_change)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._cancel:
+            self._cancel()
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        for _, forwarder in list(self._forwarders.values()):
+            forwarder.stop()
+        self._forwarders.clear()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(min(remaining, 0.05))
+        return True
+
+    def lb_host(self, namespace: str, service: str) -> str | None:
+        return self._lb_hosts.get((namespace, service))
+
+    def _on_change(self, event: str, plural: str, obj: dict[str, Any]) -> None:
+        if plural in ("services", "pods"):
+            with self._cond:
+                self._pending.add(obj["metadata"].get("namespace", ""))
+                self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopped:
+                    self._cond.wait(0.5)
+                if self._stopped:
+                    return
+                namespace = self._pending.pop()
+                self._busy = True
+            try:
+                self.sync_namespace(namespace)
+            except Exception:
+                log.exception("service network sync of %s failed", namespace)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    # ---- one pass ------------------------------------------------------------------------------
+
+    def sync_namespace(self, namespace: str) -> None:
+        services = self.store.list("services", namespace)
+        pods = [p for p in self.store.list("pods", namespace) if _ready(p)]
+        seen: set[tuple[str, str, int]] = set()
+        for svc in services:
+            selector = _selector(svc)
+            if selector is None:
+                continue
+            match = kube_selectors.label_selector(selector)
+            selected = [p for p in pods if match(p)]
+            self._endpoints(svc, selected)
+            seen |= self._expose(svc, selected)
+        for key in [k for k in self._forwarders if k[0] == namespace and k not in seen]:
+            self._forwarders.pop(key)[1].stop()
+        names = {s["metadata"]["name"] for s in services}
+        for gone in [k for k in self._lb_hosts if k[0] == namespace and k[1] not in names]:
+            del self._lb_hosts[gone]
+
+    def _endpoints(self, svc: dict[str, Any], pods: list[dict[str, Any]]) -> None:
+        meta = svc["metadata"]
+        ports = []
+        for port in svc["spec"].get("ports") or []:
+            resolved = resolve_target_port(port, pods[0]) if pods else None
+            if resolved is not None or not pods:
+                entry = {"port": resolved or port.get("port"), "protocol": port.get("protocol", "TCP")}
+                if port.get("name"):
+                    entry["name"] = port["name"]
+                ports.append(entry)
+        addresses = [{"ip": p["status"]["podIP"], "nodeName": "twin-node",
+                      "targetRef": {"kind": "Pod", "name": p["metadata"]["name"],
+                                    "namespace": meta["namespace"], "uid": p["metadata"].get("uid", "")}}
+                     for p in pods]
+        subsets = [{"addresses": addresses, "ports": ports}] if addresses else []
+        labels = dict(meta.get("labels") or {})
+        self._put("endpoints", {"apiVersion": "v1", "kind": "Endpoints",
+                                "metadata": {"name": meta["name"], "namespace": meta["namespace"],
+                                             "labels": labels},
+                                "subsets": subsets}, "subsets")
+        slice_ports = [dict(p) for p in ports]
+        endpoints = [{"addresses": [a["ip"]], "conditions": {"ready": True, "serving": True},
+                      "targetRef": a["targetRef"], "nodeName": "twin-node"} for a in addresses]
+        self._put("endpointslices", {
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"name": f"{meta['name']}-twin", "namespace": meta["namespace"],
+                         "labels": {**labels, "kubernetes.io/service-name": meta["name"],
+                                    "endpointslice.kubernetes.io/managed-by":
+                                        "endpointslice-controller.k8s.io"}},
+            "endpoints": endpoints, "ports": slice_ports}, "endpoints", "ports")
+
+    def _put(self, plural: str, desired: dict[str, Any], *fields: str) -> None:
+        meta = desired["metadata"]
+        for _ in range(5):
+            try:
+                current = self.store.get(plural, meta["namespace"], meta["name"])
+            except NotFound:
+                try:
+                    self.store.create(plural, desired)
+                    return
+                except (AlreadyExists, NotFound):
+                    return
+            updated = copy.deepcopy(current)
+            for name in fields:
+                updated[name] = desired.get(name)
+            updated["metadata"]["labels"] = meta.get("labels") or {}
+            if updated == current:
+                return
+            try:
+                self.store.update(plural, updated)
+                return
+            except Conflict:
+                continue
+            except NotFound:
+                return
+
+    # ---- load balancers and node ports -------------------------------------------------------
+
+    def _expose(self, svc: dict[str, Any], pods: list[dict[str, Any]]) -> set[tuple[str, str, int]]:
+        spec = svc["spec"]
+        meta = svc["metadata"]
+        kind = spec.get("type", "ClusterIP")
+        keys: set[tuple[str, str, int]] = set()
+        if kind == "LoadBalancer" and not spec.get("loadBalancerClass"):
+            host = self._lb_hosts.get((meta["namespace"], meta["name"]))
+            if host is None:
+                host = self.allocator.next_host()
+                self._lb_hosts[(meta["namespace"], meta["name"])] = host
+            for port in spec.get("ports") or []:
+                keys.add(self._forward(svc, (host, int(port["port"])), port, pods))
+            self._set_ingress(svc, host)
+        elif kind == "NodePort":
+            for port in spec.get("ports") or []:
+                if port.get("nodePort"):
+                    keys.add(self._forward(svc, (self.node_address, int(port["nodePort"])), port, pods))
+        return keys
+
+    def _forward(self, svc: dict[str, Any], listen: Address, port: dict[str, Any], pods: list[dict[str, Any]]
+                 ) -> tuple[str, str, int]:
+        namespace = svc["metadata"]["namespace"]
+        key = (namespace, svc["metadata"]["name"], listen[1])
+        self._backends[key] = [Backend(p["metadata"]["name"], p["status"]["podIP"], target)
+                               for p in pods if (target := resolve_target_port(port, p)) is not None]
+        existing = self._forwarders.get(key)
+        if existing and existing[0] == listen:
+            return key
+        if existing:
+            existing[1].stop()
+
+        def targets() -> list[Address]:
+            found = []
+            for backend in self._backends.get(key, []):
+                address = self.pod_port(namespace, backend.pod, backend.port)
+                found.append(address or (backend.ip, backend.port))
+            return found
+
+        try:
+            self._forwarders[key] = (listen, TcpForwarder(listen[0], listen[1], targets))
+        except OSError:
+            log.exception("cannot listen on %s:%s for service %s", listen[0], listen[1], key)
+        return key
+
+    def _set_ingress(self, svc: dict[str, Any], host: str) -> None:
+        wanted = {"loadBalancer": {"ingress": [{"ip": host, "ipMode": "VIP"}]}}
+        for _ in range(5):
+            try:
+                current = self.store.get("services", svc["metadata"]["namespace"], svc["metadata"]["name"])
+            except NotFound:
+                return
+            if current.get("status") == wanted:
+                return
+            current["status"] = wanted
+            try:
+                self.store.update("services", current)
+                return
+            except Conflict:
+                continue
