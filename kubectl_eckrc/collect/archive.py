@@ -1,0 +1,134 @@
+"""A zip reader for archives we did not write: nothing touches the disk, everything is capped.
+
+A support bundle or an eck-diagnostics archive arrives from someone else's machine. It may be
+truncated, hand-edited, or hostile (`../` entries, a zip bomb). This reader never extracts:
+it reads members into memory, refuses unsafe names, caps each member and the total, and turns
+every problem into one `UsageError` line (exit 2) that names the archive and the member.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from typing import Any
+
+from kubectl_eckrc.errors import UsageError
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # uncompressed, per member
+MAX_TOTAL_BYTES = 256 * 1024 * 1024  # uncompressed, everything we read from one archive
+MAX_MEMBERS = 100_000  # an eck-diagnostics archive of a big operator holds a few thousand
+_CHUNK = 1024 * 1024
+
+
+class Archive:
+    """The validated member list of a zip file; members are read on demand, in memory, and
+    the bytes read are counted against MAX_TOTAL_BYTES (only what is read is decompressed, so
+    an eck-diagnostics archive with large logs we never open is still usable)."""
+
+    def __init__(self, path: str, sizes: dict[str, int], dates: dict[str, str] | None = None) -> None:
+        self.path = path
+        self.sizes = sizes
+        self.dates = dates or {}  # member -> its zip timestamp, ISO 8601 (zip times carry no zone)
+        self.names = tuple(sizes)
+        self._total = 0
+
+    def has(self, name: str) -> bool:
+        return name in self.sizes
+
+    def read_bytes(self, name: str) -> bytes:
+        if name not in self.sizes:
+            raise UsageError(f"{self.path}: the archive has no {name}")
+        if self.sizes[name] > MAX_MEMBER_BYTES:
+            raise UsageError(
+                f"{self.path}: member {name} is {self.sizes[name]} bytes uncompressed "
+                f"(limit {MAX_MEMBER_BYTES})"
+            )
+        try:
+            with zipfile.ZipFile(self.path) as zf, zf.open(name) as member:
+                data = _read_capped(member, self.path, name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+                RuntimeError) as exc:
+            raise UsageError(f"{self.path}: cannot read {name}: {_one_line(exc)}") from None
+        self._total += len(data)
+        if self._total > MAX_TOTAL_BYTES:
+            raise UsageError(f"{self.path}: more than {MAX_TOTAL_BYTES} bytes uncompressed read in all")
+        return data
+
+    def read_text(self, name: str) -> str:
+        try:
+            return self.read_bytes(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{self.path}: {name} is not UTF-8 text") from None
+
+    def read_json(self, name: str) -> Any:
+        try:
+            return json.loads(self.read_text(name))
+        except json.JSONDecodeError as exc:
+            raise UsageError(
+                f"{self.path}: {name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
+            ) from None
+
+
+def open_archive(path: str) -> Archive:
+    """Validate the zip's central directory; raise UsageError on anything unsafe or broken."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory, expected a zip file")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise UsageError(f"{path}: not a readable zip file ({_one_line(exc)})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot open: {_one_line(exc)}") from None
+    dates = {i.filename: "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*i.date_time) for i in infos}
+    return Archive(path, _checked_sizes(path, infos), dates)
+
+
+def _checked_sizes(path: str, infos: list[zipfile.ZipInfo]) -> dict[str, int]:
+    if len(infos) > MAX_MEMBERS:
+        raise UsageError(f"{path}: too many members ({len(infos)} > {MAX_MEMBERS})")
+    sizes: dict[str, int] = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        _check_name(path, info.filename)
+        if info.filename in sizes:
+            raise UsageError(f"{path}: member {info.filename!r} appears twice")
+        sizes[info.filename] = info.file_size
+    return sizes
+
+
+def _check_name(path: str, name: str) -> None:
+    """Refuse names that would escape a directory if anyone ever extracted them."""
+    parts = name.replace("\\", "/").split("/")
+    unsafe = (
+        name.startswith(("/", "\\"))
+        or (len(name) > 1 and name[1] == ":")
+        or ".." in parts
+        or "\x00" in name
+    )
+    if unsafe:
+        raise UsageError(f"{path}: unsafe member name {name!r} (absolute or outside the archive)")
+
+
+def _read_capped(member: Any, path: str, name: str) -> bytes:
+    """Read at most MAX_MEMBER_BYTES: the declared size can lie, the cap cannot."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = member.read(_CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > MAX_MEMBER_BYTES:
+            raise UsageError(f"{path}: member {name} exceeds {MAX_MEMBER_BYTES} bytes uncompressed")
+        chunks.append(chunk)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,224 @@
+"""The support bundle: a Snapshot plus its report in a zip, and the way back to a Snapshot.
+
+Layout (docs/bundle.md): snapshot.json (exactly `snapshot.to_dict`, sanitized), report.json,
+report.md, tool.json, errors.json, and manifest.json listing every other file with its sha256
+and size. A bundle is written only after the final leak scan passed, through a temporary file
+renamed into place, so a refused or failed write leaves nothing behind.
+
+`load_snapshot` reads our bundles and, through `eck_diagnostics`, eck-diagnostics archives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from typing import Any
+
+from kubectl_eckrc.collect.archive import Archive, open_archive
+from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snapshot_dict
+from kubectl_eckrc.errors import EckrcError, UsageError
+from kubectl_eckrc.findings import Report
+from kubectl_eckrc.options import Scope, SideTarget
+from kubectl_eckrc.snapshot import SCHEMA_VERSION, Side, Snapshot, Unavailable, from_dict, to_dict
+
+BUNDLE_FORMAT = "kubectl-eckrc-bundle"
+BUNDLE_SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+SNAPSHOT = "snapshot.json"
+EXIT_LEAK = 3  # the bundle could not be produced safely; see docs/bundle.md
+
+
+class LeakError(EckrcError):
+    """A secret value was found in a file about to be written: nothing is written."""
+
+    exit_code = EXIT_LEAK
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def bundle_members(snapshot: Snapshot, report: Report, tool: dict[str, Any]) -> dict[str, bytes]:
+    """Every file of the bundle except the manifest, as bytes."""
+    from kubectl_eckrc.report import markdown, structured
+
+    snap_dict = sanitize_snapshot_dict(to_dict(snapshot))
+    return {
+        SNAPSHOT: _json_bytes(snap_dict),
+        "report.json": _text_bytes(structured.render_json(report)),
+        "report.md": _text_bytes(markdown.render(report)),
+        "tool.json": _json_bytes(tool),
+        "errors.json": _json_bytes({"unavailable": unavailable_reads(snap_dict)}),
+    }
+
+
+def unavailable_reads(snap_dict: dict[str, Any]) -> list[dict[str, str]]:
+    """Every read that produced no data, with where it sits in the snapshot and why."""
+    found: list[dict[str, str]] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            if set(value) == {"unavailable"} and isinstance(value["unavailable"], dict):
+                found.append({"path": path, **{k: str(v) for k, v in value["unavailable"].items()}})
+                return
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+
+    walk(snap_dict, "")
+    return found
+
+
+def manifest(members: dict[str, bytes], tool_version: str, created_at: str) -> dict[str, Any]:
+    return {
+        "format": BUNDLE_FORMAT,
+        "schemaVersion": BUNDLE_SCHEMA_VERSION,
+        "snapshotSchemaVersion": SCHEMA_VERSION,
+        "toolVersion": tool_version,
+        "createdAt": created_at,
+        "files": [
+            {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            for name, data in sorted(members.items())
+        ],
+    }
+
+
+def write_bundle(path: str, members: dict[str, bytes], manifest_doc: dict[str, Any],
+                 secrets: Iterable[SecretValue]) -> None:
+    """Scan, then write atomically. Raises LeakError (nothing written) on a secret value."""
+    everything = {**members, MANIFEST: _json_bytes(manifest_doc)}
+    leak = find_leak(everything, secrets)
+    if leak:
+        raise LeakError(
+            f"refusing to write {path}: {leak.member} would contain {leak.origin} ({leak.encoding}); "
+            "nothing was written - please report this as a bug"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".eckrc-bundle-", suffix=".zip.tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name in [MANIFEST, *sorted(members)]:
+                zf.writestr(name, everything[name])
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _text_bytes(text: str) -> bytes:
+    return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def load_snapshot(path: str, remote_path: str | None = None, scope: Scope | None = None) -> Snapshot:
+    """The Snapshot of a bundle (source "bundle") or eck-diagnostics archive (source
+    "eck-diagnostics"). With `remote_path`, the remote side comes from that second archive,
+    collected separately in the remote environment. Every problem is one UsageError line."""
+    snap = _load_one(path, scope.local if scope else None, scope)
+    if remote_path is None:
+        return snap
+    target = scope.remote if scope and scope.remote else None
+    other = _load_one(remote_path, target, None)
+    return merge_remote(snap, other, remote_path)
+
+
+def _load_one(path: str, target: SideTarget | None, scope: Scope | None) -> Snapshot:
+    archive = open_archive(path)
+    kind = detect(archive)
+    if kind == "eck-diagnostics":
+        from kubectl_eckrc.collect import eck_diagnostics
+
+        return eck_diagnostics.read_snapshot(archive, target, scope)
+    return read_bundle(archive)
+
+
+def detect(archive: Archive) -> str:
+    """'bundle' or 'eck-diagnostics'; UsageError for anything else."""
+    if archive.has(MANIFEST):
+        doc = archive.read_json(MANIFEST)
+        if isinstance(doc, dict) and doc.get("format") == BUNDLE_FORMAT:
+            return "bundle"
+        if isinstance(doc, dict) and doc.get("diagType") == "eck-diagnostics":
+            return "eck-diagnostics"
+    if archive.has(SNAPSHOT):
+        raise UsageError(f"{archive.path}: a kubectl-eckrc bundle without a valid {MANIFEST}")
+    if any(_is_eck_resource_file(name) for name in archive.names):
+        return "eck-diagnostics"
+    raise UsageError(f"{archive.path}: neither a kubectl-eckrc bundle nor an eck-diagnostics archive")
+
+
+def _is_eck_resource_file(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and parts[1] == "elasticsearch.json"
+
+
+def read_bundle(archive: Archive) -> Snapshot:
+    doc = archive.read_json(MANIFEST)
+    _check_version(archive.path, "bundle", doc.get("schemaVersion"), BUNDLE_SCHEMA_VERSION)
+    files = doc.get("files")
+    if not isinstance(files, list) or not any(isinstance(f, dict) and f.get("name") == SNAPSHOT
+                                              for f in files):
+        raise UsageError(f"{archive.path}: {MANIFEST} does not list {SNAPSHOT}")
+    for entry in files:
+        _verify_member(archive, entry)
+    data = archive.read_json(SNAPSHOT)
+    if not isinstance(data, dict):
+        raise UsageError(f"{archive.path}: {SNAPSHOT} is not a JSON object")
+    _check_version(archive.path, "snapshot", data.get("schema_version"), SCHEMA_VERSION)
+    try:
+        snap = from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UsageError(f"{archive.path}: {SNAPSHOT} is not a kubectl-eckrc snapshot "
+                         f"({type(exc).__name__}: {exc})") from None
+    return dataclasses.replace(snap, source="bundle")
+
+
+def _verify_member(archive: Archive, entry: Any) -> None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        raise UsageError(f"{archive.path}: {MANIFEST} has a malformed file entry")
+    name = entry["name"]
+    if not archive.has(name):
+        raise UsageError(f"{archive.path}: {name} is listed in {MANIFEST} but missing")
+    data = archive.read_bytes(name)
+    if len(data) != entry.get("size") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
+        raise UsageError(f"{archive.path}: {name} does not match its {MANIFEST} checksum "
+                         "(altered or damaged)")
+
+
+def _check_version(path: str, what: str, found: Any, supported: int) -> None:
+    if not isinstance(found, int):
+        raise UsageError(f"{path}: the {what} has no schema version")
+    if found > supported:
+        raise UsageError(f"{path}: {what} schema version {found} is newer than this kubectl-eckrc "
+                         f"reads ({supported}); upgrade kubectl-eckrc")
+
+
+def merge_remote(first: Snapshot, other: Snapshot, other_path: str) -> Snapshot:
+    """The first snapshot with its remote side taken from a second one collected in the remote
+    environment: that collection saw the remote Elasticsearch as its own local side."""
+    remote: Side | Unavailable = dataclasses.replace(other.local, role="remote")
+    if isinstance(other.remote, Side) and _same_side(other.local, first.local):
+        remote = other.remote  # the second bundle was collected from the local side too
+    note = (f"remote side read from {os.path.basename(other_path)} "
+            f"(taken {other.taken_at}, source {other.source})")
+    return dataclasses.replace(first, remote=remote, notes=[*first.notes, note])
+
+
+def _same_side(a: Side, b: Side) -> bool:
+    return (a.context, a.namespace, a.es_name) == (b.context, b.namespace, b.es_name)

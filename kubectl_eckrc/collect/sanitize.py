@@ -1,0 +1,172 @@
+"""What a support bundle must not carry, and the last line of defence before it is written.
+
+Two layers, because the first can only know the fields it was told about:
+
+1. `sanitize_snapshot_dict` blanks known secret-bearing fields of the Kubernetes objects and
+   Elasticsearch answers a snapshot stores verbatim: the `last-applied-configuration`
+   annotation (a copy of the whole object as the user applied it, Secrets included), the
+   `value` of container `env` entries (names and `valueFrom` references stay), and any string
+   under a key named like a password, token, credential, API key or private key.
+2. `find_leak` searches every file of the bundle for the secret values the collector saw, in
+   every encoding we could think of (plain, JSON-escaped once and twice, standard and URL-safe
+   base64 at any alignment, hex, percent-encoding, single PEM body lines). A hit means the
+   bundle is refused: a leak is a bug, never something to paper over.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+REDACTED = "<redacted>"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+ES_REDACTED = "::es_redacted::"  # what Elasticsearch itself prints for cluster_credentials
+MIN_SECRET_LENGTH = 8  # shorter values would match by chance everywhere; see docs/bundle.md
+
+_SECRET_KEY = re.compile(
+    r"(password|passwd|passphrase|token|credential|api[_-]?key|private[_ -]?key|secret[_-]?key)",
+    re.IGNORECASE,
+)
+
+# Snapshot fields that hold free-form Kubernetes objects / Elasticsearch answers. Our own
+# dataclasses (SecretSummary, CertInfo, probes) are safe by construction and are left alone.
+_KUBE_FIELDS = ("elasticsearch", "services", "endpoints", "pods", "statefulsets", "configmaps", "events")
+_ES_FIELDS = ("info", "health", "license", "settings", "node_settings", "remote_info",
+              "resolve_cluster", "api_keys", "roles")
+
+
+def sanitize_snapshot_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `snapshot.to_dict(...)` output with secret-bearing fields blanked."""
+    out = dict(data)
+    for role in ("local", "remote"):
+        side = out.get(role)
+        if isinstance(side, dict) and "kube" in side:
+            out[role] = {**side, "kube": _sanitize_fields(side["kube"], _KUBE_FIELDS),
+                         "es": _sanitize_fields(side["es"], _ES_FIELDS)}
+    return out
+
+
+def _sanitize_fields(state: Any, fields: tuple[str, ...]) -> Any:
+    if not isinstance(state, dict) or "unavailable" in state:
+        return state
+    return {k: (sanitize(v) if k in fields else v) for k, v in state.items()}
+
+
+def sanitize(value: Any) -> Any:
+    """Blank secret-bearing fields anywhere in a JSON-shaped value."""
+    if isinstance(value, list):
+        return [sanitize(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "env" and isinstance(item, list):
+            out[key] = [_env_entry(e) for e in item]
+        elif key == "annotations" and isinstance(item, dict):
+            out[key] = {k: (REDACTED if k == LAST_APPLIED else v) for k, v in item.items()}
+        elif isinstance(item, str) and _is_secret_key(key) and item not in ("", ES_REDACTED):
+            out[key] = REDACTED
+        else:
+            out[key] = sanitize(item)
+    return out
+
+
+def _is_secret_key(key: str) -> bool:
+    # Only the last dotted segment: `xpack.security.authc.token.enabled` is a switch, not a token.
+    return bool(_SECRET_KEY.search(key.rsplit(".", 1)[-1]))
+
+
+def _env_entry(entry: Any) -> Any:
+    if isinstance(entry, dict) and "value" in entry:
+        return {**sanitize({k: v for k, v in entry.items() if k != "value"}), "value": REDACTED}
+    return sanitize(entry)
+
+
+# --- the final scan ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A secret value the collector read, and where it came from (named, never shown)."""
+
+    origin: str  # e.g. "secret logging/remote-api-keys key cluster.remote.x.credentials"
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Leak:
+    member: str  # the file inside the bundle
+    origin: str
+    encoding: str
+
+
+def is_public(value: bytes) -> bool:
+    """Certificates are public and are kept on purpose (CertInfo.pem); private keys are not."""
+    return b"-----BEGIN CERTIFICATE-----" in value and b"PRIVATE KEY" not in value
+
+
+def find_leak(members: dict[str, bytes], secrets: Iterable[SecretValue]) -> Leak | None:
+    """The first secret value found in any member, in any encoding, or None."""
+    for secret in secrets:
+        if len(secret.value) < MIN_SECRET_LENGTH or is_public(secret.value):
+            continue
+        for encoding, needle in encodings(secret.value):
+            for name, data in members.items():
+                if needle in data or needle in name.encode():
+                    return Leak(member=name, origin=secret.origin, encoding=encoding)
+    return None
+
+
+def encodings(value: bytes) -> list[tuple[str, bytes]]:
+    """Every form under which `value` could sit inside a text file of the bundle."""
+    forms: list[tuple[str, bytes]] = [("plain", value), ("hex", value.hex().encode()),
+                                      ("hex", value.hex().upper().encode())]
+    text = value.decode("utf-8", errors="replace")
+    once = json.dumps(text)[1:-1]
+    forms += [("JSON-escaped", once.encode()),
+              ("JSON-escaped", json.dumps(text, ensure_ascii=False)[1:-1].encode()),
+              ("JSON-escaped twice", json.dumps(once)[1:-1].encode()),
+              ("percent-encoded", urllib.parse.quote(text, safe="").encode()),
+              ("percent-encoded", urllib.parse.quote_plus(text).encode())]
+    for shift in range(3):
+        forms.append(("base64", _base64_core(value, shift, base64.b64encode)))
+        forms.append(("URL-safe base64", _base64_core(value, shift, base64.urlsafe_b64encode)))
+    forms += [("PEM body line", line) for line in _pem_lines(value)]
+    seen: set[bytes] = set()
+    unique = []
+    for name, needle in forms:
+        if len(needle) >= MIN_SECRET_LENGTH and needle not in seen:
+            seen.add(needle)
+            unique.append((name, needle))
+    return unique
+
+
+def _base64_core(value: bytes, shift: int, encode: Any) -> bytes:
+    """The base64 characters that depend only on `value` when it starts `shift` bytes into a
+    larger encoded buffer: what shows up wherever the value is embedded (e.g. `id:key`)."""
+    encoded: bytes = encode(b"\0" * shift + value)
+    first_bit, end_bit = 8 * shift, 8 * (shift + len(value))
+    first = -(-first_bit // 6)  # first character whose 6 bits start inside the value
+    last = (end_bit // 6) - 1  # last character whose 6 bits end inside the value
+    return encoded[first : last + 1] if last >= first else b""
+
+
+def _pem_lines(value: bytes) -> list[bytes]:
+    if b"-----BEGIN" not in value:
+        return []
+    lines = [ln.strip() for ln in value.splitlines()]
+    return [ln for ln in lines if len(ln) >= 40 and not ln.startswith(b"-----") and _is_b64(ln)]
+
+
+def _is_b64(line: bytes) -> bool:
+    try:
+        base64.b64decode(line, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True

@@ -1,0 +1,148 @@
+"""`kubectl eckrc collect -o FILE.zip`: everything doctor reads, plus its report, redacted.
+
+Reads both sides like doctor, runs the same checks, and writes the bundle described in
+docs/bundle.md. The bundle is refused (exit 3, nothing written) when the final scan finds a
+secret value the collection read anywhere in it. Exit 0 once the bundle is written, whatever
+the findings say: the bundle is the product here, its report.json carries doctor's verdict.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from kubectl_eckrc import __version__
+from kubectl_eckrc.errors import UsageError
+from kubectl_eckrc.options import CollectOptions, Scope, SideTarget
+
+
+def run(options: CollectOptions) -> int:
+    from kubectl_eckrc.checks.engine import build_report, run_checks
+    from kubectl_eckrc.collect import bundle
+    from kubectl_eckrc.collect.live import collect_live
+
+    check_output_path(options.output_file)
+    progress = _progress_printer(sys.stderr.isatty())
+    started = _now()
+    progress("reading both environments")
+    snapshot = collect_live(options.scope)
+    progress("running the checks")
+    report = build_report(snapshot, run_checks(snapshot))
+    tool = tool_info(options, started, _now(), snapshot.taken_at)
+    members = bundle.bundle_members(snapshot, report, tool)
+    manifest = bundle.manifest(members, __version__, _now())
+    progress("scanning the bundle for secret values")
+    bundle.write_bundle(options.output_file, members, manifest, collected_secrets(options.scope))
+    summary = report.summary
+    sys.stdout.write(
+        f"wrote {options.output_file} ({len(members) + 1} files): {summary.passed} passed, "
+        f"{summary.failed} failed, {summary.warnings} warnings, {summary.skipped} skipped, "
+        f"{summary.not_evaluated} not evaluated; analyse it with: kubectl eckrc doctor --bundle "
+        f"{options.output_file}\n"
+    )
+    return 0
+
+
+def check_output_path(path: str) -> None:
+    """Fail before collecting, not after: the target must be a writable file path."""
+    if not path or path == "-":
+        raise UsageError("collect writes a zip file: pass -o FILE.zip")
+    if os.path.isdir(path):
+        raise UsageError(f"-o {path}: is a directory, expected a file name such as bundle.zip")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"-o {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"-o {path}: directory {directory} is not writable")
+
+
+def collected_secrets(scope: Scope) -> list[Any]:
+    """Every secret value this process saw: what redact.py remembered while summarizing
+    Secrets and credentials, plus the ES credentials taken from the environment."""
+    from kubectl_eckrc import redact
+    from kubectl_eckrc.collect.sanitize import SecretValue
+
+    read = "a secret value read during collection"
+    values = [SecretValue(read, v.encode()) for v in _remembered(redact)]
+    for var in _credential_env_vars(scope):
+        if os.environ.get(var):
+            values.append(SecretValue(f"the value of ${var}", os.environ[var].encode()))
+    return values
+
+
+def _remembered(redact: Any) -> Iterable[str]:
+    known = getattr(redact, "known_values", None)
+    if callable(known):
+        return list(known())
+    with redact._known_lock:
+        return sorted(redact._known)
+
+
+def _credential_env_vars(scope: Scope) -> list[str]:
+    sides = [s for s in (scope.local, scope.remote) if s is not None]
+    return [v for s in sides for v in (s.es_api_key_env, s.es_password_env) if v]
+
+
+# --- tool.json -------------------------------------------------------------------------------
+
+
+def tool_info(options: CollectOptions, started: str, finished: str, taken_at: str) -> dict[str, Any]:
+    return {
+        "name": "kubectl-eckrc",
+        "version": __version__,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "frozen": bool(getattr(sys, "frozen", False)),
+        "command": command_line(options),
+        "startedAt": started,
+        "finishedAt": finished,
+        "snapshotTakenAt": taken_at,
+    }
+
+
+def command_line(options: CollectOptions) -> list[str]:
+    """The command rebuilt from the parsed options: flags carry names (contexts, env var
+    names), never secret values, and nothing the shell added can slip in."""
+    scope = options.scope
+    args = ["kubectl", "eckrc", "collect", "-o", os.path.basename(options.output_file)]
+    args += _side_flags(scope.local, "--")
+    if scope.remote is not None:
+        args += _side_flags(scope.remote, "--remote-")
+    if scope.alias:
+        args += ["--alias", scope.alias]
+    return [*args, "--timeout", f"{scope.timeout:g}"]
+
+
+def _side_flags(target: SideTarget, prefix: str) -> list[str]:
+    pairs = [
+        ("kubeconfig", target.kubeconfig),
+        ("context", target.context),
+        ("namespace", target.namespace),
+        ("es", target.es_name),
+        ("es-url", target.es_url),
+        ("es-api-key-env", target.es_api_key_env),
+        ("es-username-env", target.es_username_env),
+        ("es-password-env", target.es_password_env),
+    ]
+    return [item for flag, value in pairs if value for item in (prefix + flag, value)]
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+def _progress_printer(enabled: bool) -> Any:
+    def progress(message: str) -> None:
+        if enabled:
+            sys.stderr.write(f"collect: {message} ...\n")
+            sys.stderr.flush()
+
+    return progress
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
