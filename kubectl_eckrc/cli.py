@@ -1,0 +1,336 @@
+"""The command line: parses flags into options dataclasses and calls one `run(options)`.
+
+Nothing heavy is imported here: each command module (and through it the Kubernetes and
+Elasticsearch clients) is imported inside its click callback, so `--help` and `version`
+start fast. Every error ends in `main()`'s single handler: one `error: ...` line on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+
+from kubectl_eckrc.errors import EXIT_UNEVALUATED, EXIT_USAGE, EckrcError, UsageError
+from kubectl_eckrc.options import (
+    ChecksOptions,
+    CollectOptions,
+    DoctorOptions,
+    FixOptions,
+    Scope,
+    SideTarget,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PLUGIN_NAME = "kubectl-eckrc"
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def program_name(argv0: str) -> str:
+    """kubectl runs plugins as `kubectl-eckrc`; users type `kubectl eckrc`."""
+    base = os.path.basename(argv0 or PLUGIN_NAME)
+    if base.endswith(".exe"):
+        base = base[: -len(".exe")]
+    if base.startswith("kubectl-"):
+        return "kubectl " + base[len("kubectl-") :].replace("-", " ").replace("_", "-")
+    return "kubectl eckrc"
+
+
+# --- shared flags ------------------------------------------------------------------------------
+
+
+def _scope_options(func: F) -> F:
+    """Flags that say which clusters and links a command looks at (kubectl style)."""
+    options = [
+        click.option("--kubeconfig", metavar="PATH", help="Kubeconfig file(s) of the local side."),
+        click.option("--context", metavar="NAME", help="Kube context of the local side."),
+        click.option("-n", "--namespace", metavar="NS", help="Namespace of the local Elasticsearch."),
+        click.option("--es", "es_name", metavar="NAME", help="The local Elasticsearch resource."),
+        click.option("--alias", metavar="NAME", help="Only this remote-cluster alias (default: all)."),
+        click.option("--remote-kubeconfig", metavar="PATH", help="Kubeconfig of the remote side."),
+        click.option("--remote-context", metavar="NAME", help="Kube context of the remote side."),
+        click.option("--remote-namespace", metavar="NS", help="Namespace of the remote Elasticsearch."),
+        click.option("--remote-es", "remote_es_name", metavar="NAME", help="The remote Elasticsearch."),
+        click.option("--es-url", metavar="URL", help="Local ES REST URL instead of a port-forward."),
+        click.option("--remote-es-url", metavar="URL", help="Remote ES REST URL instead of a port-forward."),
+        click.option("--es-api-key-env", metavar="VAR", help="Env var holding a local ES API key."),
+        click.option("--es-username-env", metavar="VAR", help="Env var holding a local ES user name."),
+        click.option("--es-password-env", metavar="VAR", help="Env var holding that user's password."),
+        click.option("--remote-es-api-key-env", metavar="VAR", help="Env var holding a remote ES API key."),
+        click.option("--remote-es-username-env", metavar="VAR", help="Env var: remote ES user name."),
+        click.option("--remote-es-password-env", metavar="VAR", help="Env var: remote ES password."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0.1),
+            default=5.0,
+            show_default=True,
+            help="Seconds allowed for each network operation.",
+        ),
+        _debug_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+_debug_option = click.option("--debug", is_flag=True, help="Show tracebacks and client logs on stderr.")
+
+
+def _check_url(flag: str, url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{flag} must be an http(s) URL, got {url!r}")
+    if parts.username or parts.password:
+        raise UsageError(
+            f"{flag} must not carry credentials; use --es-username-env/--es-password-env or --es-api-key-env"
+        )
+    return url
+
+
+def _check_env(flag: str, var: str | None) -> str | None:
+    if var is not None and var not in os.environ:
+        raise UsageError(f"{flag} {var}: the environment variable {var} is not set")
+    return var
+
+
+def _side(kw: dict[str, Any], prefix: str, kubeconfig: str | None) -> SideTarget:
+    flag = "--" + prefix.replace("_", "-")
+    user_env = _check_env(flag + "es-username-env", kw[prefix + "es_username_env"])
+    password_env = _check_env(flag + "es-password-env", kw[prefix + "es_password_env"])
+    if (user_env is None) != (password_env is None):
+        raise UsageError(f"{flag}es-username-env and {flag}es-password-env go together")
+    return SideTarget(
+        kubeconfig=kubeconfig,
+        context=kw[prefix + "context"],
+        namespace=kw[prefix + "namespace"],
+        es_name=kw[prefix + "es_name"],
+        es_url=_check_url(flag + "es-url", kw[prefix + "es_url"]),
+        es_api_key_env=_check_env(flag + "es-api-key-env", kw[prefix + "es_api_key_env"]),
+        es_username_env=user_env,
+        es_password_env=password_env,
+    )
+
+
+REMOTE_KEYS = (
+    "remote_kubeconfig",
+    "remote_context",
+    "remote_namespace",
+    "remote_es_name",
+    "remote_es_url",
+    "remote_es_api_key_env",
+    "remote_es_username_env",
+    "remote_es_password_env",
+)
+
+
+def build_scope(kw: dict[str, Any]) -> Scope:
+    """Scope from the shared flags. Any remote flag means "I have access to the remote"; the
+    remote kubeconfig defaults to the local one (one file often holds both contexts)."""
+    local = _side(kw, "", kw["kubeconfig"])
+    remote = None
+    if any(kw[k] is not None for k in REMOTE_KEYS):
+        remote = _side(kw, "remote_", kw["remote_kubeconfig"] or kw["kubeconfig"])
+    return Scope(local=local, remote=remote, alias=kw["alias"], timeout=float(kw["timeout"]))
+
+
+def split_list(values: Sequence[str]) -> tuple[str, ...]:
+    """Repeatable flags that also accept comma lists: --only A,B --only C."""
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def _command(name: str) -> Any:
+    """Import a command module only when it runs: the cluster clients stay out of --help."""
+    return importlib.import_module(f"kubectl_eckrc.commands.{name}")
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def cli() -> None:
+    """Diagnose and repair Elasticsearch remote-cluster links between two ECK environments."""
+
+
+@cli.command()
+@_scope_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json", "yaml", "junit", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--only", multiple=True, metavar="IDS", help="Run only these check ids or globs.")
+@click.option("--skip", multiple=True, metavar="IDS", help="Skip these check ids or globs.")
+@click.option("--bundle", type=click.Path(dir_okay=False), help="Diagnose this support bundle offline.")
+@click.option("--remote-bundle", type=click.Path(dir_okay=False), help="The remote side's bundle.")
+def doctor(**kw: Any) -> int:
+    """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake."""
+    options = DoctorOptions(
+        scope=build_scope(kw),
+        output=kw["output"],
+        only=split_list(kw["only"]),
+        skip=split_list(kw["skip"]),
+        bundle=kw["bundle"],
+        remote_bundle=kw["remote_bundle"],
+        debug=kw["debug"],
+    )
+    return _command("doctor").run(options)
+
+
+@cli.command()
+@_scope_options
+@click.option("--apply", is_flag=True, help="Carry the plan out (default: only show it).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation before restarts.")
+@click.option("--wait", is_flag=True, help="After applying, follow the rollout until connected.")
+@click.option("--timeout-wait", type=click.FloatRange(min=1), default=600.0, show_default=True)
+@click.option(
+    "--expose", type=click.Choice(["loadbalancer", "nodeport", "none"]), default="loadbalancer",
+    show_default=True, help="How expose-rcs publishes port 9443.",
+)
+@click.option("--indices", multiple=True, metavar="PATTERNS", help="Search access of a new API key.")
+@click.option("--replication-indices", multiple=True, metavar="PATTERNS", help="Replication access.")
+@click.option("--expiration", metavar="DURATION", help="Expiry of a new API key, e.g. 90d.")
+@click.option("--server-name", metavar="NAME", help="server_name to register (a DNS name).")
+@click.option("--proxy-address", metavar="HOST:PORT", help="proxy_address to register.")
+@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def fix(**kw: Any) -> int:
+    """Plan the repair from doctor's findings; --apply carries it out."""
+    options = FixOptions(
+        scope=build_scope(kw),
+        apply=kw["apply"],
+        yes=kw["yes"],
+        wait=kw["wait"],
+        timeout_wait=float(kw["timeout_wait"]),
+        expose=kw["expose"],
+        indices=split_list(kw["indices"]) or ("*",),
+        replication_indices=split_list(kw["replication_indices"]),
+        expiration=kw["expiration"],
+        server_name=kw["server_name"],
+        proxy_address=kw["proxy_address"],
+        output=kw["output"],
+        debug=kw["debug"],
+    )
+    return _command("fix").run(options)
+
+
+@cli.command()
+@_scope_options
+@click.option("-o", "--output", "output_file", required=True, metavar="FILE.zip", help="Bundle to write.")
+def collect(**kw: Any) -> int:
+    """Write a redacted support bundle of everything doctor reads, plus its report."""
+    options = CollectOptions(scope=build_scope(kw), output_file=kw["output_file"], debug=kw["debug"])
+    return _command("collect").run(options)
+
+
+@cli.command()
+@click.argument("check_id", required=False)
+@click.option(
+    "-o", "--output", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+)
+@_debug_option
+def checks(check_id: str | None, output: str, debug: bool) -> int:
+    """The check catalogue: what each check verifies, its causes and fix."""
+    return _command("checks").run(ChecksOptions(check_id=check_id, output=output))
+
+
+@cli.command()
+@_debug_option
+def version(debug: bool) -> int:
+    """Version and build information."""
+    return _command("version").run()
+
+
+# --- the one error handler ---------------------------------------------------------------------
+
+
+def _restore_frozen_environment() -> None:
+    try:
+        from kubectl_eckrc.frozen import restore_environment
+    except ImportError:
+        return
+    restore_environment()
+
+
+def _quiet_thread_errors(debug: bool) -> None:
+    """A failing worker thread (e.g. a port-forward pump) must not print a traceback."""
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        if debug:
+            traceback.print_exception(args.exc_type, args.exc_value, args.exc_traceback)
+
+    threading.excepthook = hook
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _restore_frozen_environment()
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _quiet_thread_errors(debug)
+    try:
+        result = cli.main(args=args, prog_name=program_name(sys.argv[0]), standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+        code = 130
+    except click.exceptions.UsageError as e:
+        code = _usage_error(e)
+    except click.exceptions.ClickException as e:
+        _fail(e.format_message())
+        code = e.exit_code if e.exit_code else EXIT_USAGE
+    except click.exceptions.Exit as e:
+        code = e.exit_code
+    except EckrcError as e:
+        if debug:
+            traceback.print_exc()
+        _fail(str(e))
+        code = e.exit_code
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        code = 130
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if debug:
+            traceback.print_exc()
+        _fail(f"internal error: {type(e).__name__}: {_scrubbed(str(e))} (run with --debug for the traceback)")
+        code = EXIT_UNEVALUATED
+    else:
+        code = result if isinstance(result, int) else 0
+    sys.stdout.flush()
+    return code
+
+
+def _usage_error(e: click.exceptions.UsageError) -> int:
+    if type(e).__name__ == "NoArgsIsHelpError":  # bare `kubectl eckrc`: help is the answer
+        click.echo(e.ctx.get_help() if e.ctx else "", err=False)
+        return 0
+    where = f" (see '{e.ctx.command_path} --help')" if e.ctx else ""
+    _fail(e.format_message() + where)
+    return EXIT_USAGE
+
+
+def _scrubbed(text: str) -> str:
+    from kubectl_eckrc.redact import scrub_known
+
+    return scrub_known(text)
+
+
+def entry_point() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry_point()

@@ -1,0 +1,205 @@
+"""The only module that imports the Elasticsearch client.
+
+`EsClient` talks to one cluster's REST API (through a port-forward or a user URL), with a
+timeout on every request and no retries. Each read returns the JSON answer or raises
+`EsUnavailable` carrying an `Unavailable` with a one-line reason that says what to do:
+the privilege a 403 lacks, TLS versus plaintext, an endpoint that is not Elasticsearch.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import elastic_transport
+from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
+
+from kubectl_eckrc.redact import scrub_known
+from kubectl_eckrc.snapshot import Unavailable
+
+# The privilege each read needs, for the 403 message (Elasticsearch security privileges).
+PRIVILEGES = {
+    "info": "cluster privilege monitor",
+    "health": "cluster privilege monitor",
+    "license": "cluster privilege monitor",
+    "settings": "cluster privilege monitor",
+    "node_settings": "cluster privilege monitor",
+    "remote_info": "cluster privilege monitor",
+    "resolve_cluster": "index privilege view_index_metadata on <alias>:*",
+    "api_key": "cluster privilege manage_api_key (or read_security)",
+    "roles": "cluster privilege read_security",
+}
+
+
+class EsUnavailable(Exception):
+    def __init__(self, unavailable: Unavailable) -> None:
+        super().__init__(unavailable.reason)
+        self.unavailable = unavailable
+
+
+@dataclass(frozen=True)
+class EsAuth:
+    """Credentials held in memory only; repr never shows them."""
+
+    username: str | None = None
+    password: str | None = None
+    api_key: str | None = None
+
+    def __repr__(self) -> str:
+        kind = "api-key" if self.api_key else "basic" if self.username else "none"
+        return f"EsAuth({kind})"
+
+
+def _ssl_context(url: str, ca_pem: str | None, system_trust: bool) -> ssl.SSLContext | None:
+    if not url.startswith("https:"):
+        return None
+    context = ssl.create_default_context() if system_trust else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if not system_trust:
+        context.verify_mode = ssl.CERT_REQUIRED
+    if ca_pem:
+        context.load_verify_locations(cadata=ca_pem)
+    return context
+
+
+class EsClient:
+    """One side's Elasticsearch REST API.
+
+    `server_name` is the name the certificate must carry: `<es>-es-http.<ns>.svc` behind a
+    port-forward (the URL says 127.0.0.1), else None to check the URL's own host."""
+
+    def __init__(self, url: str, auth: EsAuth, timeout: float, ca_pem: str | None = None,
+                 server_name: str | None = None, system_trust: bool = False) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        options: dict[str, Any] = {
+            "request_timeout": timeout,
+            "max_retries": 0,
+            "retry_on_timeout": False,
+        }
+        context = _ssl_context(self.url, ca_pem, system_trust)
+        if context is not None:
+            options["ssl_context"] = context
+            if server_name:
+                options["ssl_assert_hostname"] = server_name
+        if auth.api_key:
+            options["api_key"] = auth.api_key
+        elif auth.username is not None:
+            options["basic_auth"] = (auth.username, auth.password or "")
+        self._es = Elasticsearch(self.url, **options)
+
+    def close(self) -> None:
+        self._es.close()
+
+    def request(self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None,
+                what: str = "") -> Any:
+        """Generic call (fix uses it for PUT _cluster/settings and API-key creation)."""
+        headers = {"accept": "application/json"}
+        if body is not None:
+            headers["content-type"] = "application/json"
+        try:
+            response = self._es.perform_request(method, path, params=params, headers=headers, body=body)
+        except Exception as e:
+            failure = describe_error(e, self.url, f"{method} {path}", PRIVILEGES.get(what, ""))
+            raise EsUnavailable(failure) from e
+        return response.body
+
+    def get(self, path: str, what: str, params: dict[str, str] | None = None) -> Any:
+        return self.request("GET", path, params=params, what=what)
+
+    # --- typed reads --------------------------------------------------------------------------
+
+    def info(self) -> Any:
+        return self.get("/", "info")
+
+    def health(self) -> Any:
+        return self.get("/_cluster/health", "health")
+
+    def license(self) -> Any:
+        return self.get("/_license", "license")
+
+    def settings(self) -> Any:
+        params = {"flat_settings": "true", "include_defaults": "false"}
+        return self.get("/_cluster/settings", "settings", params)
+
+    def node_settings(self) -> Any:
+        return self.get("/_nodes/settings", "node_settings", {"flat_settings": "true"})
+
+    def remote_info(self) -> Any:
+        return self.get("/_remote/info", "remote_info")
+
+    def resolve_cluster(self, alias: str, timeout: float) -> Any:
+        # `timeout` bounds the remote connection attempt on the server side (8.18+); older
+        # servers ignore it only when absent, so it is sent only with a positive value.
+        params = {"timeout": f"{max(1, int(timeout))}s"}
+        return self.get(f"/_resolve/cluster/{quote(alias)}:*", "resolve_cluster", params)
+
+    def api_key(self, key_id: str) -> Any:
+        return self.get("/_security/api_key", "api_key", {"id": key_id})
+
+    def roles(self) -> Any:
+        return self.get("/_security/role", "roles")
+
+
+def _status_line(error: ApiError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            reason = err.get("reason") or err.get("type") or ""
+            return " ".join(str(reason).split())
+        if err:
+            return " ".join(str(err).split())
+    return " ".join(str(error.message).split())
+
+
+def _tls_reason(text: str) -> str:
+    low = text.lower()
+    if "wrong version number" in low or "record layer failure" in low or "unknown protocol" in low \
+            or "packet length too long" in low or "http request" in low:
+        return "plaintext where TLS was expected (the server does not speak TLS)"
+    if "certificate verify failed" in low or "hostname mismatch" in low or "doesn't match" in low:
+        return "certificate verify failed: " + text.split("certificate verify failed")[-1].strip(" :()")
+    return "TLS failure: " + text
+
+
+def describe_error(error: Exception, url: str, what: str, privilege: str) -> Unavailable:
+    """One line a user can act on, for any failure of one ES request."""
+    if isinstance(error, UnsupportedProductError):
+        return Unavailable(f"{url} is not Elasticsearch (no X-Elastic-Product header)", "error",
+                           "an Elasticsearch REST URL")
+    if isinstance(error, ApiError):
+        headers = getattr(error.meta, "headers", {}) or {}
+        if headers.get("x-elastic-product", "") != "Elasticsearch" and error.meta.status != 401:
+            return Unavailable(f"{url} is not Elasticsearch (no X-Elastic-Product header, HTTP "
+                               f"{error.meta.status})", "error", "an Elasticsearch REST URL")
+        return _api_failure(error, what, privilege)
+    text = " ".join(scrub_known(str(error)).split())
+    if isinstance(error, elastic_transport.ConnectionTimeout):
+        return Unavailable(f"{what} at {url}: timed out", "timeout")
+    if isinstance(error, elastic_transport.TlsError):
+        return Unavailable(f"{what} at {url}: {_tls_reason(text)}", "unreachable")
+    if isinstance(error, elastic_transport.ConnectionError):
+        if "refused" in text.lower():
+            return Unavailable(f"{what} at {url}: connection refused", "unreachable")
+        if "wrong version number" in text.lower() or "ssl" in text.lower():
+            return Unavailable(f"{what} at {url}: {_tls_reason(text)}", "unreachable")
+        return Unavailable(f"{what} at {url}: cannot connect: {text}", "unreachable")
+    if isinstance(error, elastic_transport.SerializationError):
+        return Unavailable(f"{url} is not Elasticsearch (the answer is not JSON)", "error",
+                           "an Elasticsearch REST URL")
+    return Unavailable(f"{what} at {url}: {type(error).__name__}: {text}", "error")
+
+
+def _api_failure(error: ApiError, what: str, privilege: str) -> Unavailable:
+    status = error.meta.status
+    reason = scrub_known(_status_line(error))
+    if status == 401:
+        return Unavailable(f"401 Unauthorized on {what}: Elasticsearch rejected the credentials", "forbidden",
+                           "the elastic user's password, or --es-api-key-env with a valid key")
+    if status == 403:
+        return Unavailable(f"403 Forbidden on {what}: {reason}", "forbidden", privilege)
+    if status == 404:
+        return Unavailable(f"404 on {what}: {reason}", "not-found")
+    return Unavailable(f"{status} on {what}: {reason}", "error")

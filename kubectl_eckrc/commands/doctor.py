@@ -1,0 +1,54 @@
+"""`kubectl eckrc doctor`: collect (live or from a bundle), check, render; exit from findings."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.findings import Report
+from kubectl_eckrc.options import DoctorOptions
+from kubectl_eckrc.output import use_color, use_unicode, write_document
+from kubectl_eckrc.snapshot import Snapshot
+
+
+def load(options: DoctorOptions) -> Snapshot:
+    """The snapshot to diagnose: a bundle when one is given, else the live clusters."""
+    if options.bundle:
+        from kubectl_eckrc.collect.bundle import load_snapshot
+
+        return load_snapshot(options.bundle, options.remote_bundle)
+    from kubectl_eckrc.collect.live import collect_live
+
+    return collect_live(options.scope, debug=options.debug)
+
+
+def render(report: Report, output: str, color: bool | None) -> str:
+    if output == "json":
+        from kubectl_eckrc.report import structured
+
+        return structured.render_json(report)
+    if output == "yaml":
+        from kubectl_eckrc.report import structured
+
+        return structured.render_yaml(report)
+    if output == "junit":
+        from kubectl_eckrc.report import junit
+
+        return junit.render(report)
+    if output == "markdown":
+        from kubectl_eckrc.report import markdown
+
+        return markdown.render(report)
+    from kubectl_eckrc.report import table
+
+    return table.render(report, color=use_color(requested=color), unicode=use_unicode())
+
+
+def diagnose(snapshot: Snapshot, only: tuple[str, ...] = (), skip: tuple[str, ...] = ()) -> Report:
+    from kubectl_eckrc.checks.engine import build_report, run_checks
+
+    return build_report(snapshot, run_checks(snapshot, only=only, skip=skip))
+
+
+def run(options: DoctorOptions) -> int:
+    snapshot = load(options)
+    report = diagnose(snapshot, options.only, options.skip)
+    write_document(render(report, options.output, options.color))
+    return report.exit_code
