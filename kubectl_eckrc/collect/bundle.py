@@ -129,23 +129,47 @@ def _text_bytes(text: str) -> bytes:
 def load_snapshot(path: str, remote_path: str | None = None, scope: Scope | None = None) -> Snapshot:
     """The Snapshot of a bundle (source "bundle") or eck-diagnostics archive (source
     "eck-diagnostics"). With `remote_path`, the remote side comes from that second archive,
-    collected separately in the remote environment. Every problem is one UsageError line."""
-    snap = _load_one(path, scope.local if scope else None, scope)
-    if remote_path is None:
-        return snap
-    target = scope.remote if scope and scope.remote else None
-    other = _load_one(remote_path, target, None)
-    return merge_remote(snap, other, remote_path)
+    collected separately in the remote environment. `scope` picks the Elasticsearch in an
+    eck-diagnostics archive (-n/--es, --remote-namespace/--remote-es) and narrows the links
+    (--alias). Every problem is one UsageError line (exit 2)."""
+    local = scope.local if scope else None
+    remote = scope.remote if scope else None
+    alias = scope.alias if scope else None
+    snap = _load_one(path, local, None if remote_path else remote, alias)
+    if remote_path is not None:
+        snap = merge_remote(snap, _load_one(remote_path, remote, None, None), remote_path)
+    return snap
 
 
-def _load_one(path: str, target: SideTarget | None, scope: Scope | None) -> Snapshot:
+def _load_one(path: str, target: SideTarget | None, remote: SideTarget | None, alias: str | None) -> Snapshot:
     archive = open_archive(path)
-    kind = detect(archive)
-    if kind == "eck-diagnostics":
+    if detect(archive) == "eck-diagnostics":
         from kubectl_eckrc.collect import eck_diagnostics
 
-        return eck_diagnostics.read_snapshot(archive, target, scope)
-    return read_bundle(archive)
+        return eck_diagnostics.read_snapshot(archive, target, remote, alias)
+    snap = read_bundle(archive)
+    _check_target(path, snap.local, target)
+    return only_alias(snap, alias, path) if alias else snap
+
+
+def _check_target(path: str, side: Side, target: SideTarget | None) -> None:
+    """-n/--es given with one of our bundles must name what it holds, not silently differ."""
+    if target is None:
+        return
+    if (target.namespace and target.namespace != side.namespace) or (
+        target.es_name and target.es_name != side.es_name
+    ):
+        raise UsageError(f"{path}: the bundle holds {side.namespace}/{side.es_name}, not "
+                         f"{target.namespace or side.namespace}/{target.es_name or side.es_name}")
+
+
+def only_alias(snap: Snapshot, alias: str, path: str) -> Snapshot:
+    """--alias with a bundle: the links it recorded (and probed) are all there is."""
+    if alias not in snap.aliases:
+        held = ", ".join(snap.aliases) or "none"
+        raise UsageError(f"{path}: the bundle recorded no link {alias!r}; it holds: {held}")
+    probes = {a: p for a, p in snap.probes.items() if a == alias}
+    return dataclasses.replace(snap, aliases=[alias], probes=probes)
 
 
 def detect(archive: Archive) -> str:

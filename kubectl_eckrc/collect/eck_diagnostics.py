@@ -20,7 +20,7 @@ from typing import Any
 from kubectl_eckrc import __version__, eck, links
 from kubectl_eckrc.collect.archive import Archive
 from kubectl_eckrc.errors import UsageError
-from kubectl_eckrc.options import Scope, SideTarget
+from kubectl_eckrc.options import SideTarget
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
     EsState,
@@ -47,14 +47,14 @@ def offline(what: str, permission: str = "") -> Unavailable:
     return Unavailable(reason=f"offline: {what}", kind="offline", permission=permission)
 
 
-def read_snapshot(archive: Archive, target: SideTarget | None, scope: Scope | None) -> Snapshot:
-    """The local side chosen by `target` (namespace / ES name); the remote side only when the
-    scope names one (--remote-namespace / --remote-es) and this archive holds it."""
+def read_snapshot(archive: Archive, target: SideTarget | None, wanted: SideTarget | None,
+                  alias: str | None = None) -> Snapshot:
+    """The local side chosen by `target` (namespace / ES name); the remote side only when
+    `wanted` names one (--remote-namespace / --remote-es) and this archive holds it."""
     candidates = elasticsearch_resources(archive)
     namespace, name = choose(archive.path, candidates, target, "-n/--namespace and --es")
     local = read_side(archive, namespace, name, "local", candidates)
     remote: Side | Unavailable = offline(NO_REMOTE.removeprefix("offline: "), "--remote-bundle FILE")
-    wanted = scope.remote if scope else None
     if wanted and (wanted.namespace or wanted.es_name):
         r_ns, r_name = choose(archive.path, candidates, wanted, "--remote-namespace and --remote-es")
         remote = read_side(archive, r_ns, r_name, "remote", candidates)
@@ -68,7 +68,7 @@ def read_snapshot(archive: Archive, target: SideTarget | None, scope: Scope | No
         aliases=[],
         notes=[f"read from eck-diagnostics archive {os.path.basename(archive.path)}", *NOT_CAPTURED],
     )
-    aliases = [scope.alias] if scope and scope.alias else links.configured_aliases(snap)
+    aliases = [alias] if alias else links.configured_aliases(snap)
     probes: dict[str, TlsProbe | Unavailable] = {
         a: offline("the eck-diagnostics archive has no TLS handshake to the remote (run doctor live)")
         for a in aliases
