@@ -1,0 +1,44 @@
+"""enable-rcs: `spec.remoteClusterServer.enabled: true` on the remote Elasticsearch.
+
+ECK then creates `<es>-es-remote-cluster:9443`, configures the RCS with each pod's transport
+certificate and rolls the remote pods.
+"""
+
+from __future__ import annotations
+
+from kubectl_eckrc.findings import Finding
+from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.diff import unified
+from kubectl_eckrc.fix.merge import apply_json_patch, rv_guard
+from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.options import FixOptions
+from kubectl_eckrc.snapshot import Snapshot
+
+ACTION = "enable-rcs"
+
+
+def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
+    es = facts.elasticsearch(snap, "remote")
+    if es is None:
+        return []
+    rcs = es.get("spec", {}).get("remoteClusterServer")
+    if isinstance(rcs, dict) and rcs.get("enabled") is True:
+        return []
+    if isinstance(rcs, dict):
+        ops = [{"op": "add", "path": "/spec/remoteClusterServer/enabled", "value": True}]
+    else:
+        ops = [{"op": "add", "path": "/spec/remoteClusterServer", "value": {"enabled": True}}]
+    patch = rv_guard(es) + ops
+    target = Target("remote", "Elasticsearch", facts.namespace(snap, "remote"), facts.es_name(snap, "remote"))
+    return [
+        Change(
+            action=ACTION,
+            target=target,
+            operation="patch",
+            summary="spec.remoteClusterServer.enabled: true",
+            diff=unified(es, apply_json_patch(es, patch), target.label),
+            restarts="remote",
+            body=patch,
+            patch_type="json",
+        )
+    ]

@@ -1,0 +1,129 @@
+"""mount-ca: every local nodeSet trusts the remote CA file for remote-cluster connections.
+
+Per nodeSet: `xpack.security.remote_cluster_client.ssl.enabled: true`,
+`...ssl.certificate_authorities` listing the file, and (when no mount provides it yet) a
+volume from the CA ConfigMap mounted into container `elasticsearch` at
+`/usr/share/elasticsearch/config/remote-certs`. Every other config key, volume, mount and
+container stays. Entries of `certificate_authorities` that resolve to no mounted file are
+dropped (Elasticsearch cannot load them). Rolls the local pods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_eckrc.findings import Finding
+from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.actions.sync_ca import CA_SETTING, CaSource, ca_source
+from kubectl_eckrc.fix.diff import unified
+from kubectl_eckrc.fix.merge import (
+    ES_CONFIG_DIR,
+    JsonPatch,
+    apply_json_patch,
+    as_list,
+    es_container,
+    free_name,
+    get_setting,
+    mount_ops,
+    path_source,
+    pointer,
+    rv_guard,
+    set_setting,
+    source_path,
+    volumes,
+)
+from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.options import FixOptions
+from kubectl_eckrc.snapshot import Snapshot
+
+ACTION = "mount-ca"
+SSL_ENABLED = "xpack.security.remote_cluster_client.ssl.enabled"
+MOUNT_DIR = "remote-certs"
+VOLUME_NAME = "remote-certs"
+
+
+def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
+    es = facts.elasticsearch(snap, "local")
+    if es is None:
+        return []
+    source = ca_source(snap)
+    ops: JsonPatch = []
+    changed: list[str] = []
+    for i, node_set in enumerate(facts.node_sets(es)):
+        node_ops = _node_set_ops(snap, i, node_set, source)
+        if node_ops:
+            ops += [
+                {"op": "test", "path": pointer("spec", "nodeSets", i, "name"), "value": node_set.get("name")}
+            ]
+            ops += node_ops
+            changed.append(str(node_set.get("name")))
+    if not ops:
+        return []
+    patch = rv_guard(es) + ops
+    target = Target("local", "Elasticsearch", facts.namespace(snap, "local"), facts.es_name(snap, "local"))
+    return [
+        Change(
+            action=ACTION,
+            target=target,
+            operation="patch",
+            summary=f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}",
+            diff=unified(es, apply_json_patch(es, patch), target.label),
+            restarts="local",
+            body=patch,
+            patch_type="json",
+        )
+    ]
+
+
+def _node_set_ops(snap: Snapshot, i: int, node_set: dict[str, Any], source: CaSource) -> JsonPatch:
+    ops: JsonPatch = []
+    path = source_path(node_set, source.kind, source.name, source.key)
+    if path is None:
+        volume, mount = _new_mount(node_set, source)
+        ops += mount_ops(i, node_set, volume, mount)
+        path = f"{mount['mountPath'][len(ES_CONFIG_DIR) + 1 :]}/{source.key}"
+    config = node_set.get("config")
+    new_config = _new_config(snap, node_set, path)
+    if new_config != (config or {}):
+        ops.append({"op": "add", "path": pointer("spec", "nodeSets", i, "config"), "value": new_config})
+    return ops
+
+
+def _new_mount(node_set: dict[str, Any], source: CaSource) -> tuple[dict[str, Any], dict[str, Any]]:
+    taken_volumes = {str(v.get("name")) for v in volumes(node_set)}
+    found = es_container(node_set)
+    mounts = (found[1].get("volumeMounts") or []) if found else []
+    taken_paths = {str(m.get("mountPath", "")).rstrip("/") for m in mounts}
+    name = free_name(VOLUME_NAME, taken_volumes)
+    directory = free_name(f"{ES_CONFIG_DIR}/{MOUNT_DIR}", taken_paths)
+    if source.kind == "ConfigMap":
+        volume: dict[str, Any] = {"name": name, "configMap": {"name": source.name}}
+    else:
+        volume = {"name": name, "secret": {"secretName": source.name}}
+    return volume, {"name": name, "mountPath": directory, "readOnly": True}
+
+
+def _new_config(snap: Snapshot, node_set: dict[str, Any], path: str) -> dict[str, Any]:
+    config = node_set.get("config") or {}
+    current = as_list(get_setting(config, CA_SETTING))
+    kept = [p for p in current if p == path or _resolves(snap, node_set, p)]
+    if path not in kept:
+        kept.append(path)
+    new = config
+    if str(get_setting(config, SSL_ENABLED)).lower() != "true":
+        new = set_setting(new, SSL_ENABLED, True)
+    if kept != current:
+        new = set_setting(new, CA_SETTING, kept)
+    return new
+
+
+def _resolves(snap: Snapshot, node_set: dict[str, Any], path: str) -> bool:
+    found = path_source(node_set, path)
+    if found is None or not found[2]:
+        return False
+    kind, name, key = found
+    if kind == "ConfigMap":
+        cm = facts.configmaps(snap, "local").get(name)
+        return cm is not None and key in (cm.get("data") or {})
+    summary = facts.secrets(snap, "local").get(name)
+    return summary is not None and key in summary.keys

@@ -1,0 +1,74 @@
+"""Failing findings no fix action repairs, and what a person must do about each.
+
+fix writes nothing while one of these stands: repairing half a link around a cause it cannot
+touch (a license, a version, the network between the clusters, a proxy that terminates TLS)
+would roll pods for nothing.
+"""
+
+from __future__ import annotations
+
+from kubectl_eckrc import links
+from kubectl_eckrc.findings import Finding, Severity, Status
+from kubectl_eckrc.fix.plan import Blocker
+from kubectl_eckrc.snapshot import Snapshot
+
+# Causes outside the objects fix may write, with the step a person takes.
+TODO = {
+    "ECKRC101": "make the local Elasticsearch reachable through its Kubernetes API (context, -n, --es)",
+    "ECKRC102": "give fix the remote environment (--remote-context, --remote-namespace, --remote-es)",
+    "ECKRC103": "grant the missing RBAC permissions listed by doctor, then run fix again",
+    "ECKRC105": "upgrade both clusters to Elasticsearch >= 8.14 in a supported pair; fix never upgrades",
+    "ECKRC106": "install an Enterprise licence or start a trial on the cluster doctor names "
+    "(POST _license/start_trial?acknowledge=true); fix never changes licences",
+    "ECKRC107": "make the local Elasticsearch REST API reachable (--es-url, credentials)",
+    "ECKRC108": "make the remote Elasticsearch REST API reachable (--remote-es-url, credentials)",
+    "ECKRC205": "open TCP from the local cluster's nodes to proxy_address (firewall, security group, "
+    "NetworkPolicy); the address itself is right",
+    "ECKRC306": "configure the load balancer or ingress in front of 9443 as L4 TCP / TLS passthrough: "
+    "something terminates TLS there and presents its own certificate",
+}
+# Only a blocker when its own evidence says the cause is outside our objects.
+ADDRESS_CHECK = "ECKRC204"
+
+
+def blockers_of(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blocker]:
+    failing = [
+        f
+        for f in findings
+        if f.status is Status.FAIL and f.severity is Severity.ERROR and f.alias in (alias, None, "")
+    ]
+    found = [_blocker(f) for f in failing if f.id in TODO and not _address_is_wrong(f, findings)]
+    fixable = any(f.fix is not None for f in failing)
+    if not fixable:
+        found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None]
+    return found
+
+
+def _address_is_wrong(f: Finding, findings: list[Finding]) -> bool:
+    """Unreachable because proxy_address points at the wrong place is register-remote's job."""
+    if f.id != "ECKRC205":
+        return False
+    return any(g.id == ADDRESS_CHECK and g.alias == f.alias and g.status is not Status.PASS for g in findings)
+
+
+def _blocker(f: Finding) -> Blocker:
+    todo = TODO.get(f.id) or f.hint or "see doctor's hint for this finding"
+    return Blocker(f.id, f.message, todo)
+
+
+def certificate_model_note(snap: Snapshot, findings: list[Finding], alias: str) -> str:
+    """A broken certificate-model link: fix does not rebuild that model; the plan migrates the
+    link to API keys (RCS on 9443, a cross-cluster key, the remote CA, proxy mode)."""
+    if not alias or alias not in links.configured_aliases(snap):
+        return ""
+    if links.link_for(snap, alias).model != links.CERTIFICATE:
+        return ""
+    broken = any(
+        f.id.startswith("ECKRC60") and f.status is Status.FAIL and f.alias in (alias, None) for f in findings
+    )
+    if not broken:
+        return ""
+    return (
+        f"alias {alias} uses the deprecated certificate model and is broken; fix does not repair "
+        "that model: this plan migrates the link to API keys instead"
+    )
