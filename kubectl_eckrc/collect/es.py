@@ -8,6 +8,7 @@ the privilege a 403 lacks, TLS versus plaintext, an endpoint that is not Elastic
 
 from __future__ import annotations
 
+import logging
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,12 @@ PRIVILEGES = {
     "api_key": "cluster privilege manage_api_key (or read_security)",
     "roles": "cluster privilege read_security",
 }
+
+
+# The transport logs every failed node at WARNING; those failures are reported as findings, so
+# keep the log off stderr (Python's last-resort handler would print it).
+logging.getLogger("elastic_transport").addHandler(logging.NullHandler())
+logging.getLogger("elastic_transport").propagate = False
 
 
 class EsUnavailable(Exception):
@@ -175,7 +182,7 @@ def describe_error(error: Exception, url: str, what: str, privilege: str) -> Una
             return Unavailable(f"{url} is not Elasticsearch (no X-Elastic-Product header, HTTP "
                                f"{error.meta.status})", "error", "an Elasticsearch REST URL")
         return _api_failure(error, what, privilege)
-    text = " ".join(scrub_known(str(error)).split())
+    text = " ".join(scrub_known(_chain_text(error)).split())
     if isinstance(error, elastic_transport.ConnectionTimeout):
         return Unavailable(f"{what} at {url}: timed out", "timeout")
     if isinstance(error, elastic_transport.TlsError):
@@ -190,6 +197,18 @@ def describe_error(error: Exception, url: str, what: str, privilege: str) -> Una
         return Unavailable(f"{url} is not Elasticsearch (the answer is not JSON)", "error",
                            "an Elasticsearch REST URL")
     return Unavailable(f"{what} at {url}: {type(error).__name__}: {text}", "error")
+
+
+def _chain_text(error: BaseException) -> str:
+    """The client's own message is terse ("Connection error"): the cause chain says why."""
+    texts: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(texts) < 5:
+        text = str(getattr(current, "message", "") or current)
+        if text and text not in texts:
+            texts.append(text)
+        current = current.__cause__ or current.__context__
+    return texts[-1] if len(texts) == 1 else ": ".join(texts[1:])
 
 
 def _api_failure(error: ApiError, what: str, privilege: str) -> Unavailable:

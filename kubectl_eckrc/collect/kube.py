@@ -10,6 +10,7 @@ become `KubeUnavailable`, carrying the `Unavailable` the snapshot stores.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +31,11 @@ ES_RESOURCE = f"elasticsearches.{ES_GROUP}"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{ES_RESOURCE}"
 FIELD_MANAGER = "kubectl-eckrc"
 CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+
+
+for _name in ("kubernetes", "urllib3", "websocket"):
+    logging.getLogger(_name).addHandler(logging.NullHandler())
+    logging.getLogger(_name).propagate = False
 
 
 class KubeUnavailable(Exception):

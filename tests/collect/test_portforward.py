@@ -1,0 +1,32 @@
+"""The port-forward listener opens one stream per accepted connection and pumps both ways."""
+
+from __future__ import annotations
+
+import socket
+
+from kubectl_eckrc.collect.portforward import PortForwardListener
+from tests.collect import servers
+
+
+def test_each_connection_gets_its_own_stream_and_bytes_flow_both_ways() -> None:
+    opened: list[int] = []
+    with servers.tcp_server(servers.echo) as port:
+        def opener() -> socket.socket:
+            opened.append(port)
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+
+        with PortForwardListener(opener, idle_timeout=5) as listener:
+            for message in (b"first", b"second"):
+                with socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
+                    client.sendall(message)
+                    assert client.recv(100) == message
+    assert len(opened) == 2
+
+
+def test_a_failing_port_forward_closes_the_client_connection() -> None:
+    def opener() -> socket.socket:
+        raise OSError("pod gone")
+
+    with PortForwardListener(opener, idle_timeout=5) as listener, \
+            socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
+        assert client.recv(10) == b""
