@@ -166,8 +166,8 @@ def _labels(obj: dict[str, Any]) -> dict[str, str]:
 def _events(objects: Any, name: str) -> Any:
     if isinstance(objects, Unavailable):
         return objects
-    return [e for e in objects if (e.get("involvedObject") or {}).get("kind") == "Elasticsearch"
-            and (e.get("involvedObject") or {}).get("name") == name]
+    return [e for e in objects if (e.get("involvedObject") or {}).get("name") == name
+            and (e.get("involvedObject") or {}).get("kind") in ("Elasticsearch", None)]
 
 
 def _server_version(archive: Archive) -> Any:
@@ -211,24 +211,32 @@ def _configmaps(archive: Archive, namespace: str, es_obj: dict[str, Any]) -> Any
     listed = _list(archive, namespace, "configmaps")
     if isinstance(listed, Unavailable):
         return listed
-    wanted = referenced_configmaps(es_obj)
-    return {eck.name_of(cm): cm for cm in listed if eck.name_of(cm) in wanted}
+    present = {eck.name_of(cm): cm for cm in listed}
+    maps, _ = referenced_names(es_obj)
+    return {n: present.get(n) or _absent("ConfigMap", namespace, n, "configmaps") for n in sorted(maps)}
 
 
-def referenced_configmaps(es_obj: dict[str, Any]) -> set[str]:
-    names = {eck.transport_ca_configmap(es_obj)}
+def _absent(kind: str, namespace: str, name: str, resource: str) -> Unavailable:
+    # Worded like the live collector's 404 so that checks and readers see the same thing.
+    return Unavailable(f"404 Not Found: {kind} {namespace}/{name} (absent from the eck-diagnostics "
+                       f"{resource}.json)", "not-found")
+
+
+def referenced_names(es_obj: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(ConfigMaps, Secrets) the resource mounts or names: the same set live collection reads."""
+    maps = {eck.transport_ca_configmap(es_obj)}
+    secrets = {s.secret_name for s in eck.secure_settings(es_obj)}
     for nodeset in eck.nodesets(es_obj):
-        names |= {str((v.get("configMap") or {}).get("name", "")) for v in eck.volumes(nodeset)}
-    return {n for n in names if n}
+        for volume in eck.volumes(nodeset):
+            maps.add(str((volume.get("configMap") or {}).get("name", "")))
+            secrets.add(str((volume.get("secret") or {}).get("secretName", "")))
+            for source in (volume.get("projected") or {}).get("sources") or []:
+                maps.add(str((source.get("configMap") or {}).get("name", "")))
+                secrets.add(str((source.get("secret") or {}).get("name", "")))
+    return {n for n in maps if n}, {n for n in secrets if n}
 
 
-def referenced_secrets(es_obj: dict[str, Any], name: str) -> set[str]:
-    names = {s.secret_name for s in eck.secure_settings(es_obj)}
-    for nodeset in eck.nodesets(es_obj):
-        names |= {str((v.get("secret") or {}).get("secretName", "")) for v in eck.volumes(nodeset)}
-    names |= {eck.transport_certs_public(name), f"{name}-es-http-certs-public", f"{name}-es-elastic-user",
-              *eck.eck_owned_secret_names(name)}
-    return {n for n in names if n}
+ECK_SECRETS = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca", "es-remote-api-keys")
 
 
 def _secrets(archive: Archive, namespace: str, name: str, es_obj: dict[str, Any]) -> Any:
@@ -236,14 +244,15 @@ def _secrets(archive: Archive, namespace: str, name: str, es_obj: dict[str, Any]
     if isinstance(listed, Unavailable):
         return listed
     present = {eck.name_of(s) for s in listed}
+    _, wanted = referenced_names(es_obj)
+    wanted |= {f"{name}-{suffix}" for suffix in ECK_SECRETS}
     result: dict[str, Unavailable] = {}
-    for secret in sorted(referenced_secrets(es_obj, name)):
+    for secret in sorted(wanted):
         if secret in present:
             result[secret] = offline(f"eck-diagnostics keeps only the metadata of Secret "
                                      f"{namespace}/{secret}")
         else:
-            result[secret] = Unavailable(f"Secret {namespace}/{secret} not found "
-                                         "(eck-diagnostics secrets.json)", "not-found")
+            result[secret] = _absent("Secret", namespace, secret, "secrets")
     return result
 
 
