@@ -1,0 +1,112 @@
+"""`collect` and `doctor --bundle` through the CLI, with a hand-built snapshot standing in for
+the live collector (the twin-backed version is tests/test_collect_live.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kubectl_eckrc import cli, redact
+from kubectl_eckrc.collect import live
+from kubectl_eckrc.snapshot import Snapshot
+from tests.snapshot_builder import healthy_pair
+
+CANARY = "collector-read-this-S3cret-9f8e7d"
+
+
+@pytest.fixture
+def collected(monkeypatch: pytest.MonkeyPatch) -> list[Snapshot]:
+    """collect_live returns what the test puts in this list."""
+    snaps = [healthy_pair().build()]
+    monkeypatch.setattr(live, "collect_live", lambda scope, debug=False: snaps[0])
+    return snaps
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_collect_writes_a_bundle_that_doctor_reads_back_with_the_same_report(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "b.zip"
+    code, out, err = run_cli(capsys, "collect", "-o", str(target), "--context", "prod-a", "-n", "logging")
+    assert code == 0 and err == ""  # no progress lines when stderr is not a terminal
+    assert out.startswith(f"wrote {target} (6 files)") and "doctor --bundle" in out
+    with zipfile.ZipFile(target) as zf:
+        stored = json.loads(zf.read("report.json"))
+        tool = json.loads(zf.read("tool.json"))
+    assert tool["command"][:3] == ["kubectl", "eckrc", "collect"] and "--context" in tool["command"]
+    code, out, _ = run_cli(capsys, "doctor", "--bundle", str(target), "-o", "json")
+    offline = json.loads(out)
+    assert code == stored["exitCode"] == 0
+    assert offline["findings"] == stored["findings"] and offline["summary"] == stored["summary"]
+
+
+def test_doctor_markdown_from_a_bundle_is_ticket_ready(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair = healthy_pair()
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    collected[0] = pair.build()
+    target = tmp_path / "b.zip"
+    assert run_cli(capsys, "collect", "-o", str(target))[0] == 0
+    code, out, _ = run_cli(capsys, "doctor", "--bundle", str(target), "-o", "markdown")
+    assert out.startswith("## kubectl eckrc doctor")
+    assert "<details>" in out
+    assert code in (0, 1)
+
+
+def test_collect_refuses_a_bundle_holding_a_value_the_collector_read(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pair = healthy_pair()
+    pair.local.es["metadata"]["labels"] = {"note": base64.b64encode(CANARY.encode()).decode()}
+    collected[0] = pair.build()
+    redact.remember(CANARY)
+    target = tmp_path / "b.zip"
+    code, out, err = run_cli(capsys, "collect", "-o", str(target))
+    assert code == 3 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: refusing to write")
+    assert "snapshot.json" in err and CANARY not in err and base64.b64encode(CANARY.encode()).decode() not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_collect_refuses_an_env_credential_found_in_the_bundle(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MY_ES_KEY", "env-api-key-value-0123456789")
+    pair = healthy_pair()
+    pair.local.es["metadata"]["labels"] = {"note": "env-api-key-value-0123456789"}
+    collected[0] = pair.build()
+    code, _, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"), "--es-api-key-env", "MY_ES_KEY")
+    assert code == 3 and "$MY_ES_KEY" in err and "env-api-key-value" not in err
+
+
+def test_collect_into_a_missing_directory_is_a_usage_error_before_collecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(scope: object, debug: bool = False) -> Snapshot:
+        raise AssertionError("collected although the output path is unusable")
+
+    monkeypatch.setattr(live, "collect_live", fail)
+    code, _, err = run_cli(capsys, "collect", "-o", str(tmp_path / "nope" / "b.zip"))
+    assert code == 2 and "does not exist" in err
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04truncated", b"not a zip at all"])
+def test_doctor_on_a_corrupt_bundle_is_one_error_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    path = tmp_path / "bad.zip"
+    path.write_bytes(content)
+    code, out, err = run_cli(capsys, "doctor", "--bundle", str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("error: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]
