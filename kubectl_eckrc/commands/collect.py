@@ -8,6 +8,8 @@ the findings say: the bundle is the product here, its report.json carries doctor
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import platform
 import sys
@@ -71,6 +73,34 @@ def collected_secrets(scope: Scope) -> list[Any]:
     for var in _credential_env_vars(scope):
         if os.environ.get(var):
             values.append(SecretValue(f"the value of ${var}", os.environ[var].encode()))
+    values += [SecretValue("a kubeconfig credential", v) for v in kubeconfig_credentials(scope)]
+    return values
+
+
+def kubeconfig_credentials(scope: Scope) -> list[bytes]:
+    """Tokens, passwords and client keys of the kubeconfig users: the collection held them too."""
+    from kubectl_eckrc.kubeconfig import kubeconfig_paths, merge
+
+    found: list[bytes] = []
+    for target in (t for t in (scope.local, scope.remote) if t is not None):
+        try:
+            config = merge(kubeconfig_paths(target.kubeconfig))
+        except UsageError:
+            continue  # collection already succeeded with it; nothing more to learn here
+        for entry in config.get("users") or []:
+            found += _user_secrets((entry or {}).get("user") or {})
+    return found
+
+
+def _user_secrets(user: dict[str, Any]) -> list[bytes]:
+    values = [str(user[k]).encode() for k in ("token", "password") if user.get(k)]
+    if user.get("client-key-data"):
+        try:
+            values.append(base64.b64decode(str(user["client-key-data"])))
+        except (binascii.Error, ValueError):
+            values.append(str(user["client-key-data"]).encode())
+    provider = (user.get("auth-provider") or {}).get("config") or {}
+    values += [str(v).encode() for k, v in provider.items() if "token" in k or "secret" in k]
     return values
 
 
