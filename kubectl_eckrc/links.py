@@ -198,6 +198,13 @@ def link_model(snap: Snapshot, link: Link) -> str:
     return API_KEY if client_ca else CERTIFICATE
 
 
+def uses_api_keys(snap: Snapshot) -> bool:
+    """Whether any link in scope uses the API-key model (or none is configured yet, in which
+    case the supported model is the one to check for)."""
+    models = {link.model for link in configured_links(snap, snap.aliases)}
+    return not models or API_KEY in models
+
+
 def link_header(link: Link) -> dict[str, Any]:
     return {
         "alias": link.alias,

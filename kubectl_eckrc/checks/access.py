@@ -175,11 +175,6 @@ def supported_pair(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     return (old[1] == 18 and new[1] == 0) or old[1] >= 19
 
 
-def _api_key_links(snap: Snapshot) -> bool:
-    models = {link.model for link in links.configured_links(snap, snap.aliases)}
-    return not models or links.API_KEY in models
-
-
 @check("ECKRC105", severity=ERROR, side=LOCAL, covers=("F19",))
 def versions(snap: Snapshot) -> Verdict:
     """Both versions support API-key remote clusters and form a supported pair
@@ -191,7 +186,7 @@ def versions(snap: Snapshot) -> Verdict:
     local_text, local = _version_of(snap.local)
     if local is None:
         return not_evaluated("the local Elasticsearch version is unknown")
-    minimum = (8, 14, 0) if _api_key_links(snap) else (0, 0, 0)
+    minimum = (8, 14, 0) if links.uses_api_keys(snap) else (0, 0, 0)
     if local < minimum:
         return failed(f"local Elasticsearch {local_text} is older than 8.14",
                       f"upgrade local {_where(snap.local)} to 8.14 or later", local=local_text)
@@ -224,7 +219,7 @@ def license_allows(snap: Snapshot) -> Verdict:
     With a lower license the remote answers 403 `current license is non-compliant for
     [advanced-remote-cluster-security]`.
     """
-    if not _api_key_links(snap):
+    if not links.uses_api_keys(snap):
         return not_applicable("certificate model links only")
     found = {}
     for side in (snap.local, need(snap.remote, "the remote environment")):

@@ -2,6 +2,245 @@
 
 from __future__ import annotations
 
-from kubectl_eckrc.checks.spec import CheckSpec
+from fnmatch import fnmatchcase
+from typing import Any
 
-CHECKS: list[CheckSpec] = []
+from kubectl_eckrc import eck, links
+from kubectl_eckrc.checks import reads
+from kubectl_eckrc.checks.credentials import key_id, remote_key
+from kubectl_eckrc.checks.spec import (
+    ERROR,
+    LINK,
+    WARNING,
+    CheckSpec,
+    NotEvaluated,
+    check,
+    failed,
+    need,
+    not_evaluated,
+    passed,
+    warned,
+)
+from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.snapshot import Snapshot
+
+# Error texts of a failing link, and what they mean (domain.md section 6).
+KNOWN_ERRORS: list[tuple[str, str]] = [
+    ("_cross_cluster_access_credentials", "the keystore has no credentials for this alias (ECKRC405)"),
+    ("expected api key type of [cross_cluster]", "a REST API key was stored instead of a cross-cluster one"),
+    ("unable to find apikey", "the API key does not exist on the remote (another cluster's key?)"),
+    ("invalid credentials", "the stored credential is not the key's encoded value, or is damaged"),
+    ("unable to authenticate", "the remote refuses the credential: wrong, expired or invalidated key"),
+    ("non-compliant", "a cluster lacks an Enterprise or trial license"),
+    ("no remote indices privileges", "local roles grant no remote_indices for this alias"),
+    ("towards remote cluster", "the key's access or the local roles do not cover the indices"),
+    ("signatures do not match", "the trusted CA is a stale copy or another cluster's"),
+    ("failed to establish trust", "the local cluster does not trust the remote's certificate"),
+    ("pkix path", "the local cluster does not trust the remote's certificate"),
+    ("no subject alternative", "the checked name is not in the certificate: set server_name"),
+    ("bad_certificate", "proxy_address reaches the transport port (9300), which wants a client certificate"),
+    ("empty client certificate chain", "proxy_address reaches the transport port (9300)"),
+    ("_remote_cluster]", "proxy_address reaches the transport port (9300), not the remote cluster server"),
+    ("connect_exception", "nothing accepts connections at proxy_address (host, port, firewall)"),
+    ("connect_timeout", "connections to proxy_address time out (firewall, NetworkPolicy, wrong address)"),
+    ("unable to open any proxy connections", "no connection to proxy_address could be opened"),
+    ("unknown host", "the proxy_address host does not resolve from the local pods"),
+    ("timed out", "the remote did not answer in time"),
+]
+
+
+def diagnose(error: str) -> str:
+    lowered = error.lower()
+    return next((cause for text, cause in KNOWN_ERRORS if text in lowered), "")
+
+
+@check("ECKRC501", severity=ERROR, side=LINK, fix="register-remote")
+def registered(snap: Snapshot, alias: str) -> Verdict:
+    """The alias is registered on the local cluster
+
+    The local cluster knows a remote by the `cluster.remote.<alias>.*` settings (persistent,
+    transient or elasticsearch.yml). The alias must be the same as in the credentials key name,
+    in Kibana and in local roles' `remote_indices[].clusters`.
+    """
+    configured = links.configured_aliases(snap)
+    if not alias:
+        unreadable = links.settings_readable(snap)
+        if unreadable is not None and not configured:
+            need(unreadable, "the local cluster settings")
+        return failed("no remote cluster is configured on the local cluster",
+                      "register the remote: PUT _cluster/settings with cluster.remote.<alias>.mode: proxy "
+                      "and proxy_address", aliases=[])
+    link = reads.link(snap, alias)
+    if link.registered:
+        return passed(f"{alias} registered ({', '.join(sorted(set(link.sources.values())))})",
+                      sources=link.sources)
+    unreadable = links.settings_readable(snap)
+    if unreadable is not None:
+        need(unreadable, "the local cluster settings")
+    others = [a for a in configured if a != alias]
+    return failed(f"alias {alias} is not registered on the local cluster",
+                  f"configured aliases are {', '.join(others)}: check the spelling" if others else
+                  "register it: PUT _cluster/settings with cluster.remote.<alias>.mode: proxy, proxy_address "
+                  "and server_name", configured=others)
+
+
+@check("ECKRC502", severity=ERROR, side=LINK, requires=("ECKRC501",), fix="register-remote", covers=("F17",))
+def proxy_mode(snap: Snapshot, alias: str) -> Verdict:
+    """The link uses proxy mode
+
+    Sniff mode (the default when `mode` is unset) connects to the publish addresses of the
+    remote nodes, which are pod addresses of another Kubernetes cluster: unreachable.
+    `_remote/info` then shows `num_nodes_connected: 0`. Across Kubernetes clusters use
+    `mode: proxy` with a `proxy_address`.
+    """
+    link = reads.link(snap, alias)
+    if link.mode != "proxy":
+        entry = links.remote_info_entry(snap, alias) or {}
+        return failed(f"{alias} uses {link.mode or 'sniff (the default)'} mode",
+                      f"set cluster.remote.{alias}.mode: proxy and proxy_address (and remove seeds): sniff "
+                      "mode cannot reach pods of another Kubernetes cluster",
+                      mode=link.mode or "sniff", seeds=link.seeds,
+                      num_nodes_connected=entry.get("num_nodes_connected"))
+    if not link.proxy_address:
+        return failed(f"{alias} is in proxy mode without a proxy_address",
+                      f"set cluster.remote.{alias}.proxy_address to the remote's exposed host:port")
+    return passed(f"proxy mode to {link.proxy_address}", proxy_address=link.proxy_address)
+
+
+def _info(snap: Snapshot, alias: str) -> dict[str, Any]:
+    info = need(reads.es_api(snap.local).remote_info, "_remote/info")
+    entry = info.get(alias)
+    if not isinstance(entry, dict):
+        raise NotEvaluated(f"_remote/info has no entry for {alias}")
+    return entry
+
+
+@check("ECKRC503", severity=ERROR, side=LINK,
+       requires=("ECKRC502", "ECKRC204", "ECKRC205", "ECKRC304", "ECKRC305", "ECKRC402", "ECKRC403",
+                 "ECKRC404", "ECKRC405", "ECKRC601", "ECKRC602"))
+def connected(snap: Snapshot, alias: str) -> Verdict:
+    """The local cluster is connected to the remote (`_remote/info`)
+
+    `connected: true` with `num_proxy_sockets_connected` above 0. Fewer sockets than
+    `max_proxy_socket_connections` (default 18) means some backends fail: a warning.
+    `connected: false` can also mean "not retried yet": ECKRC504 forces a reconnect.
+    """
+    entry = _info(snap, alias)
+    sockets, most = entry.get("num_proxy_sockets_connected", 0), entry.get("max_proxy_socket_connections", 18)
+    evidence = {"connected": entry.get("connected"), "sockets": f"{sockets}/{most}"}
+    if not entry.get("connected") or not sockets:
+        return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
+                      "see ECKRC504 for the error the remote returns", **evidence)
+    if sockets < most:
+        return warned(f"{alias} connected with {sockets}/{most} sockets",
+                      "some connections fail: a backend behind the load balancer may be unhealthy",
+                      **evidence)
+    return passed(f"{alias} connected, {sockets}/{most} sockets", **evidence)
+
+
+@check("ECKRC504", severity=ERROR, side=LINK, requires=("ECKRC502",))
+def resolves(snap: Snapshot, alias: str) -> Verdict:
+    """`_resolve/cluster/<alias>:*` succeeds: the end-to-end proof
+
+    `_resolve/cluster` (8.13+) actively connects to the remote and reports the error per
+    cluster: the same text the local logs show (trust, credentials, privileges). doctor
+    explains the known texts.
+    """
+    es = reads.es_api(snap.local)
+    if alias not in es.resolve_cluster:
+        return not_evaluated(f"_resolve/cluster was not called for {alias}")
+    answer = need(es.resolve_cluster[alias], f"_resolve/cluster/{alias}:*")
+    entry = answer.get(alias) if isinstance(answer, dict) else None
+    if not isinstance(entry, dict):
+        return failed(f"_resolve/cluster did not report {alias}", "the alias is unknown to the local cluster",
+                      answer=sorted(answer) if isinstance(answer, dict) else [])
+    error = str(entry.get("error") or "")
+    if entry.get("connected") and not error:
+        version = (entry.get("version") or {}).get("number", "")
+        return passed(f"{alias} resolves" + (f" (remote {version})" if version else ""), connected=True)
+    return failed(f"{alias} does not resolve: {error or 'not connected'}",
+                  diagnose(error) or "the remote cannot be reached; the checks above name the cause",
+                  connected=bool(entry.get("connected")), error=error)
+
+
+def is_broken(snap: Snapshot, alias: str) -> tuple[bool, str]:
+    """Whether _remote/info or _resolve/cluster show the link down, and what shows it."""
+    entry = links.remote_info_entry(snap, alias)
+    if entry is not None and (not entry.get("connected") or entry.get("num_proxy_sockets_connected") == 0):
+        return True, "_remote/info: not connected"
+    es = reads.es_api(snap.local)
+    answer = es.resolve_cluster.get(alias)
+    if isinstance(answer, dict) and isinstance(answer.get(alias), dict):
+        resolved = answer[alias]
+        if not resolved.get("connected") or resolved.get("error"):
+            return True, f"_resolve/cluster: {resolved.get('error') or 'not connected'}"
+    return False, ""
+
+
+@check("ECKRC505", severity=WARNING, side=LINK, requires=("ECKRC501",), covers=("F18",))
+def skip_unavailable_hides(snap: Snapshot, alias: str) -> Verdict:
+    """skip_unavailable does not hide a broken link
+
+    With `skip_unavailable: true` (the default since 8.15) searches silently leave out a remote
+    they cannot reach: results are missing and nothing fails. This warning shows up beside the
+    failure it would hide.
+    """
+    link = reads.link(snap, alias)
+    skip = link.skip_unavailable
+    if skip is None:
+        version = eck.parse_version(eck.es_version(snap.local)) or (0, 0, 0)
+        skip = version >= (8, 15, 0)
+    broken, why = is_broken(snap, alias)
+    if broken and skip:
+        return warned(f"{alias} is down and skip_unavailable is true: searches drop it silently",
+                      "fix the link; set skip_unavailable: false if missing results must fail searches",
+                      skip_unavailable=True, seen=why)
+    state = "down" if broken else "up"
+    return passed(f"skip_unavailable {str(skip).lower()}, link {state}", skip_unavailable=skip)
+
+
+def _local_grants(snap: Snapshot, alias: str) -> list[str]:
+    roles = need(reads.es_api(snap.local).roles, "local roles (GET _security/role)")
+    names: list[str] = []
+    for role in (roles or {}).values():
+        for grant in role.get("remote_indices") or []:
+            if any(fnmatchcase(alias, pattern) for pattern in grant.get("clusters") or []):
+                names += grant.get("names") or []
+    return names
+
+
+@check("ECKRC506", severity=WARNING, side=LINK, requires=("ECKRC403",), covers=("F16",))
+def access_covers(snap: Snapshot, alias: str) -> Verdict:
+    """The key's access and local roles' remote_indices cover the alias
+
+    Effective rights across clusters are the API key's `access` intersected with the local
+    user's role: local roles need `remote_indices` whose `clusters` match the alias. Too
+    narrow, searches fail with `no remote indices privileges apply for the target cluster`.
+    """
+    if reads.link(snap, alias).model != links.API_KEY:
+        return passed("certificate model: remote roles apply", applicable=False)
+    local = _local_grants(snap, alias)
+    key_names = _key_access(snap, alias)
+    evidence: dict[str, Any] = {"roleIndices": local,
+                                "keyAccess": key_names if key_names is not None else "not read"}
+    if not local:
+        return warned(f"no local role grants remote_indices on {alias}",
+                      f"add remote_indices with clusters: [{alias}] to the roles of the users who search",
+                      **evidence)
+    if key_names is not None and not key_names:
+        return warned("the API key grants no search or replication access",
+                      "create the key with access.search / access.replication naming the indices", **evidence)
+    return passed(f"local roles grant {', '.join(local)} on {alias}", **evidence)
+
+
+def _key_access(snap: Snapshot, alias: str) -> list[str] | None:
+    try:
+        entry = remote_key(snap, key_id(snap, alias))
+    except NotEvaluated:
+        return None
+    access = (entry or {}).get("access") or {}
+    return [n for kind in ("search", "replication") for grant in access.get(kind) or []
+            for n in grant.get("names") or []]
+
+
+CHECKS: list[CheckSpec] = [registered, proxy_mode, connected, resolves, skip_unavailable_hides, access_covers]

@@ -2,6 +2,281 @@
 
 from __future__ import annotations
 
-from kubectl_eckrc.checks.spec import CheckSpec
+from dataclasses import dataclass
+from typing import Any
 
-CHECKS: list[CheckSpec] = []
+from kubectl_eckrc import eck, links, pki
+from kubectl_eckrc.checks import reads
+from kubectl_eckrc.checks.spec import (
+    ERROR,
+    LINK,
+    REMOTE,
+    CheckSpec,
+    NotEvaluated,
+    check,
+    failed,
+    need,
+    not_applicable,
+    passed,
+)
+from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.snapshot import Side, Snapshot, TlsProbe, Unavailable
+
+CERT_ONLY = "certificate model links only"
+
+
+@check("ECKRC201", severity=ERROR, side=REMOTE, requires=("ECKRC102",), fix="enable-rcs", covers=("F1",))
+def rcs_enabled(snap: Snapshot) -> Verdict:
+    """Remote cluster server enabled on the remote Elasticsearch
+
+    API-key links connect to the remote cluster server (port 9443), which ECK configures when
+    the remote Elasticsearch sets `spec.remoteClusterServer.enabled: true`. The nodes must also
+    run with it (`remote_cluster_server.enabled` in `_nodes/settings`): until the pods have
+    rolled, the setting is only in the spec.
+    """
+    if not links.uses_api_keys(snap):
+        return not_applicable(CERT_ONLY)
+    remote = reads.remote_side(snap)
+    es = reads.resource(remote)
+    where = f"{remote.namespace}/{remote.es_name}"
+    if not eck.rcs_enabled(es):
+        return failed(f"remote cluster server not enabled on {where}",
+                      f"set spec.remoteClusterServer.enabled: true on Elasticsearch {where} "
+                      "(this rolls the remote pods)", enabled=False)
+    running = _nodes_with_rcs(remote)
+    if running is None:
+        return passed(f"remote cluster server enabled on {where} (node settings not read)", enabled=True)
+    on, total = running
+    if on < total:
+        return failed(f"enabled in the spec of {where}, but {total - on} of {total} nodes run without it",
+                      "the remote pods have not rolled yet: wait for ECK to finish the rollout "
+                      f"(kubectl get elasticsearch {remote.es_name} -n {remote.namespace})",
+                      nodesWithRcs=on, nodes=total)
+    return passed(f"remote cluster server enabled on {where} ({on}/{total} nodes)", nodesWithRcs=on)
+
+
+def _nodes_with_rcs(remote: Side) -> tuple[int, int] | None:
+    if isinstance(remote.es, Unavailable) or not isinstance(remote.es.node_settings, dict):
+        return None
+    nodes = remote.es.node_settings.get("nodes") or {}
+    on = sum(1 for n in nodes.values()
+             if eck.truthy(eck.flatten(n.get("settings") or {}).get("remote_cluster_server.enabled")))
+    return on, len(nodes)
+
+
+@check("ECKRC202", severity=ERROR, side=REMOTE, requires=("ECKRC201",), covers=("F1",))
+def rcs_service(snap: Snapshot) -> Verdict:
+    """The remote cluster service exists, on port 9443, with ready endpoints
+
+    ECK creates `<es>-es-remote-cluster` (port 9443, name `rcs`) while the remote cluster server
+    is enabled, and deletes it otherwise. Without ready endpoints (pods not ready) nothing
+    answers behind any exposure of it.
+    """
+    if not links.uses_api_keys(snap):
+        return not_applicable(CERT_ONLY)
+    remote = reads.remote_side(snap)
+    name = eck.remote_cluster_service(remote.es_name)
+    svc = eck.find_by_name(reads.services(remote), name)
+    if svc is None:
+        return failed(f"service {remote.namespace}/{name} does not exist",
+                      "ECK creates it only while spec.remoteClusterServer.enabled is true; "
+                      "check the operator's events on the remote Elasticsearch", service=name)
+    if not any(p.get("port") == eck.RCS_PORT for p in eck.service_ports(svc)):
+        ports = [p.get("port") for p in eck.service_ports(svc)]
+        return failed(f"service {name} does not serve port 9443 (ports: {ports})",
+                      "the remote cluster service was changed by hand: let ECK own it", ports=ports)
+    endpoints = need(reads.kube(remote).endpoints, f"endpoints in {remote.namespace}")
+    ready, total = eck.ready_endpoints(endpoints, name, eck.RCS_PORT)
+    if not ready:
+        return failed(f"{name}: 0/{total} endpoints ready on 9443",
+                      f"no remote Elasticsearch pod is ready: check the pods of {remote.es_name} in "
+                      f"{remote.namespace}", ready=ready, total=total)
+    return passed(f"{name}: {ready}/{total} endpoints ready on 9443", ready=ready, total=total)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    service: str
+    kind: str  # LoadBalancer | NodePort
+    address: str  # LB ip/hostname ("" for a NodePort: node addresses are not in the snapshot)
+    port: int  # the port reachable from outside (LB port or nodePort)
+    target: Any
+
+    @property
+    def where(self) -> str:
+        return f"{self.address}:{self.port}" if self.address else f"<node address>:{self.port}"
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.service} at {self.where} -> {self.target}"
+
+
+def exposures(remote: Side) -> tuple[list[Exposure], list[str]]:
+    """Outside exposures of 9443 on the remote side, and problems with would-be exposures."""
+    found: list[Exposure] = []
+    problems: list[str] = []
+    for svc in reads.services(remote):
+        kind = eck.service_type(svc)
+        if kind not in ("LoadBalancer", "NodePort") or not eck.selects_es(svc, remote.es_name):
+            continue
+        name = eck.name_of(svc)
+        rcs_ports = [p for p in eck.service_ports(svc) if eck.targets_rcs(p)]
+        if not rcs_ports:
+            problems += _remapped(svc)
+            continue
+        addresses = eck.lb_addresses(svc) if kind == "LoadBalancer" else []
+        if kind == "LoadBalancer" and not addresses:
+            problems.append(f"LoadBalancer {name} has no external address yet")
+        for port in rcs_ports:
+            found += [Exposure(name, "LoadBalancer", a, int(port["port"]), eck.target_port(port))
+                      for a in addresses]
+            if port.get("nodePort"):
+                found.append(Exposure(name, "NodePort", "", int(port["nodePort"]), eck.target_port(port)))
+    return found, problems
+
+
+def _remapped(svc: dict[str, Any]) -> list[str]:
+    """Ports that look meant for the remote cluster server but do not reach 9443."""
+    name = eck.name_of(svc)
+    looks_rcs = "remote-cluster" in name or "rcs" in name
+    problems = []
+    for port in eck.service_ports(svc):
+        if str(eck.target_port(port)) in (str(eck.TRANSPORT_PORT), "9200", "transport", "https", "http"):
+            continue
+        if looks_rcs or port.get("port") == eck.RCS_PORT or "rcs" in str(port.get("name", "")):
+            problems.append(f"service {name} port {port.get('port')} forwards to {eck.target_port(port)}, "
+                            "not 9443: set targetPort: 9443")
+    return problems
+
+
+@check("ECKRC203", severity=ERROR, side=REMOTE, requires=("ECKRC202",), fix="expose-rcs", covers=("F2",))
+def rcs_exposed(snap: Snapshot) -> Verdict:
+    """Port 9443 is exposed outside the remote Kubernetes cluster
+
+    The remote cluster server must be reachable from the other Kubernetes cluster: a
+    LoadBalancer Service with an external address, a NodePort, `spec.remoteClusterServer.service`
+    (ECK >= 3.3), or an L4 (TCP / TLS passthrough) ingress. Every such Service must forward to
+    9443 (`targetPort: 9443` or the port name `rcs`): a port remapped without `targetPort` is a
+    classic silent failure. An exposure doctor cannot see (an ingress, an external load
+    balancer) passes when the TLS probe reached the remote's own certificate through it.
+    """
+    if not links.uses_api_keys(snap):
+        return not_applicable(CERT_ONLY)
+    remote = reads.remote_side(snap)
+    found, problems = exposures(remote)
+    usable = [e for e in found if e.kind == "NodePort" or e.address]
+    if problems:
+        return failed(problems[0], "fix the Service so that it forwards to port 9443 of the ES pods",
+                      problems=problems, exposures=[e.describe() for e in usable])
+    if usable:
+        return passed("exposed by " + "; ".join(e.describe() for e in usable),
+                      exposures=[e.describe() for e in usable])
+    reached = _probe_reached_remote(snap, remote)
+    if reached:
+        return passed(f"no Service exposes 9443, but {reached} reaches the remote cluster server "
+                      "(ingress or external load balancer)", probe=reached)
+    return failed(f"9443 of {remote.namespace}/{remote.es_name} is not exposed outside its cluster",
+                  "expose the remote cluster server: spec.remoteClusterServer.service with type "
+                  "LoadBalancer (ECK >= 3.3), or a LoadBalancer/NodePort Service selecting the "
+                  f"{remote.es_name} pods with targetPort 9443", exposures=[])
+
+
+def _probe_reached_remote(snap: Snapshot, remote: Side) -> str:
+    """The address of a probe whose presented chain validates against the remote's own CA."""
+    try:
+        cas = reads.transport_cas(remote)
+    except NotEvaluated:  # without the remote CA there is nothing to compare with
+        return ""
+    for probe in snap.probes.values():
+        if isinstance(probe, TlsProbe) and probe.chain:
+            result = pki.verify_chain(probe.chain, cas, pki.parse_time(snap.taken_at))
+            if result.ok:
+                return probe.address
+    return ""
+
+
+@check("ECKRC204", severity=ERROR, side=LINK, requires=("ECKRC502", "ECKRC203"), fix="register-remote",
+       covers=("F2", "F10"))
+def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
+    """proxy_address points at an exposure of the remote cluster server
+
+    With API keys, `proxy_address` must reach 9443 through one of the remote's exposures (the
+    load balancer's address and port, or a node address and the nodePort). Pointing it at the
+    transport port (9300, or a Service forwarding to it) fails with `bad_certificate` /
+    `Empty client certificate chain`; an in-cluster `*.svc` name of the other Kubernetes
+    cluster does not resolve from the local pods.
+    """
+    link = reads.link(snap, alias)
+    if link.model != links.API_KEY:
+        return not_applicable("certificate model")
+    evidence: dict[str, Any] = {"proxy_address": link.proxy_address}
+    if link.port == eck.TRANSPORT_PORT:
+        return failed(f"proxy_address {link.proxy_address} targets the transport port 9300",
+                      "API-key links must connect to the remote cluster server (9443): change "
+                      f"cluster.remote.{alias}.proxy_address to its exposed address", **evidence)
+    if link.host.endswith((".svc", ".svc.cluster.local")):
+        return failed(f"proxy_address {link.proxy_address} is an in-cluster service name",
+                      "the remote runs in another Kubernetes cluster: use the address of its "
+                      "LoadBalancer or NodePort", **evidence)
+    return _match_exposure(snap, link, evidence)
+
+
+def _match_exposure(snap: Snapshot, link: links.Link, evidence: dict[str, Any]) -> Verdict:
+    remote = reads.remote_side(snap)
+    found, _ = exposures(remote)
+    evidence["exposures"] = [e.describe() for e in found]
+    for e in found:
+        if e.port == link.port and (e.address == link.host or e.kind == "NodePort"):
+            return passed(f"{link.proxy_address} is {e.describe()}", **evidence)
+    transport = _transport_exposure(remote, link)
+    if transport:
+        return failed(f"proxy_address {link.proxy_address} reaches the transport port through {transport}",
+                      "API-key links must use the remote cluster server (9443): point proxy_address "
+                      "at an exposure of it", **evidence)
+    reached = _probe_reached_remote(snap, remote)
+    if reached == link.proxy_address:
+        return passed(f"{link.proxy_address} reaches the remote cluster server (exposure not visible "
+                      "as a Service)", **evidence)
+    return failed(f"proxy_address {link.proxy_address} matches no exposure of the remote cluster server",
+                  "set proxy_address to " + (found[0].where if found else "the exposed address of port 9443"),
+                  **evidence)
+
+
+def _transport_exposure(remote: Side, link: links.Link) -> str:
+    for svc in reads.services(remote):
+        for port in eck.service_ports(svc):
+            if str(eck.target_port(port)) not in (str(eck.TRANSPORT_PORT), "transport", "tls-transport"):
+                continue
+            if (link.host in eck.lb_addresses(svc) and port.get("port") == link.port) or \
+                    port.get("nodePort") == link.port:
+                return f"service {eck.name_of(svc)}"
+    return ""
+
+
+TCP_HINTS = {
+    "refused": "nothing listens there: wrong host or port, or the load balancer does not forward to 9443",
+    "timeout": "packets are dropped: a firewall or NetworkPolicy, a load balancer without backends, or "
+               "a wrong address",
+    "unresolved": "the host name does not resolve from here; it must resolve from the local pods too",
+}
+
+
+@check("ECKRC205", severity=ERROR, side=LINK, requires=("ECKRC502",), covers=("F2",))
+def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
+    """proxy_address accepts TCP connections
+
+    doctor opens a TCP connection to `proxy_address` from where it runs, within the timeout.
+    This is not the local pods' network: a pass here with a failure in `_remote/info` points at
+    egress rules of the local cluster.
+    """
+    probe = reads.probe(snap, alias)
+    evidence = {"address": probe.address, "result": probe.tcp}
+    if probe.tcp == "ok":
+        return passed(f"{probe.address} accepts TCP connections ({probe.elapsed_ms} ms)", **evidence)
+    if probe.tcp_error:
+        evidence["error"] = probe.tcp_error
+    return failed(f"cannot connect to {probe.address}: {probe.tcp}" + (f" ({probe.tcp_error})"
+                                                                         if probe.tcp_error else ""),
+                  TCP_HINTS.get(probe.tcp, "the connection failed"), **evidence)
+
+
+CHECKS: list[CheckSpec] = [rcs_enabled, rcs_service, rcs_exposed, proxy_address_matches, tcp_reachable]

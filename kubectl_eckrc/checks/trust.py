@@ -2,6 +2,406 @@
 
 from __future__ import annotations
 
-from kubectl_eckrc.checks.spec import CheckSpec
+import contextlib
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
 
-CHECKS: list[CheckSpec] = []
+from kubectl_eckrc import eck, links, pki
+from kubectl_eckrc.checks import reads
+from kubectl_eckrc.checks.spec import (
+    ERROR,
+    LINK,
+    LOCAL,
+    CheckSpec,
+    NotEvaluated,
+    check,
+    failed,
+    not_applicable,
+    not_evaluated,
+    passed,
+    warned,
+)
+from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.snapshot import CertInfo, Snapshot, TlsProbe
+
+CERT_MODEL = "certificate model: trust is ECKRC601"
+EXPIRY_WARNING_DAYS = 30
+# RFC 4514 order depends on how the subject was encoded: accept both.
+_ECK_ISSUER = re.compile(r"^(CN=(?P<a>[^,]+)-transport,OU=(?P=a)|OU=(?P<b>[^,]+),CN=(?P=b)-transport)$")
+
+
+@dataclass(frozen=True)
+class CaSource:
+    nodeset: str
+    path: str  # as configured
+    mounted: eck.MountedFile | None
+
+
+def ca_sources(es: dict[str, Any]) -> tuple[list[CaSource], list[str]]:
+    """The CA file each nodeSet configures for the remote cluster client, and the nodeSets
+    that miss the client SSL settings."""
+    sources, missing = [], []
+    for nodeset in eck.nodesets(es):
+        config = eck.nodeset_config(nodeset)
+        name = str(nodeset.get("name", ""))
+        enabled = config.get(eck.CLIENT_SSL_ENABLED, True)  # Elasticsearch's default is true
+        paths = config.get(eck.CLIENT_SSL_CAS)
+        if isinstance(paths, str):
+            paths = [p.strip() for p in paths.strip("[]").split(",") if p.strip()]
+        if not eck.truthy(enabled) or not paths:
+            missing.append(name)
+            continue
+        sources += [CaSource(name, str(p), eck.mounted_file(nodeset, str(p))) for p in paths]
+    return sources, missing
+
+
+def _api_key_model(snap: Snapshot) -> bool:
+    return links.uses_api_keys(snap)
+
+
+@check("ECKRC301", severity=ERROR, side=LOCAL, requires=("ECKRC101",), fix="mount-ca", covers=("F3",))
+def client_trust_configured(snap: Snapshot) -> Verdict:
+    """Every local nodeSet trusts a mounted remote CA
+
+    Each nodeSet's `config` must keep `xpack.security.remote_cluster_client.ssl.enabled` true
+    (the default) and set `xpack.security.remote_cluster_client.ssl.certificate_authorities`
+    to a file that a volume mount of the `elasticsearch` container provides (relative paths
+    are under `/usr/share/elasticsearch/config`). A nodeSet without it cannot trust the remote:
+    `failed to establish trust with server ... is not configured to trust that issuer`.
+    """
+    if not _api_key_model(snap):
+        return not_applicable(CERT_MODEL)
+    es = reads.resource(snap.local)
+    sources, missing = ca_sources(es)
+    unmounted = [s for s in sources if s.mounted is None]
+    all_sets = [str(n.get("name", "")) for n in eck.nodesets(es)]
+    if missing:
+        return failed(f"nodeSets {', '.join(missing)} do not set remote_cluster_client SSL with a CA",
+                      f"add {eck.CLIENT_SSL_CAS} (and keep ssl.enabled true) to the config of every "
+                      f"nodeSet of {snap.local.namespace}/{snap.local.es_name}",
+                      missing=missing, nodeSets=all_sets)
+    if unmounted:
+        bad = unmounted[0]
+        return failed(f"nodeSet {bad.nodeset} trusts {bad.path}, but no volume mount provides "
+                      f"{eck.config_path(bad.path)}",
+                      f"mount the CA ConfigMap into the elasticsearch container of nodeSet {bad.nodeset} "
+                      "so that the path exists", nodeSet=bad.nodeset, path=eck.config_path(bad.path))
+    described = sorted({f"{s.path} from {s.mounted.kind} {s.mounted.source}" for s in sources if s.mounted})
+    return passed(f"nodeSets {', '.join(all_sets)} trust " + "; ".join(described),
+                  nodeSets=all_sets, files=described)
+
+
+def configured_cas(snap: Snapshot) -> list[CertInfo]:
+    """The certificates the local nodeSets trust for remote clusters (distinct, in order).
+    Raises NotEvaluated when a source cannot be read; returns [] when none is configured."""
+    es = reads.resource(snap.local)
+    seen: dict[str, CertInfo] = {}
+    for source in ca_sources(es)[0]:
+        if source.mounted is None:
+            continue
+        for cert in _read_source(snap, source.mounted):
+            seen.setdefault(cert.sha256, cert)
+    return list(seen.values())
+
+
+class SourceProblem(Exception):
+    """A configured CA file whose ConfigMap/Secret or key is missing or not PEM."""
+
+
+def _read_source(snap: Snapshot, mounted: eck.MountedFile) -> list[CertInfo]:
+    where = f"{mounted.kind} {snap.local.namespace}/{mounted.source}"
+    if mounted.kind == "configMap":
+        cm = reads.configmap(snap.local, mounted.source)
+        if cm is None:
+            raise SourceProblem(f"{where} does not exist")
+        data = cm.get("data") or {}
+        if mounted.key not in data:
+            keys = ", ".join(sorted(data)) or "none"
+            raise SourceProblem(f"{where} has no key {mounted.key} (keys: {keys})")
+        try:
+            return pki.parse_pem(str(data[mounted.key]))
+        except pki.PemError as exc:
+            raise SourceProblem(f"{where} key {mounted.key}: {exc}") from exc
+    if mounted.kind == "secret":
+        summary = reads.secret(snap.local, mounted.source)
+        if summary is None:
+            raise SourceProblem(f"{where} does not exist")
+        entry = summary.keys.get(mounted.key)
+        if entry is None:
+            raise SourceProblem(f"{where} has no key {mounted.key} (keys: {', '.join(sorted(summary.keys))})")
+        if entry.pem_error or not entry.certificates:
+            raise SourceProblem(f"{where} key {mounted.key}: {entry.pem_error or 'no PEM certificate'}")
+        return list(entry.certificates)
+    raise NotEvaluated(f"volume {mounted.volume} is neither a ConfigMap nor a Secret: not read")
+
+
+@check("ECKRC302", severity=ERROR, side=LOCAL, requires=("ECKRC301",), fix="sync-ca", covers=("F3",))
+def ca_file_present(snap: Snapshot) -> Verdict:
+    """The mounted CA file exists and holds PEM certificates
+
+    The ConfigMap or Secret behind the CA path must exist in the local namespace, hold the key
+    the path names, and that value must parse as PEM certificates. Kubernetes starts the pods
+    even when an optional source is missing; Elasticsearch then fails to load the SSL context.
+    """
+    if not _api_key_model(snap):
+        return not_applicable(CERT_MODEL)
+    try:
+        cas = configured_cas(snap)
+    except SourceProblem as problem:
+        return failed(str(problem), "create or refresh it with the remote's transport CA "
+                      "(ca.crt of <remote-es>-es-transport-certs-public)", problem=str(problem))
+    if not cas:
+        return failed("no CA file is configured", "see ECKRC301")
+    return passed(f"{len(cas)} CA certificate(s): " + ", ".join(c.subject for c in cas),
+                  certificates=[_cert(c) for c in cas])
+
+
+def _cert(cert: CertInfo) -> dict[str, str]:
+    return {"subject": cert.subject, "sha256": pki.short(cert.sha256), "notAfter": cert.not_after}
+
+
+@check("ECKRC303", severity=ERROR, side=LINK, requires=("ECKRC302", "ECKRC501"), fix="sync-ca",
+       covers=("F4",))
+def stale_ca(snap: Snapshot, alias: str) -> Verdict:
+    """The trusted CA is the remote's current transport CA
+
+    The CA copy the local cluster trusts must be one of the certificates in `ca.crt` of the
+    remote's `<es>-es-transport-certs-public` (fingerprint match). ECK renews its CA yearly
+    (same subject and key); a hand-made copy goes stale. A copy with the same subject and a
+    different key belongs to a re-created cluster or to another cluster with the same name;
+    a different subject is another cluster's CA.
+    """
+    if reads.link(snap, alias).model != links.API_KEY:
+        return not_applicable(CERT_MODEL)
+    trusted = configured_cas(snap)
+    remote = reads.remote_side(snap)
+    current = reads.transport_cas(remote)
+    current_sums = {c.sha256 for c in current}
+    matching = [c for c in trusted if c.sha256 in current_sums]
+    evidence: dict[str, Any] = {"trusted": [_cert(c) for c in trusted],
+                                "current": [_cert(c) for c in current]}
+    if matching:
+        return passed(f"the trusted CA {matching[0].subject} (sha256 {pki.short(matching[0].sha256)}) is "
+                      "the remote's current CA", **evidence)
+    return _explain_mismatch(snap, trusted, current, evidence)
+
+
+def _explain_mismatch(snap: Snapshot, trusted: list[CertInfo], current: list[CertInfo],
+                      evidence: dict[str, Any]) -> Verdict:
+    now = pki.parse_time(snap.taken_at)
+    source = _source_name(snap)
+    message = "the CA the local cluster trusts is not the remote's current CA"
+    for old in trusted:
+        for new in (c for c in current if c.subject == old.subject):
+            if not pki.same_key(old, new):
+                return failed(message, f"{source} holds a CA named {old.subject} with another key: the "
+                              "remote cluster was re-created, or the copy comes from another cluster with "
+                              "the same name; copy the current one", **evidence)
+            if pki.days_left(old, now) < 0:
+                return failed(message, f"the remote CA was renewed; {source} still holds the old one "
+                              f"(expired {old.not_after})", **evidence)
+            return warned("the trusted CA is an older issue of the remote CA (same key)",
+                          f"the remote CA was renewed; {source} still holds the previous issue, which "
+                          f"stops working on {old.not_after}", **evidence)
+    subjects = ", ".join(sorted({c.subject for c in trusted})) or "nothing"
+    return failed(message, f"{source} holds {subjects}, a CA of another cluster; the remote's is "
+                  f"{current[0].subject if current else 'unknown'}", **evidence)
+
+
+def _source_name(snap: Snapshot) -> str:
+    es = reads.resource(snap.local)
+    for source in ca_sources(es)[0]:
+        if source.mounted:
+            return f"{source.mounted.kind} {snap.local.namespace}/{source.mounted.source}"
+    return "the local CA copy"
+
+
+def _handshake(snap: Snapshot, alias: str) -> TlsProbe | Verdict:
+    probe = reads.probe(snap, alias)
+    evidence = {"address": probe.address, "sni": probe.server_name}
+    if probe.tcp != "ok":
+        return not_evaluated(f"no TCP connection to {probe.address} ({probe.tcp})")
+    if probe.tls == "not-tls":
+        return failed(f"{probe.address} does not answer with TLS",
+                      "proxy_address reaches something that is not the remote cluster server (an HTTP "
+                      "ingress, or a proxy forwarding plaintext): use L4 TCP or TLS passthrough",
+                      error=probe.tls_error, **evidence)
+    if probe.tls != "ok" or not probe.chain:
+        return failed(f"TLS handshake with {probe.address} failed: {probe.tls} {probe.tls_error}".strip(),
+                      "the server closed or broke the handshake: check what listens at proxy_address",
+                      error=probe.tls_error, **evidence)
+    return probe
+
+
+@check("ECKRC304", severity=ERROR, side=LINK, requires=("ECKRC303", "ECKRC205"), fix="sync-ca",
+       covers=("F3", "F4", "F7"))
+def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
+    """The certificate presented at proxy_address validates against the trusted CA
+
+    doctor makes a real TLS handshake to `proxy_address` (SNI `server_name`) and validates the
+    presented chain against the CA the local nodeSets trust, with X.509 path validation as
+    Elasticsearch does (the host name is ECKRC305's business). A failure here is what the
+    local logs report as `failed to establish trust with server`.
+    """
+    if reads.link(snap, alias).model != links.API_KEY:
+        return not_applicable(CERT_MODEL)
+    probe = _handshake(snap, alias)
+    if isinstance(probe, Verdict):
+        return probe
+    trusted = configured_cas(snap)
+    leaf = probe.chain[0]
+    result = pki.verify_chain(probe.chain, trusted, pki.parse_time(snap.taken_at))
+    evidence: dict[str, Any] = {"presented": {"subject": leaf.subject, "issuer": leaf.issuer,
+                                              "sha256": pki.short(leaf.sha256), "notAfter": leaf.not_after},
+                                "trusted": [c.subject for c in trusted]}
+    if result.ok:
+        if result.stricter_issue:
+            evidence["stricterProfile"] = result.stricter_issue
+        return passed(f"{probe.address} presents {leaf.subject}, issued by a trusted CA", **evidence)
+    evidence["error"] = result.error
+    return failed(f"the certificate presented at {probe.address} does not validate against the trusted CA",
+                  _untrusted_cause(leaf, trusted, result.error), **evidence)
+
+
+def _untrusted_cause(leaf: CertInfo, trusted: list[CertInfo], error: str) -> str:
+    if "not valid at validation time" in error:
+        return "a certificate of the chain is expired or not yet valid (see ECKRC307)"
+    if leaf.issuer not in {c.subject for c in trusted}:
+        if _ECK_ISSUER.match(leaf.issuer):
+            return f"the server's certificate is issued by {leaf.issuer}, another ECK cluster's CA"
+        return (f"the server's certificate is issued by {leaf.issuer}, not an ECK transport CA: something "
+                "in front of the remote cluster server terminates TLS (see ECKRC306)")
+    return ("the trusted CA has the right name but did not sign this certificate: a stale copy or another "
+            "cluster with the same name")
+
+
+@check("ECKRC305", severity=ERROR, side=LINK, requires=("ECKRC304",), fix="fix-server-name",
+       covers=("F5", "F6"))
+def name_matches(snap: Snapshot, alias: str) -> Verdict:
+    """The name the client checks is a SAN of the presented certificate
+
+    With `verification_mode: full` (the default) the local cluster checks `server_name`, or the
+    `proxy_address` host when `server_name` is unset, against the certificate's SANs. ECK's
+    certificates never name the load balancer: set `server_name` to
+    `<es>-es-remote-cluster.<ns>.svc` or add the external name to the remote's
+    `spec.transport.tls.subjectAltNames`. `server_name` must be a DNS name, never an IP.
+    """
+    link = reads.link(snap, alias)
+    if link.model != links.API_KEY:
+        return not_applicable(CERT_MODEL)
+    suggestion = _suggested_server_name(snap)
+    if link.server_name and (pki.is_ip(link.server_name) or not pki.valid_dns_name(link.server_name)):
+        kind = "an IP address" if pki.is_ip(link.server_name) else "not a valid host name"
+        return failed(f"server_name {link.server_name} is {kind}",
+                      f"set cluster.remote.{alias}.server_name to a DNS name, e.g. {suggestion}",
+                      server_name=link.server_name)
+    probe = _handshake(snap, alias)
+    if isinstance(probe, Verdict):
+        return probe
+    leaf = probe.chain[0]
+    name = link.checked_name
+    evidence = {"checked": name, "dnsNames": leaf.dns_names, "ipAddresses": leaf.ip_addresses}
+    if pki.matches_name(leaf, name):
+        return passed(f"{name} is a SAN of {leaf.subject}", **evidence)
+    if not link.server_name:
+        cause = (f"server_name is unset, so the client checks the address host {name}, which the certificate "
+                 f"does not name: set server_name to {suggestion}, or add {name} to the remote's "
+                 "spec.transport.tls.subjectAltNames")
+    else:
+        cause = f"server_name {name} is not in the certificate: set it to {suggestion}"
+    return failed(f"{name} is not a SAN of the presented certificate", cause, **evidence)
+
+
+def _suggested_server_name(snap: Snapshot) -> str:
+    try:
+        remote = reads.remote_side(snap)
+        return eck.rcs_server_name(remote.es_name, remote.namespace)
+    except NotEvaluated:
+        return "<remote-es>-es-remote-cluster.<remote-namespace>.svc"
+
+
+@check("ECKRC306", severity=ERROR, side=LINK, requires=("ECKRC205",), covers=("F7", "F8"))
+def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
+    """The certificate presented was issued by the remote's ECK CA, not by a proxy
+
+    The remote cluster server presents each pod's transport certificate, issued by
+    `CN=<es>-transport,OU=<es>`. Another issuer means something between the clusters (an
+    ingress, a TLS-terminating load balancer) ends the TLS session: only L4 TCP or TLS
+    passthrough carries Elasticsearch's transport protocol. A proxy that forwards plaintext
+    makes the remote log `received plaintext traffic on an encrypted channel`.
+    """
+    if reads.link(snap, alias).model != links.API_KEY:
+        return not_applicable(CERT_MODEL)
+    probe = _handshake(snap, alias)
+    if isinstance(probe, Verdict):
+        return probe
+    leaf = probe.chain[0]
+    evidence: dict[str, Any] = {"issuer": leaf.issuer, "subject": leaf.subject}
+    try:
+        remote_cas = reads.transport_cas(reads.remote_side(snap))
+    except NotEvaluated:
+        remote_cas = []
+    if remote_cas:
+        if pki.verify_chain(probe.chain, remote_cas, pki.parse_time(snap.taken_at)).ok:
+            return passed(f"issued by the remote's CA {leaf.issuer}", **evidence)
+        evidence["remoteCa"] = [c.subject for c in remote_cas]
+    elif _ECK_ISSUER.match(leaf.issuer):
+        return passed(f"issued by {leaf.issuer}, an ECK transport CA (remote not readable to compare)",
+                      **evidence)
+    return failed(f"{probe.address} presents a certificate issued by {leaf.issuer}, not the remote's ECK CA",
+                  "a load balancer or ingress terminates TLS in front of the remote cluster server: "
+                  "configure it for TCP / TLS passthrough on 9443", **evidence)
+
+
+@check("ECKRC307", severity=ERROR, side=LINK, requires=("ECKRC501",), fix="sync-ca", covers=("F23",))
+def not_expiring(snap: Snapshot, alias: str) -> Verdict:
+    """CA and server certificates are valid and not about to expire
+
+    ECK's CA and leaf certificates live one year and are renewed 24 hours before expiry; copies
+    made by hand are not. An expired certificate fails the handshake; one expiring within 30
+    days is a warning.
+    """
+    certs = _expiry_subjects(snap, alias)
+    if not certs:
+        return not_evaluated("no certificate could be read (CA copy, remote CA or TLS probe)")
+    now = pki.parse_time(snap.taken_at)
+    rows: list[dict[str, Any]] = [{"what": what, "subject": c.subject, "notAfter": c.not_after,
+             "daysLeft": math.floor(pki.days_left(c, now))} for what, c in certs]
+    expired = [r for r in rows if r["daysLeft"] < 0]
+    if expired:
+        first = expired[0]
+        return failed(f"{first['what']} {first['subject']} expired on {first['notAfter']}",
+                      "refresh the copy with the remote's current CA" if "trusted" in str(first["what"])
+                      else "the remote's certificates were not renewed: check the remote ECK operator",
+                      certificates=rows)
+    soon = [r for r in rows if r["daysLeft"] < EXPIRY_WARNING_DAYS]
+    if soon:
+        return warned(f"{soon[0]['what']} {soon[0]['subject']} expires in {soon[0]['daysLeft']} days",
+                      "renew it before it expires (ECK renews its own certificates; copies must be "
+                      "refreshed)",
+                      certificates=rows)
+    return passed(f"{len(rows)} certificates valid for {min(r['daysLeft'] for r in rows)}+ days",
+                  certificates=rows)
+
+
+def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:
+    found: list[tuple[str, CertInfo]] = []
+    with contextlib.suppress(NotEvaluated, SourceProblem):
+        found += [("trusted CA", c) for c in configured_cas(snap)]
+    with contextlib.suppress(NotEvaluated):
+        found += [("remote CA", c) for c in reads.transport_cas(reads.remote_side(snap))]
+    probe = snap.probes.get(alias)
+    if isinstance(probe, TlsProbe) and probe.chain:
+        found.append(("presented certificate", probe.chain[0]))
+    distinct: dict[str, tuple[str, CertInfo]] = {}
+    for what, cert in found:
+        distinct.setdefault(cert.sha256, (what, cert))
+    return list(distinct.values())
+
+
+CHECKS: list[CheckSpec] = [
+    client_trust_configured, ca_file_present, stale_ca, chain_trusted, name_matches, issued_by_eck,
+    not_expiring,
+]

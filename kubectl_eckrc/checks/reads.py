@@ -1,0 +1,87 @@
+"""Reads checks share: each returns the data or raises NotEvaluated with the reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_eckrc import eck, links
+from kubectl_eckrc.checks.spec import NotEvaluated, need
+from kubectl_eckrc.snapshot import (
+    CertInfo,
+    EsState,
+    KubeState,
+    SecretSummary,
+    Side,
+    Snapshot,
+    TlsProbe,
+    Unavailable,
+)
+
+
+def remote_side(snap: Snapshot) -> Side:
+    side: Side = need(snap.remote, "the remote environment")
+    return side
+
+
+def kube(side: Side) -> KubeState:
+    state: KubeState = need(side.kube, f"the {side.role} Kubernetes API")
+    return state
+
+
+def es_api(side: Side) -> EsState:
+    state: EsState = need(side.es, f"the {side.role} Elasticsearch API")
+    return state
+
+
+def resource(side: Side) -> dict[str, Any]:
+    state = kube(side)
+    es = need(state.elasticsearch, f"Elasticsearch {side.namespace}/{side.es_name}")
+    if not es:
+        raise NotEvaluated(f"Elasticsearch {side.namespace}/{side.es_name} was not found")
+    return dict(es)
+
+
+def services(side: Side) -> list[dict[str, Any]]:
+    return list(need(kube(side).services, f"services in {side.role} namespace {side.namespace}") or [])
+
+
+def secret(side: Side, name: str) -> SecretSummary | None:
+    """A secret summary; None when it does not exist."""
+    secrets = need(kube(side).secrets, f"secrets in {side.role} namespace {side.namespace}")
+    found = secrets.get(name)
+    if isinstance(found, Unavailable):
+        if found.kind == "not-found":
+            return None
+        need(found, f"secret {side.namespace}/{name}")
+    return found if isinstance(found, SecretSummary) else None
+
+
+def configmap(side: Side, name: str) -> dict[str, Any] | None:
+    maps = need(kube(side).configmaps, f"configmaps in {side.role} namespace {side.namespace}")
+    found = maps.get(name)
+    if isinstance(found, Unavailable):
+        if found.kind == "not-found":
+            return None
+        need(found, f"ConfigMap {side.namespace}/{name}")
+    return dict(found) if isinstance(found, dict) else None
+
+
+def transport_cas(side: Side) -> list[CertInfo]:
+    """ca.crt of <es>-es-transport-certs-public: the CAs a peer must trust for 9443 and 9300."""
+    name = eck.transport_certs_public(side.es_name)
+    summary = secret(side, name)
+    if summary is None or "ca.crt" not in summary.keys:
+        raise NotEvaluated(f"{side.role} secret {side.namespace}/{name} (key ca.crt) was not found")
+    return list(summary.keys["ca.crt"].certificates)
+
+
+def probe(snap: Snapshot, alias: str) -> TlsProbe:
+    found = snap.probes.get(alias)
+    if found is None:
+        raise NotEvaluated(f"no TLS probe was made for alias {alias} (no proxy_address to connect to)")
+    result: TlsProbe = need(found, f"the TLS probe of {alias}")
+    return result
+
+
+def link(snap: Snapshot, alias: str) -> links.Link:
+    return links.link_for(snap, alias)

@@ -1,0 +1,221 @@
+"""Certificates: PEM parsing into CertInfo, fingerprints, name matching and chain validation.
+
+Chain validation uses cryptography's x509.verification. Its default profile is the Web PKI
+one, stricter than the JDK PKIX validation Elasticsearch performs (key usage details, AKI/SKI,
+...). A chain is therefore judged with every extension permitted, the way the JDK would accept
+it; what the strict profile would have refused is reported separately, never as a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from kubectl_eckrc.snapshot import CertInfo
+
+_PEM_BLOCK = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+
+class PemError(ValueError):
+    """Text that should hold PEM certificates does not."""
+
+
+def parse_pem(text: str) -> list[CertInfo]:
+    """Every certificate of a PEM bundle, in order. Raises PemError when there is none or one
+    does not parse."""
+    blocks = _PEM_BLOCK.findall(text or "")
+    if not blocks:
+        raise PemError("no PEM certificate found")
+    infos = []
+    for i, block in enumerate(blocks, start=1):
+        try:
+            cert = x509.load_pem_x509_certificate(block.encode())
+        except ValueError as exc:
+            raise PemError(f"certificate {i} does not parse: {exc}") from exc
+        infos.append(cert_info(cert))
+    return infos
+
+
+def cert_info(cert: x509.Certificate) -> CertInfo:
+    pem = cert.public_bytes(Encoding.PEM).decode()
+    dns, ips = _sans(cert)
+    return CertInfo(
+        pem=pem,
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        sha256=fingerprint(cert),
+        not_before=iso(cert.not_valid_before_utc),
+        not_after=iso(cert.not_valid_after_utc),
+        is_ca=_is_ca(cert),
+        dns_names=dns,
+        ip_addresses=ips,
+    )
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    return hashlib.sha256(cert.public_bytes(Encoding.DER)).hexdigest()
+
+
+def short(sha256: str) -> str:
+    """A fingerprint shortened for humans: first and last 4 hex digits."""
+    return f"{sha256[:4]}…{sha256[-4:]}".upper() if len(sha256) > 8 else sha256.upper()
+
+
+def load(info: CertInfo) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(info.pem.encode())
+
+
+def same_key(a: CertInfo, b: CertInfo) -> bool:
+    """Whether two certificates certify the same public key (a renewed CA keeps its key)."""
+    return _spki(a) == _spki(b)
+
+
+def _spki(info: CertInfo) -> bytes:
+    return load(info).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def _sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return [], []
+    dns = [str(n) for n in ext.get_values_for_type(x509.DNSName)]
+    ips = [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
+    return dns, ips
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+# --- time ----------------------------------------------------------------------------------------
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def days_left(info: CertInfo, now: datetime) -> float:
+    return (parse_time(info.not_after) - now).total_seconds() / 86400
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def valid_dns_name(name: str) -> bool:
+    if not name or len(name) > 253 or is_ip(name):
+        return False
+    labels = name.rstrip(".").split(".")
+    return all(_DNS_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def matches_name(leaf: CertInfo, name: str) -> bool:
+    """Whether a client checking `name` accepts this certificate (SAN match, wildcards in the
+    left-most label only)."""
+    if is_ip(name):
+        wanted = ipaddress.ip_address(name.strip("[]"))
+        return any(ipaddress.ip_address(ip) == wanted for ip in leaf.ip_addresses)
+    host = name.rstrip(".").lower()
+    for san in leaf.dns_names:
+        pattern = san.rstrip(".").lower()
+        if pattern == host:
+            return True
+        if pattern.startswith("*.") and "." in host and host.split(".", 1)[1] == pattern[2:]:
+            return True
+    return False
+
+
+# --- chain validation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    ok: bool  # the chain leads to one of the trusted CAs, as Elasticsearch (JDK PKIX) would judge
+    error: str  # why not, "" when ok
+    stricter_issue: str = ""  # what only the stricter Web PKI profile refuses ("" = nothing)
+
+
+def verify_chain(chain: list[CertInfo], cas: list[CertInfo], at: datetime, name: str = "") -> ChainResult:
+    """Validate `chain` (leaf first) against the trusted `cas` at time `at`.
+
+    With `name` the leaf must also carry it as a SAN; without, only the path is judged (the
+    name is checked separately, so that a wrong name and a wrong CA are told apart)."""
+    if not chain:
+        return ChainResult(False, "no certificate was presented")
+    if not cas:
+        return ChainResult(False, "no trusted CA to validate against")
+    leaf, intermediates = load(chain[0]), [load(c) for c in chain[1:]]
+    subject = _subject(name or _any_name(chain[0]))
+    builder = PolicyBuilder().store(Store([load(c) for c in cas])).time(at)
+    strict = _try(builder, subject, leaf, intermediates)
+    if not strict:
+        return ChainResult(True, "")
+    relaxed_builder = builder.extension_policies(ca_policy=_RELAXED_CA, ee_policy=_RELAXED_EE)
+    relaxed = _try(relaxed_builder, subject, leaf, intermediates)
+    if relaxed:
+        return ChainResult(False, relaxed)
+    return ChainResult(True, "", strict)
+
+
+# A CA policy must still require basicConstraints (cryptography refuses one that does not, and the
+# JDK also rejects an issuer that is not a CA); everything else is permitted as PKIX would.
+# Likewise a server leaf must carry subjectAltName: the name check needs it.
+_RELAXED_CA = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
+_RELAXED_EE = ExtensionPolicy.permit_all().require_present(
+    x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
+)
+
+
+def _try(builder: PolicyBuilder, subject: x509.verification.Subject, leaf: x509.Certificate,
+         intermediates: list[x509.Certificate]) -> str:
+    try:
+        builder.build_server_verifier(subject).verify(leaf, intermediates)
+    except VerificationError as exc:
+        return str(exc)
+    return ""
+
+
+def _any_name(leaf: CertInfo) -> str:
+    """A name the leaf carries, to judge the path alone. A leaf without SAN gets a name it
+    cannot match: then the path error is the name error, which is the truth for a TLS client."""
+    if leaf.dns_names:
+        return next((n for n in leaf.dns_names if not n.startswith("*.")), leaf.dns_names[0][2:])
+    if leaf.ip_addresses:
+        return leaf.ip_addresses[0]
+    return "no-subject-alternative-name.invalid"
+
+
+def _subject(name: str) -> x509.verification.Subject:
+    if is_ip(name):
+        return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
+    return x509.DNSName(name)
