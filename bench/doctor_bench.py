@@ -1,0 +1,271 @@
+"""Benchmarks of `kubectl eckrc doctor` against the twin (what users will measure, product.md).
+
+1. healthy pair: doctor's wall time vs the manual procedure of domain.md §2 done with real
+   kubectl, curl and openssl against the same twin (median of N runs, ratio);
+2. black hole: doctor's wall time when the link address accepts TCP and never answers, vs
+   --timeout;
+3. peak RSS of a doctor run (getrusage of the children);
+4. many links: doctor's wall time with 1 alias vs many aliases on the same pair.
+
+Run: scripts/bench [--runs N] [--links N]. Prints a Markdown summary on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+DOCTOR = [PY, "-m", "kubectl_eckrc.cli", "doctor"]
+LOCAL = ("local", "logging", "local-es")
+REMOTE = ("remote", "search", "remote-es")
+
+
+# --- the twin ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def twin(scenario: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Start `python -m tests.twin up` in the background; yield its kubeconfig."""
+    work = Path(tempfile.mkdtemp(prefix="eckrc-bench-"))
+    kubeconfig = work / "kubeconfig"
+    log = (work / "twin.log").open("w+")
+    proc = subprocess.Popen([PY, "-m", "tests.twin", "up", "--scenario", scenario, "--kubeconfig",
+                             str(kubeconfig), *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            log.seek(0)
+            if any(line.startswith("ready") for line in log):
+                break
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"twin {scenario} did not start:\n{log.read()}")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"twin {scenario} not ready after 60 s")
+        yield kubeconfig
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+# --- doctor ------------------------------------------------------------------------------------
+
+
+def doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, object]]:
+    started = time.monotonic()
+    result = subprocess.run([*DOCTOR, "--kubeconfig", str(kubeconfig), "--context", "local",
+                             "--remote-context", "remote", "-o", "json", *args],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - started
+    try:
+        document = json.loads(result.stdout)
+    except ValueError:
+        document = {"error": result.stderr.strip()}
+    return elapsed, result.returncode, document
+
+
+# --- the manual procedure ------------------------------------------------------------------------
+
+
+def kubectl(kubeconfig: Path, context: str, namespace: str, *args: str) -> Any:
+    out = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--context", context, "-n", namespace,
+                          *args, "-o", "json"], capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+def secret_key(secret: Any, key: str) -> str:
+    data = secret.get("data") or {}
+    return base64.b64decode(data.get(key, "")).decode()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def port_forward(kubeconfig: Path, context: str, namespace: str, pod: str) -> Iterator[int]:
+    port = free_port()
+    proc = subprocess.Popen(["kubectl", "--kubeconfig", str(kubeconfig), "--context", context,
+                             "-n", namespace, "port-forward", f"pod/{pod}", f"{port}:9200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if "Forwarding from" not in line:
+            raise RuntimeError(f"kubectl port-forward failed: {line.strip()}")
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def curl(port: int, ca_file: Path, host: str, password: str, path: str) -> dict[str, object]:
+    out = subprocess.run(["curl", "-sS", "--fail-with-body", "--max-time", "10", "--cacert", str(ca_file),
+                          "--resolve", f"{host}:{port}:127.0.0.1", "-u", f"elastic:{password}",
+                          f"https://{host}:{port}{path}"], capture_output=True, text=True, timeout=30)
+    return dict(json.loads(out.stdout or "{}"))
+
+
+def tls_handshake(address: str, server_name: str) -> str:
+    host, _, port = address.rpartition(":")
+    args = ["openssl", "s_client", "-connect", f"{host}:{port}", "-showcerts"]
+    if server_name:
+        args += ["-servername", server_name]
+    out = subprocess.run(args, input="", capture_output=True, text=True, timeout=15)
+    return out.stdout
+
+
+def es_reads(kubeconfig: Path, side: tuple[str, str, str], work: Path, paths: list[str]) -> list[Any]:
+    context, ns, es = side
+    user_secret = kubectl(kubeconfig, context, ns, "get", "secret", f"{es}-es-elastic-user")
+    password = secret_key(user_secret, "elastic")
+    ca = work / f"{es}-http-ca.crt"
+    http_certs = kubectl(kubeconfig, context, ns, "get", "secret", f"{es}-es-http-certs-public")
+    ca.write_text(secret_key(http_certs, "ca.crt"))
+    selector = f"elasticsearch.k8s.elastic.co/cluster-name={es}"
+    pods = kubectl(kubeconfig, context, ns, "get", "pods", "-l", selector)
+    pod = sorted(p["metadata"]["name"] for p in pods["items"])[0]
+    with port_forward(kubeconfig, context, ns, pod) as port:
+        return [curl(port, ca, f"{es}-es-http.{ns}.svc", password, p) for p in paths]
+
+
+def manual_procedure(kubeconfig: Path) -> None:
+    """domain.md §2 verified step by step, as a person (or their script) does it today."""
+    work = Path(tempfile.mkdtemp(prefix="eckrc-manual-"))
+    r_ctx, r_ns, r_es = REMOTE
+    l_ctx, l_ns, l_es = LOCAL
+    # remote side: RCS on, its service, endpoints, exposure, the transport CA
+    kubectl(kubeconfig, r_ctx, r_ns, "get", "elasticsearch", r_es)
+    kubectl(kubeconfig, r_ctx, r_ns, "get", "services")
+    kubectl(kubeconfig, r_ctx, r_ns, "get", "endpoints", f"{r_es}-es-remote-cluster")
+    transport = kubectl(kubeconfig, r_ctx, r_ns, "get", "secret", f"{r_es}-es-transport-certs-public")
+    remote_ca = secret_key(transport, "ca.crt")
+    # local side: nodeSet config, mounted CA, secure settings, pods and events
+    spec = kubectl(kubeconfig, l_ctx, l_ns, "get", "elasticsearch", l_es)["spec"]
+    for volume in spec["nodeSets"][0].get("podTemplate", {}).get("spec", {}).get("volumes", []):
+        if "configMap" in volume:
+            cm = kubectl(kubeconfig, l_ctx, l_ns, "get", "configmap", volume["configMap"]["name"])
+            _ = remote_ca in json.dumps(cm)
+    key_ids = []
+    for entry in spec.get("secureSettings", []):
+        secret = kubectl(kubeconfig, l_ctx, l_ns, "get", "secret", entry["secretName"])
+        for key in (secret.get("data") or {}):
+            if key.endswith(".credentials"):
+                key_ids.append(base64.b64decode(secret_key(secret, key)).decode().split(":")[0])
+    kubectl(kubeconfig, l_ctx, l_ns, "get", "pods")
+    kubectl(kubeconfig, l_ctx, l_ns, "get", "events")
+    # the APIs: settings, _remote/info, _resolve/cluster, licences, the API key
+    basics = ["/_cluster/settings?flat_settings=true", "/_license", "/_remote/info", "/"]
+    settings = es_reads(kubeconfig, LOCAL, work, basics)[0]
+    persistent = settings.get("persistent") or {}
+    aliases = sorted({m.group(1) for k in persistent if (m := re.match(r"cluster\.remote\.([^.]+)\.", k))})
+    es_reads(kubeconfig, LOCAL, work, [f"/_resolve/cluster/{a}:*" for a in aliases])
+    es_reads(kubeconfig, REMOTE, work, ["/", "/_license", *[f"/_security/api_key?id={k}" for k in key_ids]])
+    # the network: a TLS handshake to every proxy_address with its server_name
+    for alias in aliases:
+        tls_handshake(str(persistent.get(f"cluster.remote.{alias}.proxy_address", "")),
+                      str(persistent.get(f"cluster.remote.{alias}.server_name", "")))
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+def timed(fn: object, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        fn()  # type: ignore[operator]
+        times.append(time.monotonic() - started)
+    return times
+
+
+def bench_healthy(runs: int) -> list[str]:
+    with twin("healthy") as kubeconfig:
+        doctor(kubeconfig)  # warm-up (file cache), not counted
+        samples = []
+        for _ in range(runs):
+            elapsed, code, document = doctor(kubeconfig)
+            samples.append(elapsed)
+        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        findings = document.get("findings") or []
+        assert isinstance(findings, list)
+        lines = [f"- doctor on `healthy`: median {statistics.median(samples):.2f} s over {runs} runs "
+                 f"(min {min(samples):.2f}, max {max(samples):.2f}), exit {code}, {len(findings)} findings",
+                 f"- peak RSS of a doctor run: {rss_mb:.0f} MiB"]
+        try:
+            manual = timed(lambda: manual_procedure(kubeconfig), runs)
+        except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+            lines.append(f"- manual procedure could not run here: {str(e).splitlines()[0]}")
+            return lines
+        ratio = statistics.median(samples) / statistics.median(manual)
+        lines.append(f"- manual procedure (kubectl + curl + openssl): median "
+                     f"{statistics.median(manual):.2f} s over {runs} runs; doctor / manual = {ratio:.2f}")
+        return lines
+
+
+def bench_blackhole(timeouts: tuple[float, ...]) -> list[str]:
+    lines = []
+    with twin("blackhole") as kubeconfig:
+        for timeout in timeouts:
+            elapsed, code, _ = doctor(kubeconfig, "--timeout", str(timeout))
+            lines.append(f"- doctor on `blackhole` with --timeout {timeout:g}: {elapsed:.2f} s "
+                         f"(budget {timeout + 1:g} s), exit {code}")
+    return lines
+
+
+def bench_links(count: int) -> list[str]:
+    lines = []
+    for links in (1, count):
+        try:
+            with twin("healthy", ("--links", str(links))) as kubeconfig:
+                samples = [doctor(kubeconfig)[0] for _ in range(3)]
+        except RuntimeError as e:
+            return [f"- many links: not measured ({str(e).splitlines()[0]})"]
+        lines.append(f"- doctor with {links} link(s): median {statistics.median(samples):.2f} s")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--links", type=int, default=30)
+    parser.add_argument("--skip-links", action="store_true")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    print(f"## doctor benchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python "
+          f"{sys.version.split()[0]})\n")
+    for line in bench_healthy(args.runs) + bench_blackhole((2.0, 5.0)):
+        print(line, flush=True)
+    if not args.skip_links:
+        for line in bench_links(args.links):
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
