@@ -22,7 +22,7 @@ from typing import Any
 
 from tests.twin import kube_selectors
 from tests.twin.kube_errors import AlreadyExists, Conflict, NotFound
-from tests.twin.network import Address, LoopbackAllocator, TcpForwarder
+from tests.twin.network import Acceptor, Address, BlackHole, LoopbackAllocator, TcpForwarder
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ class ServiceNetwork:
         self.pod_port = pod_port
         self.node_address = node_address
         self._lb_hosts: dict[tuple[str, str], str] = {}
-        self._forwarders: dict[tuple[str, str, int], tuple[Address, TcpForwarder]] = {}
+        self._forwarders: dict[tuple[str, str, int], tuple[Address, Acceptor]] = {}
+        self._firewall: dict[tuple[str, str], str] = {}
         self._backends: dict[tuple[str, str, int], list[Backend]] = {}
         self._pending: set[str] = set()
         self._busy = False
@@ -105,6 +106,15 @@ class ServiceNetwork:
                     return False
                 self._cond.wait(min(remaining, 0.05))
         return True
+
+    def firewall(self, namespace: str, service: str, action: str) -> None:
+        """Filter traffic to a Service's external addresses: "drop" (accept, never answer),
+        "reject" (connection refused) or "" (let it through), like a cloud firewall rule."""
+        with self._cond:
+            self._firewall[(namespace, service)] = action
+        for key in [k for k in self._forwarders if k[:2] == (namespace, service)]:
+            self._forwarders.pop(key)[1].stop()
+        self.sync_namespace(namespace)
 
     def lb_host(self, namespace: str, service: str) -> str | None:
         return self._lb_hosts.get((namespace, service))
@@ -249,8 +259,12 @@ class ServiceNetwork:
                 found.append(address or (backend.ip, backend.port))
             return found
 
+        action = self._firewall.get(key[:2], "")
         try:
-            self._forwarders[key] = (listen, TcpForwarder(listen[0], listen[1], targets))
+            if action == "drop":
+                self._forwarders[key] = (listen, BlackHole(listen[0], listen[1]))
+            elif action != "reject":
+                self._forwarders[key] = (listen, TcpForwarder(listen[0], listen[1], targets))
         except OSError:
             log.exception("cannot listen on %s:%s for service %s", listen[0], listen[1], key)
         return key

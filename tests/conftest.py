@@ -1,0 +1,50 @@
+"""Fixtures for the whole suite: the twin scenarios and the session key pool."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.twin.scenarios import RunningScenario
+
+TwinFactory = Callable[[str], "RunningScenario"]
+# Enough keys for a scenario pair (CAs, HTTP and transport leaves, API servers) without waiting.
+_WARM_KEYS = 24
+
+
+def _warm_pool() -> None:
+    from tests.twin import pki
+
+    for index in range(_WARM_KEYS):
+        pki.pooled_key(index)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def twin_key_pool() -> Iterator[None]:
+    """Generate the RSA key pool in the background from the first test on: key generation, not
+    sockets, dominates scenario start-up, and most tests never wait for it."""
+    thread = threading.Thread(target=_warm_pool, name="twin-key-pool", daemon=True)
+    thread.start()
+    yield
+    thread.join(timeout=0)
+
+
+@pytest.fixture
+def twin() -> Iterator[TwinFactory]:
+    """`twin("stale-ca")` starts that scenario; every scenario started is stopped at teardown."""
+    from tests.twin.scenarios import start_scenario
+
+    started: list[RunningScenario] = []
+
+    def start(name: str) -> RunningScenario:
+        running = start_scenario(name)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()

@@ -1,0 +1,98 @@
+"""The scenario catalogue: `healthy` and one entry per injectable fault.
+
+Each entry is a `Plan` (what the user did, see scenario_plan.py), the failure rows of
+domain.md §6 it reproduces and the product checks expected to catch it. README.md lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from tests.twin.scenario_plan import Plan
+
+HEALTHY = Plan()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    rows: tuple[str, ...]  # failure rows of domain.md §6 ("" for healthy set-ups)
+    checks: tuple[str, ...]  # check ids expected to fail or warn
+    plan: Plan
+
+
+def _s(name: str, title: str, rows: str, checks: str, **changes: object) -> Scenario:
+    return Scenario(name, title, tuple(rows.split()), tuple(checks.split()),
+                    replace(HEALTHY, **changes))  # type: ignore[arg-type]
+
+
+_CATALOGUE = [
+    _s("healthy", "API-key link of domain.md §2 complete; _remote/info connected", "", ""),
+    _s("healthy-eck-rcs-service", "ECK 3.3: 9443 exposed through spec.remoteClusterServer.service", "", "",
+       eck_version="3.3.0", expose="eck-service"),
+    _s("no-remote-config", "two healthy clusters, nothing set up", "F1 F9", "ECKRC201 ECKRC501",
+       link=False, rcs_enabled=False),
+    _s("no-remote-config-rich", "nothing set up; the local ES carries user data a fix must keep",
+       "F1 F9", "ECKRC201 ECKRC501", link=False, rcs_enabled=False, rich_local=True),
+    _s("rcs-disabled", "remote spec.remoteClusterServer not enabled (LB in place)", "F1",
+       "ECKRC201 ECKRC202", rcs_enabled=False),
+    _s("lb-no-address", "LB Service asks for a loadBalancerClass no controller serves: no address",
+       "F2", "ECKRC203 ECKRC205", expose="lb-no-class-provider"),
+    _s("targetport-missing", "LB port 443 without targetPort: forwards to pod port 443", "F2",
+       "ECKRC203 ECKRC205", expose="lb-remapped"),
+    _s("proxy-to-transport-port", "proxy_address at an LB of the transport port 9300 with an API key",
+       "F10", "ECKRC204", expose="transport-lb"),
+    _s("blackhole", "a firewall drops traffic to the LB (accepts, never answers)", "F2", "ECKRC205",
+       path="drop"),
+    _s("refused", "a firewall rejects traffic to the LB (connection refused)", "F2", "ECKRC205",
+       path="reject"),
+    _s("ca-not-mounted", "client SSL enabled but no CA configured or mounted (JDK trust only)", "F3",
+       "ECKRC301 ECKRC304", mount="none"),
+    _s("ca-wrong-path", "certificate_authorities names remote-certs/ca.crt; the mount has another key",
+       "F3", "ECKRC301 ECKRC302", mount="wrong-path"),
+    _s("ca-missing-on-one-nodeset", "CA mounted and configured on nodeSet hot only, not warm", "F3",
+       "ECKRC301", mount="first-nodeset"),
+    _s("stale-ca", "ConfigMap holds the remote's previous, expired transport CA (same subject, other key)",
+       "F4 F23", "ECKRC303 ECKRC304", ca="stale"),
+    _s("same-es-name", "ConfigMap holds the CA of another cluster also named remote-es", "F4",
+       "ECKRC303 ECKRC304", ca="same-name"),
+    _s("server-name-unset", "no server_name: the LB IP is checked against the SANs", "F5", "ECKRC305",
+       server_name="unset"),
+    _s("server-name-ip", "server_name is the LB IP (set in the nodeSet elasticsearch.yml)", "F6",
+       "ECKRC305", server_name="ip-in-config"),
+    _s("tls-terminating-proxy", "an ingress terminates TLS with its fake certificate", "F7",
+       "ECKRC304 ECKRC306", path="tls-proxy"),
+    _s("plaintext-proxy", "a proxy terminates TLS (trusted corp CA) and forwards plaintext", "F8",
+       "ECKRC306", path="plaintext-proxy", ca="proxy"),
+    _s("secure-settings-secret-missing", "spec.secureSettings names a secret that does not exist",
+       "F15 F9", "ECKRC401 ECKRC405", secret_created=False),
+    _s("alias-typo", "keystore entry cluster.remote.remotes-es.credentials (alias typo)", "F9",
+       "ECKRC402", key_alias="remotes-es"),
+    _s("raw-api-key", "the raw api_key is stored instead of encoded", "F12", "ECKRC403", credential="raw"),
+    _s("rest-api-key", "a REST API key is stored instead of a cross-cluster key", "F11", "ECKRC404",
+       credential="rest"),
+    _s("expired-api-key", "the cross-cluster key has expired", "F12", "ECKRC404", credential="expired"),
+    _s("invalidated-api-key", "the cross-cluster key was invalidated", "F12", "ECKRC404",
+       credential="invalidated"),
+    _s("basic-license", "the remote environment has no enterprise license (basic)", "F13", "ECKRC106",
+       remote_license=False),
+    _s("sniff-mode", "the alias is registered in sniff mode with the LB as seed", "F17", "ECKRC502",
+       mode="sniff"),
+    _s("skip-unavailable-broken", "skip_unavailable: true while the link is broken (no CA)", "F18 F3",
+       "ECKRC505 ECKRC301", skip_unavailable=True, mount="none"),
+    _s("rollout-pending", "new key in the secret, old one invalidated, pods cannot restart", "F20 F12",
+       "ECKRC405", rollout_pending=True),
+    _s("es-too-old", "both clusters run Elasticsearch 8.12.2", "F19", "ECKRC105",
+       local_version="8.12.2", remote_version="8.12.2"),
+    _s("cert-expired", "the remote's (user-provided) transport CA and RCS certificates expired", "F23",
+       "ECKRC307 ECKRC304", ca="user-ca", remote_user_ca_expired=True),
+    _s("rbac-restricted", "the local context's user may not read secrets nor port-forward", "", "ECKRC103",
+       restricted_local=True),
+    _s("cert-model-healthy", "certificate model: mutual CA trust, transport LB at 9300, connected", "",
+       "ECKRC603", cert_model="mutual", rcs_enabled=False),
+    _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",
+       "ECKRC601", cert_model="one-way", rcs_enabled=False),
+]
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _CATALOGUE}

@@ -1,0 +1,41 @@
+"""What the user did when linking the two clusters: the knobs a scenario turns.
+
+Every field describes a user action on Kubernetes objects or Elasticsearch APIs (which CA was
+copied, which key was stored, how 9443 was exposed...). Nothing here is read by the
+Elasticsearch twin: `scenarios.build` turns a plan into real objects and API calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALIAS = "remote-es"
+DEFAULT_VERSION = "8.15.3"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the user did. Defaults = the healthy API-key link."""
+
+    eck_version: str = "3.2.0"
+    local_version: str = DEFAULT_VERSION
+    remote_version: str = DEFAULT_VERSION
+    local_license: bool = True
+    remote_license: bool = True
+    link: bool = True  # False: two clusters, nothing set up
+    rich_local: bool = False  # local ES carries user data a fix must keep
+    rcs_enabled: bool = True
+    expose: str = "lb"  # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb
+    path: str = "direct"  # direct | drop | reject | tls-proxy | plaintext-proxy
+    ca: str = "current"  # current | stale | same-name | proxy | user-ca
+    mount: str = "all"  # all | none | wrong-path | first-nodeset
+    server_name: str = "dns"  # dns | unset | ip-in-config
+    mode: str = "proxy"  # proxy | sniff
+    skip_unavailable: bool | None = None
+    credential: str = "encoded"  # encoded | raw | rest | expired | invalidated
+    key_alias: str = ALIAS  # the alias in the keystore entry name
+    secret_created: bool = True
+    remote_user_ca_expired: bool = False
+    rollout_pending: bool = False
+    restricted_local: bool = False
+    cert_model: str = ""  # "" | mutual | one-way

@@ -1,0 +1,261 @@
+"""The simulated ECK operator and service network against a bare store (no Elasticsearch twin)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.twin import pki
+from tests.twin.crd import elasticsearch_crd
+from tests.twin.eck_config import CONFIG_HASH, decode_secret_data
+from tests.twin.kube_store import Store
+from tests.twin.network import LoopbackAllocator
+from tests.twin.operator import ClusterInputs, Operator, PodView
+from tests.twin.service_network import ServiceNetwork
+
+NS, ES = "search", "remote-es"
+ALLOC = LoopbackAllocator()
+
+
+class Hooks:
+    def __init__(self) -> None:
+        self.ips: dict[str, str] = {}
+        self.views: dict[str, PodView] = {}
+        self.cluster: ClusterInputs | None = None
+
+    def pod_address(self, namespace: str, pod: str) -> str:
+        return self.ips.setdefault(pod, ALLOC.next_host())
+
+    def publish(self, cluster: ClusterInputs, pods: list[PodView]) -> None:
+        self.cluster = cluster
+        self.views = {v.pod: v for v in pods}
+
+    def forget(self, namespace: str, name: str) -> None:
+        self.views = {}
+
+
+@pytest.fixture
+def env() -> Iterator[tuple[Store, Operator, Hooks]]:
+    store = Store()
+    for ns in (NS, "elastic-system"):
+        store.create("namespaces", {"metadata": {"name": ns}})
+    hooks = Hooks()
+    operator = Operator(store, hooks, eck_version="3.2.0", restart_delay=0.01)
+    operator.start()
+    yield store, operator, hooks
+    operator.stop()
+
+
+def _es(version: str = "8.15.3", **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch",
+            "metadata": {"name": ES, "namespace": NS},
+            "spec": {"version": version, "nodeSets": [{"name": "default", "count": 2}], **spec}}
+
+
+def _update_spec(store: Store, **changes: Any) -> None:
+    es = store.get("elasticsearches", NS, ES)
+    es["spec"].update(changes)
+    store.update("elasticsearches", es)
+
+
+def _events(store: Store) -> list[str]:
+    return [f"{e['type']} {e['reason']} {e['message']}" for e in store.list("events", NS)]
+
+
+def test_operator_creates_the_eck_objects_of_an_elasticsearch(env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    store.create("elasticsearches", _es())
+    assert operator.settle()
+    services = {s["metadata"]["name"]: s["spec"] for s in store.list("services", NS)}
+    assert set(services) == {f"{ES}-es-http", f"{ES}-es-internal-http", f"{ES}-es-transport"}
+    assert services[f"{ES}-es-transport"]["clusterIP"] == "None"
+    assert services[f"{ES}-es-transport"]["ports"][0]["name"] == "tls-transport"
+    secrets = {s["metadata"]["name"]: decode_secret_data(s) for s in store.list("secrets", NS)}
+    assert secrets[f"{ES}-es-elastic-user"]["elastic"]
+    assert set(secrets[f"{ES}-es-http-certs-public"]) == {"tls.crt", "ca.crt"}
+    ca = pki.load_certs(secrets[f"{ES}-es-transport-certs-public"]["ca.crt"].encode())[0]
+    assert ca.subject.rfc4514_string() == f"CN={ES}-transport,OU={ES}"
+    assert f"{ES}-es-default-0.tls.crt" in secrets[f"{ES}-es-default-es-transport-certs"]
+    assert "cluster.name: remote-es" in secrets[f"{ES}-es-default-es-config"]["elasticsearch.yml"]
+    pods = store.list("pods", NS)
+    assert [p["metadata"]["name"] for p in pods] == [f"{ES}-es-default-0", f"{ES}-es-default-1"]
+    assert pods[0]["metadata"]["labels"]["elasticsearch.k8s.elastic.co/cluster-name"] == ES
+    assert pods[0]["status"]["podIP"] == hooks.ips[f"{ES}-es-default-0"]
+    status = store.get("elasticsearches", NS, ES)["status"]
+    assert (status["phase"], status["health"], status["availableNodes"]) == ("Ready", "green", 2)
+    assert hooks.cluster is not None and hooks.cluster.license_type == "basic"
+
+
+def test_enabling_rcs_creates_the_service_and_rolls_the_pods(env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    store.create("elasticsearches", _es())
+    assert operator.settle()
+    before = store.get("pods", NS, f"{ES}-es-default-0")["metadata"]["annotations"][CONFIG_HASH]
+    _update_spec(store, remoteClusterServer={"enabled": True})
+    assert operator.settle()
+    rcs = store.get("services", NS, f"{ES}-es-remote-cluster")
+    assert rcs["spec"]["ports"] == [{"name": "rcs", "port": 9443, "protocol": "TCP", "targetPort": 9443}]
+    after = store.get("pods", NS, f"{ES}-es-default-0")["metadata"]["annotations"][CONFIG_HASH]
+    assert after != before
+    view = hooks.views[f"{ES}-es-default-0"]
+    assert view.config["remote_cluster_server.enabled"] is True
+    assert view.config["xpack.security.remote_cluster_server.ssl.certificate"].endswith(
+        f"transport-certs/{ES}-es-default-0.tls.crt")
+    leaf = pki.load_certs(view.transport_cert_pem)[0]
+    assert f"{ES}-es-remote-cluster.{NS}.svc" in str(leaf.extensions)
+    _update_spec(store, remoteClusterServer={"enabled": False})
+    assert operator.settle()
+    assert not store.exists("services", NS, f"{ES}-es-remote-cluster")
+
+
+@pytest.mark.parametrize(("eck_version", "service_type"), [("3.2.0", None), ("3.3.0", "LoadBalancer")])
+def test_rcs_service_template_is_honoured_from_eck_3_3(eck_version: str, service_type: str | None) -> None:
+    store = Store()
+    store.create("namespaces", {"metadata": {"name": NS}})
+    operator = Operator(store, Hooks(), eck_version=eck_version)
+    operator.start()
+    try:
+        store.create("elasticsearches", _es(remoteClusterServer={
+            "enabled": True, "service": {"spec": {"type": "LoadBalancer"}}}))
+        assert operator.settle()
+        spec = store.get("services", NS, f"{ES}-es-remote-cluster")["spec"]
+        assert spec.get("type") == (service_type or "ClusterIP")
+    finally:
+        operator.stop()
+    schema = elasticsearch_crd(eck_version)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    rcs = schema["properties"]["spec"]["properties"]["remoteClusterServer"]["properties"]
+    assert ("service" in rcs) == (service_type is not None)
+
+
+def test_missing_secure_settings_secret_is_a_warning_and_keystore_waits_for_restart(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    store.create("elasticsearches", _es(secureSettings=[{"secretName": "remote-api-keys"}]))
+    assert operator.settle()
+    assert "Warning Unexpected Secure settings secret not found: remote-api-keys" in _events(store)
+    assert hooks.views[f"{ES}-es-default-0"].keystore == {}
+    store.create("secrets", {"metadata": {"name": "remote-api-keys", "namespace": NS},
+                             "stringData": {"cluster.remote.x.credentials": "abc"}})
+    assert operator.settle()
+    assert hooks.views[f"{ES}-es-default-1"].keystore == {"cluster.remote.x.credentials": "abc"}
+
+
+def test_restarts_blocked_by_change_budget_leave_the_old_keystore(env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    store.create("secrets", {"metadata": {"name": "keys", "namespace": NS}, "stringData": {"a": "1"}})
+    store.create("elasticsearches", _es(secureSettings=[{"secretName": "keys"}],
+                                        updateStrategy={"changeBudget": {"maxUnavailable": 0}}))
+    assert operator.settle()
+    secret = store.get("secrets", NS, "keys")
+    secret["data"] = {"a": "Mg=="}
+    store.update("secrets", secret)
+    assert operator.settle()
+    assert hooks.views[f"{ES}-es-default-0"].keystore == {"a": "1"}
+    assert store.get("elasticsearches", NS, ES)["status"]["phase"] == "ApplyingChanges"
+
+
+def test_certificate_authorities_configmap_errors_are_reconcile_errors(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, _ = env
+    authorities = {"certificateAuthorities": {"configMapName": "peer"}}
+    store.create("elasticsearches", _es(transport={"tls": authorities}))
+    assert operator.settle()
+    assert ('Warning ReconciliationError Reconciliation error: could not retrieve config map search/peer '
+            'specified in spec.transport.tls.certificateAuthorities: configmaps "peer" not found'
+            ) in _events(store)
+    store.create("configmaps", {"metadata": {"name": "peer", "namespace": NS}, "data": {"peer.crt": "x"}})
+    assert operator.settle()
+    assert ("Warning ReconciliationError Reconciliation error: config map search/peer specified in "
+            "spec.transport.tls.certificateAuthorities must contain ca.crt file") in _events(store)
+
+
+def test_rcs_on_elasticsearch_8_10_0_is_refused(env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, _ = env
+    store.create("elasticsearches", _es(version="8.10.0", remoteClusterServer={"enabled": True}))
+    assert operator.settle()
+    assert ("Warning Validation minimum required version for remote cluster server is 8.10.0 but desired "
+            "version is 8.10.0") in _events(store)
+    assert store.get("elasticsearches", NS, ES)["status"]["phase"] == "Invalid"
+
+
+def test_pod_files_follow_mounts_and_configmap_changes_without_restart(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    store.create("configmaps", {"metadata": {"name": "remote-ca", "namespace": NS},
+                                "data": {"ca.pem": "one"}})
+    node_set = {"name": "default", "count": 1, "podTemplate": {"spec": {
+        "volumes": [{"name": "certs", "configMap": {"name": "remote-ca"}}],
+        "containers": [{"name": "elasticsearch", "volumeMounts": [
+            {"name": "certs", "mountPath": "/usr/share/elasticsearch/config/remote-certs"}]}]}}}
+    store.create("elasticsearches", _es(nodeSets=[node_set]))
+    assert operator.settle()
+    pod = f"{ES}-es-default-0"
+    started = store.get("pods", NS, pod)["metadata"]["annotations"][CONFIG_HASH]
+    assert hooks.views[pod].files["remote-certs/ca.pem"] == b"one"
+    assert "other/ca.pem" not in hooks.views[pod].files
+    cm = store.get("configmaps", NS, "remote-ca")
+    cm["data"] = {"ca.pem": "two"}
+    store.update("configmaps", cm)
+    assert operator.settle()
+    assert hooks.views[pod].files["remote-certs/ca.pem"] == b"two"
+    assert store.get("pods", NS, pod)["metadata"]["annotations"][CONFIG_HASH] == started
+
+
+def _echo_server(host: str, port: int) -> socket.socket:
+    server = socket.create_server((host, port))
+    server.settimeout(5)
+
+    def serve() -> None:
+        try:
+            conn, _ = server.accept()
+        except OSError:
+            return
+        with conn:
+            conn.sendall(b"pod:" + conn.recv(16))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server
+
+
+def test_load_balancer_forwards_to_target_port_and_remapped_port_reaches_nothing() -> None:
+    store = Store()
+    store.create("namespaces", {"metadata": {"name": NS}})
+    pod_host = ALLOC.next_host()
+    echo = _echo_server(pod_host, 0)
+    echo_port = echo.getsockname()[1]
+
+    def pod_port(namespace: str, pod: str, port: int) -> tuple[str, int] | None:
+        return (pod_host, echo_port) if port == 9443 else None
+
+    network = ServiceNetwork(store, ALLOC, pod_port, ALLOC.next_host())
+    network.start()
+    try:
+        store.create("pods", {"metadata": {"name": "p-0", "namespace": NS, "labels": {"app": "es"}},
+                              "spec": {"containers": [{"name": "elasticsearch"}]},
+                              "status": {"phase": "Running", "podIP": pod_host,
+                                         "conditions": [{"type": "Ready", "status": "True"}]}})
+        for name, port in (("good", {"port": 9443, "targetPort": 9443}), ("remapped", {"port": 443})):
+            store.create("services", {"metadata": {"name": name, "namespace": NS},
+                                      "spec": {"type": "LoadBalancer", "selector": {"app": "es"},
+                                               "ports": [port]}})
+        store.create("services", {"metadata": {"name": "pending", "namespace": NS}, "spec": {
+            "type": "LoadBalancer", "loadBalancerClass": "service.k8s.aws/nlb", "selector": {"app": "es"},
+            "ports": [{"port": 9443}]}})
+        assert network.settle()
+        good = store.get("services", NS, "good")["status"]["loadBalancer"]["ingress"][0]["ip"]
+        with socket.create_connection((good, 9443), timeout=5) as conn:
+            conn.sendall(b"hello")
+            assert conn.recv(32) == b"pod:hello"
+        assert store.get("endpoints", NS, "good")["subsets"][0]["addresses"][0]["ip"] == pod_host
+        remapped = store.get("services", NS, "remapped")["status"]["loadBalancer"]["ingress"][0]["ip"]
+        with socket.create_connection((remapped, 443), timeout=5) as conn:
+            conn.settimeout(5)
+            assert conn.recv(16) == b""  # the LB closes: nothing listens on the pod's port 443
+        assert not store.get("services", NS, "pending").get("status", {}).get("loadBalancer")
+    finally:
+        network.stop()
+        echo.close()
