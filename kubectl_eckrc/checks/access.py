@@ -69,6 +69,9 @@ def local_found(snap: Snapshot) -> Verdict:
     The local kube context answers, the `Elasticsearch` CRD of ECK is installed, and the local
     Elasticsearch resource (`--es`, or the only one in the namespace) exists. Every other local
     check reads objects through this context.
+
+    Fix by hand: check `kubectl --context <ctx> get elasticsearch -n <ns>`; install ECK if the
+    CRD is missing; pass `--context`, `-n` and `--es` to name the right cluster.
     """
     return _kube_found(snap.local)
 
@@ -80,6 +83,10 @@ def remote_found(snap: Snapshot) -> Verdict:
     The remote kube context (`--remote-context`, `--remote-namespace`, `--remote-es`) answers and
     holds the remote Elasticsearch. Without remote access, doctor still runs every check it can
     from the local side and the network, and marks the rest "not evaluated".
+
+    Fix by hand: pass `--remote-context`, `--remote-namespace` (and `--remote-es`) so that
+    doctor can read the remote environment; check `kubectl --context <remote> get
+    elasticsearch -n <ns>`.
     """
     remote = need(snap.remote, "the remote environment")
     return _kube_found(remote)
@@ -99,6 +106,9 @@ def rbac(snap: Snapshot) -> Verdict:
     need: the Elasticsearch resource, services, endpoints, pods, statefulsets, configmaps,
     secrets and events. A denied read makes the checks that need it "not evaluated"; this check
     lists the Role rules that would let them run.
+
+    Fix by hand: add the Role rules the finding lists (get/list on the named resources in the
+    ES namespace) to a Role bound to your user, on the side named.
     """
     reviews = list(need(snap.local.kube, "the local Kubernetes API").access)
     if not isinstance(snap.remote, Unavailable) and not isinstance(snap.remote.kube, Unavailable):
@@ -144,6 +154,9 @@ def healthy(snap: Snapshot) -> Verdict:
     Elasticsearch resource. A red cluster or one without available nodes cannot serve a remote
     connection; a phase other than Ready (e.g. ApplyingChanges) is a warning: a rollout is
     under way and other findings may be transient.
+
+    Fix by hand: `kubectl describe elasticsearch <es> -n <ns>` and the events of its pods;
+    wait for a rollout in progress to finish.
     """
     local = _health(snap.local)
     if local.status.value != "pass" or isinstance(snap.remote, Unavailable):
@@ -182,6 +195,9 @@ def versions(snap: Snapshot) -> Verdict:
     API-key remote clusters need Elasticsearch 8.14 or later on both sides. Across majors only
     8.18 <-> 9.0 and 8.19 <-> 9.x are supported; any other 8.x <-> 9.x pair fails the
     handshake.
+
+    Fix by hand: upgrade the older side: 8.14 or later for API keys; 8.18 with 9.0, 8.19 with
+    any 9.x across majors.
     """
     local_text, local = _version_of(snap.local)
     if local is None:
@@ -218,6 +234,9 @@ def license_allows(snap: Snapshot) -> Verdict:
     Remote clusters secured with API keys are a feature of the Enterprise license (or a trial).
     With a lower license the remote answers 403 `current license is non-compliant for
     [advanced-remote-cluster-security]`.
+
+    Fix by hand: install an Enterprise license or start a trial (`POST
+    _license/start_trial?acknowledge=true`) on the side that lacks it.
     """
     if not links.uses_api_keys(snap):
         return not_applicable("certificate model links only")
@@ -254,6 +273,9 @@ def local_rest(snap: Snapshot) -> Verdict:
     doctor reads cluster settings, `_remote/info` and `_resolve/cluster` from the local
     Elasticsearch, through a port-forward to a ready pod (or `--es-url`), with the `elastic`
     user by default.
+
+    Fix by hand: check that a local Elasticsearch pod is ready and that the
+    `<es>-es-elastic-user` secret is readable, or pass `--es-url` with `--es-api-key-env`.
     """
     return _rest_reachable(snap.local)
 
@@ -264,6 +286,8 @@ def remote_rest(snap: Snapshot) -> Verdict:
 
     doctor reads the remote node settings and the cross-cluster API key from the remote
     Elasticsearch. Without remote access this is not evaluated.
+
+    Fix by hand: as ECKRC107, on the remote side (`--remote-es-url`).
     """
     remote = need(snap.remote, "the remote environment")
     return _rest_reachable(remote)

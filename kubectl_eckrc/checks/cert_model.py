@@ -52,6 +52,10 @@ def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     with the key `ca.crt` that holds the other side's transport CA (`ca.crt` of
     `<es>-es-transport-certs-public`). A missing map or key makes ECK's reconcile fail with a
     Warning event; trust on one side only fails the other direction.
+
+    Fix by hand: put the other side's `ca.crt` (from `<es>-es-transport-certs-public`) into
+    the ConfigMap named by `spec.transport.tls.certificateAuthorities.configMapName`, key
+    `ca.crt`, on both sides.
     """
     if reads.link(snap, alias).model != links.CERTIFICATE:
         return not_applicable(API_KEY_MODEL)
@@ -75,6 +79,9 @@ def transport_port(snap: Snapshot, alias: str) -> Verdict:
     Without an API key the link must reach the remote's transport port (9300, exposed e.g. with
     `spec.transport.service.spec.type: LoadBalancer`). The remote cluster server on 9443 always
     requires an API key.
+
+    Fix by hand: point `proxy_address` at the exposed transport service (9300), or move the
+    link to API keys.
     """
     link = reads.link(snap, alias)
     if link.model != links.CERTIFICATE:
@@ -96,6 +103,8 @@ def deprecated_model(snap: Snapshot, alias: str) -> Verdict:
     server on the remote, create a cross-cluster API key, store its encoded value in a local
     secureSettings secret, trust the remote CA for the remote cluster client, and point
     proxy_address at 9443 (`kubectl eckrc fix` plans these steps).
+
+    Fix by hand: plan the migration to API keys; `kubectl eckrc fix` plans the steps.
     """
     link = reads.link(snap, alias)
     if link.model != links.CERTIFICATE:

@@ -61,6 +61,9 @@ def registered(snap: Snapshot, alias: str) -> Verdict:
     The local cluster knows a remote by the `cluster.remote.<alias>.*` settings (persistent,
     transient or elasticsearch.yml). The alias must be the same as in the credentials key name,
     in Kibana and in local roles' `remote_indices[].clusters`.
+
+    Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.mode: proxy`,
+    `proxy_address` and `server_name`.
     """
     configured = links.configured_aliases(snap)
     if not alias:
@@ -92,6 +95,9 @@ def proxy_mode(snap: Snapshot, alias: str) -> Verdict:
     remote nodes, which are pod addresses of another Kubernetes cluster: unreachable.
     `_remote/info` then shows `num_nodes_connected: 0`. Across Kubernetes clusters use
     `mode: proxy` with a `proxy_address`.
+
+    Fix by hand: `PUT _cluster/settings` with `mode: proxy`, `proxy_address`, and `seeds:
+    null`.
     """
     link = reads.link(snap, alias)
     if link.mode != "proxy":
@@ -124,6 +130,8 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     `connected: true` with `num_proxy_sockets_connected` above 0. Fewer sockets than
     `max_proxy_socket_connections` (default 18) means some backends fail: a warning.
     `connected: false` can also mean "not retried yet": ECKRC504 forces a reconnect.
+
+    Fix by hand: fix the failures reported above; the connection is retried automatically.
     """
     entry = _info(snap, alias)
     sockets, most = entry.get("num_proxy_sockets_connected", 0), entry.get("max_proxy_socket_connections", 18)
@@ -145,6 +153,9 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     `_resolve/cluster` (8.13+) actively connects to the remote and reports the error per
     cluster: the same text the local logs show (trust, credentials, privileges). doctor
     explains the known texts.
+
+    Fix by hand: read the error: doctor maps the known texts to their cause; `GET
+    _resolve/cluster/<alias>:*` retries.
     """
     es = reads.es_api(snap.local)
     if alias not in es.resolve_cluster:
@@ -184,6 +195,9 @@ def skip_unavailable_hides(snap: Snapshot, alias: str) -> Verdict:
     With `skip_unavailable: true` (the default since 8.15) searches silently leave out a remote
     they cannot reach: results are missing and nothing fails. This warning shows up beside the
     failure it would hide.
+
+    Fix by hand: fix the link; set `cluster.remote.<alias>.skip_unavailable: false` where
+    missing results must fail the search.
     """
     link = reads.link(snap, alias)
     skip = link.skip_unavailable
@@ -216,6 +230,9 @@ def access_covers(snap: Snapshot, alias: str) -> Verdict:
     Effective rights across clusters are the API key's `access` intersected with the local
     user's role: local roles need `remote_indices` whose `clusters` match the alias. Too
     narrow, searches fail with `no remote indices privileges apply for the target cluster`.
+
+    Fix by hand: add `remote_indices` with `clusters: [<alias>]` to the local roles, and make
+    the key's `access` name the indices.
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return passed("certificate model: remote roles apply", applicable=False)

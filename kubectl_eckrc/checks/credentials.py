@@ -38,6 +38,9 @@ def secure_settings_exist(snap: Snapshot) -> Verdict:
     ECK builds the keystore from the secrets listed in `spec.secureSettings` of the local
     Elasticsearch. A secret that does not exist is skipped silently (only a Warning event
     `Secure settings secret not found` tells), so its credentials never reach the keystore.
+
+    Fix by hand: create the secret in the local Elasticsearch namespace, or correct its name
+    in `spec.secureSettings`.
     """
     es = reads.resource(snap.local)
     settings = eck.secure_settings(es)
@@ -69,6 +72,9 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     exactly the alias of the cluster settings. An entry for an alias that is not configured is
     usually a typo of the real one, and the remote answers
     `require transport header [_cross_cluster_access_credentials] but none found`.
+
+    Fix by hand: store the encoded API key under `cluster.remote.<alias>.credentials` (same
+    alias as the cluster settings) in a secret listed in `spec.secureSettings`.
     """
     link = reads.link(snap, alias)
     if link.model != links.API_KEY:
@@ -102,6 +108,8 @@ def credential_well_formed(snap: Snapshot, alias: str) -> Verdict:
     The value to store is the `encoded` field of the create-API-key response. Storing the
     `api_key` field, or a damaged value, fails the remote's authentication with
     `unable to authenticate user [...] for action [cluster:internal/remote_cluster/handshake]`.
+
+    Fix by hand: replace the value with the `encoded` field of the create-API-key response.
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -152,6 +160,9 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     (`GET /_security/api_key?id=`) with `type: cross_cluster` (a REST key fails with
     `expected API key type of [cross_cluster]`), not invalidated and not expired. A key created
     on another cluster is not found. Expiry within 30 days is a warning.
+
+    Fix by hand: create a new key on the remote with `POST /_security/cross_cluster/api_key`
+    (not named `eck-*`) and store its encoded value.
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -191,6 +202,9 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     pending rollout are pods whose `config-hash` annotation differs from their StatefulSet's
     template, or the phase ApplyingChanges. When the keystore holds a credential but the remote
     refuses it while the key in the secret is valid, the pods still run with an older value.
+
+    Fix by hand: wait for the pending rollout; without one, restart the local Elasticsearch
+    pods (e.g. an annotation change in the podTemplate) so that ECK rebuilds the keystore.
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -277,6 +291,9 @@ def no_eck_owned_names(snap: Snapshot) -> Verdict:
     automation, and ECK lists, and may invalidate, cross-cluster keys named `eck-*` that it
     does not recognise. A user secret, volume or key with those names breaks in ways that are
     hard to trace.
+
+    Fix by hand: copy the data into objects with your own names and reference those; recreate
+    `eck-*` keys under another name.
     """
     es = reads.resource(snap.local)
     owned = set(eck.eck_owned_secret_names(snap.local.es_name))

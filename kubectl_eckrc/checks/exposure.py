@@ -33,6 +33,9 @@ def rcs_enabled(snap: Snapshot) -> Verdict:
     the remote Elasticsearch sets `spec.remoteClusterServer.enabled: true`. The nodes must also
     run with it (`remote_cluster_server.enabled` in `_nodes/settings`): until the pods have
     rolled, the setting is only in the spec.
+
+    Fix by hand: set `spec.remoteClusterServer.enabled: true` on the remote Elasticsearch and
+    let ECK roll its pods.
     """
     if not links.uses_api_keys(snap):
         return not_applicable(CERT_ONLY)
@@ -71,6 +74,9 @@ def rcs_service(snap: Snapshot) -> Verdict:
     ECK creates `<es>-es-remote-cluster` (port 9443, name `rcs`) while the remote cluster server
     is enabled, and deletes it otherwise. Without ready endpoints (pods not ready) nothing
     answers behind any exposure of it.
+
+    Fix by hand: enable the remote cluster server (ECKRC201); if the service exists, make the
+    remote pods ready.
     """
     if not links.uses_api_keys(snap):
         return not_applicable(CERT_ONLY)
@@ -158,6 +164,11 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     9443 (`targetPort: 9443` or the port name `rcs`): a port remapped without `targetPort` is a
     classic silent failure. An exposure doctor cannot see (an ingress, an external load
     balancer) passes when the TLS probe reached the remote's own certificate through it.
+
+    Fix by hand: on ECK >= 3.3 set `spec.remoteClusterServer.service.spec.type: LoadBalancer`;
+    otherwise create a LoadBalancer or NodePort Service selecting
+    `elasticsearch.k8s.elastic.co/cluster-name: <es>` with `port: 9443` and `targetPort:
+    9443`.
     """
     if not links.uses_api_keys(snap):
         return not_applicable(CERT_ONLY)
@@ -204,6 +215,9 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
     transport port (9300, or a Service forwarding to it) fails with `bad_certificate` /
     `Empty client certificate chain`; an in-cluster `*.svc` name of the other Kubernetes
     cluster does not resolve from the local pods.
+
+    Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.proxy_address` set to
+    the load balancer's address and port (or a node address and the nodePort).
     """
     link = reads.link(snap, alias)
     if link.model != links.API_KEY:
@@ -267,6 +281,9 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     doctor opens a TCP connection to `proxy_address` from where it runs, within the timeout.
     This is not the local pods' network: a pass here with a failure in `_remote/info` points at
     egress rules of the local cluster.
+
+    Fix by hand: check firewalls, security groups and NetworkPolicies between the clusters,
+    and that the load balancer has healthy backends on 9443.
     """
     probe = reads.probe(snap, alias)
     evidence = {"address": probe.address, "result": probe.tcp}

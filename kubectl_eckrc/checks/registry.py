@@ -41,3 +41,49 @@ def area_of(check_id: str) -> str:
 
 def get(check_id: str) -> CheckSpec | None:
     return BY_ID.get(check_id.upper())
+
+
+# The failure modes of domain.md section 6, each covered by at least one check.
+FAILURE_ROWS: dict[str, str] = {
+    "F1": "no remote cluster service or no endpoints: remote cluster server not enabled, or pods not ready",
+    "F2": "connection refused or timing out at proxy_address: wrong host or port, load balancer without "
+          "address, firewall, port remapped without targetPort 9443",
+    "F3": "`is not configured to trust that issuer`: the local cluster lacks the remote CA",
+    "F4": "trust fails although a CA is configured: stale CA copy, or two clusters with the same name",
+    "F5": "`No subject alternative names matching ...`: server_name unset or wrong",
+    "F6": "`invalid ... server_name`: server_name is an IP or not a host name",
+    "F7": "trust failure on an unexpected issuer: a load balancer or ingress terminates TLS",
+    "F8": "`received plaintext traffic on an encrypted channel`: a proxy forwards plaintext",
+    "F9": "`require transport header [_cross_cluster_access_credentials]`: keystore lacks the credentials",
+    "F10": "`bad_certificate` / `Empty client certificate chain`: proxy_address points at 9300 with an "
+           "API key",
+    "F11": "`expected API key type of [cross_cluster]`: a REST API key was stored",
+    "F12": "`unable to authenticate`: api_key stored instead of encoded, damaged, foreign, expired or "
+           "invalidated key",
+    "F13": "403 `non-compliant for [advanced-remote-cluster-security]`: no Enterprise or trial license",
+    "F14": "certificate model ConfigMap missing or without key ca.crt",
+    "F15": "`Secure settings secret not found`: secureSettings names a missing secret",
+    "F16": "`no remote indices privileges apply`: key access or local remote_indices too narrow",
+    "F17": "sniff mode across Kubernetes clusters, num_nodes_connected 0",
+    "F18": "remote silently missing from results: skip_unavailable hides a broken remote",
+    "F19": "version or handshake errors: unsupported version pair",
+    "F20": "new key not used after the secret changed: rollout pending or stuck",
+    "F21": "certificate model: one-way trust",
+    "F22": "certificate model against 9443: the remote cluster server always requires an API key",
+    "F23": "CA or remote cluster server certificate expired or expiring",
+}
+
+# The repair actions of `kubectl eckrc fix` (product.md), as the docs describe them.
+FIX_ACTIONS: dict[str, str] = {
+    "enable-rcs": "sets spec.remoteClusterServer.enabled: true on the remote Elasticsearch (rolling restart)",
+    "expose-rcs": "exposes 9443 with spec.remoteClusterServer.service (ECK >= 3.3) or a "
+                  "LoadBalancer/NodePort Service with targetPort 9443",
+    "sync-ca": "creates or refreshes the local ConfigMap with the remote's current transport CA "
+               "(no restart)",
+    "mount-ca": "adds the client SSL settings, the CA volume and its mount to every local nodeSet "
+                "(rolls pods)",
+    "create-api-key": "creates a cross-cluster API key on the remote and stores its encoded value in a local "
+                      "secureSettings secret",
+    "register-remote": "PUT _cluster/settings with mode proxy, proxy_address and server_name",
+    "fix-server-name": "PUT _cluster/settings with the remote cluster service's DNS name as server_name",
+}

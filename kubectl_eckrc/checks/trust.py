@@ -70,6 +70,11 @@ def client_trust_configured(snap: Snapshot) -> Verdict:
     to a file that a volume mount of the `elasticsearch` container provides (relative paths
     are under `/usr/share/elasticsearch/config`). A nodeSet without it cannot trust the remote:
     `failed to establish trust with server ... is not configured to trust that issuer`.
+
+    Fix by hand: in every nodeSet add `xpack.security.remote_cluster_client.ssl.enabled: true`
+    and `xpack.security.remote_cluster_client.ssl.certificate_authorities:
+    ["remote-certs/remote-cluster-ca.crt"]`, a ConfigMap volume and its mount at
+    `/usr/share/elasticsearch/config/remote-certs` in the `elasticsearch` container.
     """
     if not _api_key_model(snap):
         return not_applicable(CERT_MODEL)
@@ -144,6 +149,10 @@ def ca_file_present(snap: Snapshot) -> Verdict:
     The ConfigMap or Secret behind the CA path must exist in the local namespace, hold the key
     the path names, and that value must parse as PEM certificates. Kubernetes starts the pods
     even when an optional source is missing; Elasticsearch then fails to load the SSL context.
+
+    Fix by hand: copy `ca.crt` of the remote's `<es>-es-transport-certs-public` into the
+    ConfigMap and key the path names: `kubectl create configmap remote-ca
+    --from-file=remote-cluster-ca.crt=ca.crt -n <ns>`.
     """
     if not _api_key_model(snap):
         return not_applicable(CERT_MODEL)
@@ -172,6 +181,9 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     (same subject and key); a hand-made copy goes stale. A copy with the same subject and a
     different key belongs to a re-created cluster or to another cluster with the same name;
     a different subject is another cluster's CA.
+
+    Fix by hand: copy the current `ca.crt` of the remote's `<es>-es-transport-certs-public`
+    into the local ConfigMap (the mounted file is refreshed without a restart).
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -244,6 +256,9 @@ def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
     presented chain against the CA the local nodeSets trust, with X.509 path validation as
     Elasticsearch does (the host name is ECKRC305's business). A failure here is what the
     local logs report as `failed to establish trust with server`.
+
+    Fix by hand: trust the CA that issued the presented certificate: the remote's transport CA
+    (ECKRC303), or remove the TLS-terminating component in front of the remote (ECKRC306).
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -287,6 +302,10 @@ def name_matches(snap: Snapshot, alias: str) -> Verdict:
     certificates never name the load balancer: set `server_name` to
     `<es>-es-remote-cluster.<ns>.svc` or add the external name to the remote's
     `spec.transport.tls.subjectAltNames`. `server_name` must be a DNS name, never an IP.
+
+    Fix by hand: set `cluster.remote.<alias>.server_name` to
+    `<es>-es-remote-cluster.<ns>.svc`, or add the external name or IP to the remote's
+    `spec.transport.tls.subjectAltNames`.
     """
     link = reads.link(snap, alias)
     if link.model != links.API_KEY:
@@ -331,6 +350,9 @@ def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     ingress, a TLS-terminating load balancer) ends the TLS session: only L4 TCP or TLS
     passthrough carries Elasticsearch's transport protocol. A proxy that forwards plaintext
     makes the remote log `received plaintext traffic on an encrypted channel`.
+
+    Fix by hand: configure the load balancer or ingress for TCP (L4) or TLS passthrough on
+    9443, or use a plain LoadBalancer Service.
     """
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
@@ -362,6 +384,9 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
     ECK's CA and leaf certificates live one year and are renewed 24 hours before expiry; copies
     made by hand are not. An expired certificate fails the handshake; one expiring within 30
     days is a warning.
+
+    Fix by hand: refresh copies of the CA (ECKRC303); ECK renews its own certificates, so an
+    expired remote certificate points at a stopped operator.
     """
     certs = _expiry_subjects(snap, alias)
     if not certs:
