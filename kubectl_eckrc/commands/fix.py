@@ -1,0 +1,245 @@
+"""`kubectl eckrc fix`: collect -> check -> plan -> dry run -> (confirm -> apply -> wait).
+
+Without --apply nothing is written: the plan is printed with its diffs and every Kubernetes
+write is validated by a server-side dry run. With --apply the actions run in order; after
+them the clusters are read again and, if the findings call for more (a check that could
+only run once an earlier step took effect), the new steps run too, up to MAX_ROUNDS.
+
+Exit codes: 0 nothing to do, or applied (and connected with --wait); 1 a finding no action
+covers, a rejected dry run, a failed step, or (without --apply) a plan still to carry out;
+2 usage; 3 the clusters could not be evaluated.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import click
+
+from kubectl_eckrc.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EXIT_USAGE, UsageError
+from kubectl_eckrc.findings import ACCESS_GATES, Finding, Status
+from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.apply import Clients, DryRun, Outcome, apply_plan, dry_run
+from kubectl_eckrc.fix.plan import Plan, build_plan
+from kubectl_eckrc.fix.render import document, outcome_line, plan_table
+from kubectl_eckrc.options import FixOptions
+from kubectl_eckrc.output import log, use_unicode, write_document
+from kubectl_eckrc.snapshot import Snapshot, Unavailable
+
+if TYPE_CHECKING:
+    from kubectl_eckrc.fix.session import Sessions
+
+MAX_ROUNDS = 3
+ALIAS_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass
+class Result:
+    plan: Plan
+    dry: DryRun | None = None
+    outcomes: list[Outcome] | None = None
+    connected: bool | None = None
+    exit_code: int = EXIT_OK
+    resume: str = ""
+
+
+def run(options: FixOptions) -> int:
+    if options.scope.remote is None:
+        raise UsageError(
+            "fix needs the remote environment too: pass --remote-context "
+            "(and --remote-namespace, --remote-es)"
+        )
+    if options.scope.alias and not set(options.scope.alias) <= ALIAS_CHARS:
+        raise UsageError(f"alias {options.scope.alias!r}: use lowercase letters, digits, '-' and '_'")
+    from kubectl_eckrc.fix.session import open_and_collect
+
+    snap, sessions = open_and_collect(options.scope, options.debug)
+    try:
+        options = _with_alias(options, snap)
+        return _run(options, snap, sessions)
+    finally:
+        sessions.close()
+
+
+def _with_alias(options: FixOptions, snap: Snapshot) -> FixOptions:
+    if options.scope.alias:
+        return options
+    if len(snap.aliases) == 1:
+        return replace(options, scope=replace(options.scope, alias=snap.aliases[0]))
+    if not snap.aliases:
+        raise UsageError("the local cluster has no remote cluster yet: pass --alias NAME")
+    raise UsageError(
+        f"the local cluster has several remote clusters ({', '.join(snap.aliases)}): pass --alias NAME"
+    )
+
+
+def _findings(snap: Snapshot) -> list[Finding]:
+    from kubectl_eckrc.checks.engine import run_checks
+
+    return run_checks(snap)
+
+
+def _gate(findings: list[Finding]) -> Finding | None:
+    for f in findings:
+        if f.id in ACCESS_GATES and f.status in (Status.NOT_EVALUATED, Status.FAIL):
+            return f
+    return None
+
+
+def _heading(snap: Snapshot) -> tuple[str, str]:
+    local = f"{snap.local.context} {snap.local.namespace}/{snap.local.es_name}"
+    remote = snap.remote
+    far = "?" if isinstance(remote, Unavailable) else f"{remote.context} {remote.namespace}/{remote.es_name}"
+    return local, far
+
+
+def _run(options: FixOptions, snap: Snapshot, sessions: Sessions) -> int:
+    findings = _findings(snap)
+    gate = _gate(findings)
+    if gate is not None:
+        log(
+            f"error: cannot evaluate the link: {gate.id} {gate.message}"
+            + (f" ({gate.permission})" if gate.permission else "")
+        )
+        return EXIT_UNEVALUATED
+    plan = build_plan(snap, findings, options, _heading(snap))
+    clients = sessions.clients()
+    result = Result(plan)
+    if plan.blockers:
+        result.exit_code = EXIT_FINDINGS
+        return _finish(options, result)
+    dry = dry_run(plan, clients, _es_names(snap))
+    result.dry = dry
+    if dry.rejected:
+        result.exit_code = EXIT_FINDINGS
+        return _finish(options, result)
+    if not options.apply:
+        result.exit_code = EXIT_FINDINGS if plan.changes else EXIT_OK
+        return _finish(options, result)
+    if plan.changes and not _confirmed(options, plan):
+        return EXIT_USAGE if not sys.stdin.isatty() else EXIT_FINDINGS
+    return _apply(options, snap, findings, plan, clients, result)
+
+
+def _es_names(snap: Snapshot) -> dict[str, list[str]]:
+    return {role: facts.es_names_in_namespace(snap, role) for role in ("local", "remote")}
+
+
+def _confirmed(options: FixOptions, plan: Plan) -> bool:
+    if options.yes:
+        return True
+    if not sys.stdin.isatty():
+        log("error: fix --apply needs a confirmation: run it on a terminal or add --yes")
+        return False
+    if options.output == "table":
+        write_document(plan_table(plan, None))
+    restarts = ", ".join(plan.restarts) or "none"
+    question = f"Apply {len(plan.changes)} changes (restarts: {restarts})?"
+    return click.confirm(question, default=False, err=True)
+
+
+def _apply(
+    options: FixOptions, snap: Snapshot, findings: list[Finding], plan: Plan, clients: Clients, result: Result
+) -> int:
+    from kubectl_eckrc.fix.session import collect
+
+    all_outcomes: list[Outcome] = []
+    current = plan
+    for round_number in range(1, MAX_ROUNDS + 1):
+        step = len(all_outcomes)
+
+        def progress(outcome: Outcome, base: int = step, actions: tuple[str, ...] = current.actions) -> None:
+            if options.output == "table":
+                index = base + actions.index(outcome.action) + 1
+                log(outcome_line(outcome, index, use_unicode(sys.stderr)))
+
+        outcomes, _ = apply_plan(current, snap, findings, options, clients, progress)
+        all_outcomes += outcomes
+        if any(o.status == "failed" for o in outcomes):
+            result.outcomes, result.exit_code = all_outcomes, EXIT_FINDINGS
+            result.resume = resume_command(options)
+            return _finish(options, result)
+        if not any(o.changed for o in outcomes) or round_number == MAX_ROUNDS:
+            break
+        snap = collect(options.scope, options.debug)
+        findings = _findings(snap)
+        if _gate(findings) is not None:
+            break
+        current = build_plan(snap, findings, options, _heading(snap))
+        if current.blockers or not current.changes or dry_run(current, clients, _es_names(snap)).rejected:
+            break
+    result.outcomes = all_outcomes
+    if options.wait:
+        from kubectl_eckrc.fix.wait import wait_connected
+
+        last = wait_connected(options, options.scope.alias or "")
+        result.connected = last.connected
+        if not last.connected:
+            log(f"timed out after {options.timeout_wait:.0f}s: {last.line}")
+            result.exit_code = EXIT_FINDINGS
+    return _finish(options, result)
+
+
+def _finish(options: FixOptions, result: Result) -> int:
+    if options.output == "json":
+        write_document(
+            document(
+                result.plan, result.dry, result.outcomes, result.connected, result.exit_code, result.resume
+            )
+        )
+        return result.exit_code
+    plan = result.plan
+    if result.outcomes is None:
+        text = plan_table(plan, result.dry)
+        if plan.changes and not plan.blockers and result.dry is not None and not result.dry.rejected:
+            text += f"Nothing was changed. To carry this out: {command_line(options)} --apply\n"
+        elif plan.blockers:
+            text += "Nothing was changed.\n"
+        write_document(text)
+        return result.exit_code
+    done = [o for o in result.outcomes if o.status in ("applied", "unchanged")]
+    lines = [f"{len(done)} of {len(result.outcomes)} actions done."]
+    if result.resume:
+        pending = [o.action for o in result.outcomes if o.status in ("failed", "not run")]
+        lines.append(f"Not done: {', '.join(pending)}. To resume: {result.resume}")
+    if result.connected is not None:
+        lines.append("_remote/info: connected" if result.connected else "_remote/info: not connected")
+    write_document("\n".join(lines))
+    return result.exit_code
+
+
+def command_line(options: FixOptions) -> str:
+    """The fix command with the user's scope flags, for "to carry this out" and "to resume"."""
+    scope = options.scope
+    parts = ["kubectl eckrc fix"]
+    local, remote = scope.local, scope.remote
+    flags = [
+        ("--kubeconfig", local.kubeconfig),
+        ("--context", local.context),
+        ("-n", local.namespace),
+        ("--es", local.es_name),
+    ]
+    if remote is not None:
+        if remote.kubeconfig != local.kubeconfig:
+            flags.append(("--remote-kubeconfig", remote.kubeconfig))
+        flags += [
+            ("--remote-context", remote.context),
+            ("--remote-namespace", remote.namespace),
+            ("--remote-es", remote.es_name),
+        ]
+    flags += [("--alias", scope.alias)]
+    if options.expose != "loadbalancer":
+        flags.append(("--expose", options.expose))
+    flags += [
+        ("--server-name", options.server_name),
+        ("--proxy-address", options.proxy_address),
+        ("--expiration", options.expiration),
+    ]
+    parts += [f"{flag} {value}" for flag, value in flags if value]
+    return " ".join(parts)
+
+
+def resume_command(options: FixOptions) -> str:
+    return command_line(options) + " --apply"

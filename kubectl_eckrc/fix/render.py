@@ -1,0 +1,110 @@
+"""The plan and the apply results, as a table for people or one JSON document (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kubectl_eckrc.fix.apply import DryRun, Outcome
+from kubectl_eckrc.fix.plan import Change, Plan
+
+RESTART_TEXT = {"": "no restart", "local": "rolls the local pods", "remote": "rolls the remote pods"}
+
+
+def _indent(text: str, pad: str) -> str:
+    return "".join(pad + line + "\n" for line in text.rstrip("\n").splitlines())
+
+
+def _change_lines(step: int, change: Change) -> str:
+    head = (
+        f"  {step:<2} {change.action:<15} {change.target.side:<6}  {change.target.label:<40} "
+        f"{change.operation:<10} {RESTART_TEXT.get(change.restarts, change.restarts)}\n"
+    )
+    body = _indent(change.summary, "       ")
+    if change.diff:
+        body += _indent(change.diff, "       ")
+    return head + body
+
+
+def plan_table(plan: Plan, dry: DryRun | None) -> str:
+    out = [f"Plan for {plan.alias}   local {plan.local}  <-  remote {plan.remote}\n\n"]
+    if plan.blockers:
+        out.append("Cannot repair automatically; a person must act first:\n")
+        for b in plan.blockers:
+            out.append(f"  {b.finding_id}  {b.message}\n      todo: {b.todo}\n")
+        out.append("\n")
+    for note in plan.notes:
+        out.append(f"note: {note}\n")
+    if not plan.changes and not plan.blockers:
+        out.append("Nothing to change: every action is already satisfied.\n")
+    for step, change in enumerate(plan.changes, 1):
+        out.append(_change_lines(step, change))
+    if plan.restarts:
+        out.append("\nRestarts: " + ", ".join(RESTART_TEXT[r] for r in plan.restarts) + "\n")
+    if dry is not None:
+        out.append(f"\nServer-side dry run: {dry.accepted} objects accepted.\n")
+        for label, reason in dry.rejected:
+            out.append(f"  rejected: {label}: {reason}\n")
+    return "".join(out)
+
+
+def outcome_line(outcome: Outcome, step: int, unicode: bool) -> str:
+    ok, bad, skip = ("✔", "✖", "-") if unicode else ("OK", "XX", "--")
+    mark = {"applied": ok, "unchanged": ok, "failed": bad}.get(outcome.status, skip)
+    what = ", ".join(outcome.objects) or ("already satisfied" if outcome.status == "unchanged" else "")
+    text = f"{mark} {step} {outcome.action:<15} {outcome.status:<9} {what}"
+    return text + (f"\n      {outcome.message}" if outcome.message else "")
+
+
+def _change_doc(step: int, change: Change) -> dict[str, Any]:
+    return {
+        "step": step,
+        "action": change.action,
+        "side": change.target.side,
+        "object": {
+            "kind": change.target.kind,
+            "namespace": change.target.namespace,
+            "name": change.target.name,
+        },
+        "operation": change.operation,
+        "summary": change.summary,
+        "restarts": change.restarts or None,
+        "diff": change.diff,
+    }
+
+
+def document(
+    plan: Plan,
+    dry: DryRun | None,
+    outcomes: list[Outcome] | None,
+    connected: bool | None,
+    exit_code: int,
+    resume: str = "",
+) -> str:
+    doc: dict[str, Any] = {
+        "schemaVersion": 1,
+        "alias": plan.alias,
+        "local": plan.local,
+        "remote": plan.remote,
+        "plan": [_change_doc(i, c) for i, c in enumerate(plan.changes, 1)],
+        "blockers": [{"id": b.finding_id, "message": b.message, "todo": b.todo} for b in plan.blockers],
+        "notes": list(plan.notes),
+        "dryRun": None
+        if dry is None
+        else {"accepted": dry.accepted, "rejected": [{"object": o, "reason": r} for o, r in dry.rejected]},
+        "applied": outcomes is not None,
+        "actions": [
+            {
+                "action": o.action,
+                "changed": o.changed,
+                "objects": o.objects,
+                "outcome": o.status,
+                "message": o.message,
+            }
+            for o in outcomes or []
+        ],
+        "connected": connected,
+        "resume": resume or None,
+        "exitCode": exit_code,
+    }
+    return json.dumps(doc, indent=2)

@@ -1,0 +1,95 @@
+"""Clients for fix, built the way the live collector builds them (thin adapter over
+`collect.live`, whose session helpers are not public yet).
+
+Elasticsearch writes go through `ReconnectingEs`: a fix rolls pods, and a port-forward bound
+to a pod that is being replaced must not fail the step, so an unreachable cluster gets a
+fresh session (a currently ready pod) until a deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from kubectl_eckrc.collect import live
+from kubectl_eckrc.collect.es import EsUnavailable
+from kubectl_eckrc.fix.apply import Clients
+from kubectl_eckrc.options import Scope, SideTarget
+from kubectl_eckrc.snapshot import Snapshot
+
+RECONNECT_SECONDS = 90.0
+RETRY_PAUSE = 1.0
+
+
+@dataclass
+class Sessions:
+    scope: Scope
+    local: live.SideSession
+    remote: live.SideSession | None
+    debug: bool
+
+    def clients(self) -> Clients:
+        return Clients(
+            local_kube=self.local.kube,  # type: ignore[arg-type]
+            remote_kube=None if self.remote is None else self.remote.kube,
+            local_es=ReconnectingEs("local", self.scope.local, self.scope.timeout, self.debug),
+            remote_es=None
+            if self.scope.remote is None
+            else ReconnectingEs("remote", self.scope.remote, self.scope.timeout, self.debug),
+        )
+
+    def close(self) -> None:
+        self.local.close()
+        if self.remote is not None:
+            self.remote.close()
+
+
+def open_and_collect(scope: Scope, debug: bool) -> tuple[Snapshot, Sessions]:
+    """The same snapshot `doctor` would take, plus the open sessions for the writes."""
+    taken_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    local = live._open_side("local", scope.local, scope.timeout, debug)
+    remote = live._open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
+    try:
+        snap = live._collect(scope, local, remote, taken_at, debug)
+    except BaseException:
+        local.close()
+        if remote is not None:
+            remote.close()
+        raise
+    return snap, Sessions(scope, local, remote, debug)
+
+
+def collect(scope: Scope, debug: bool) -> Snapshot:
+    return live.collect_live(scope, debug=debug)
+
+
+class ReconnectingEs:
+    """One side's Elasticsearch for writes; reconnects while pods roll."""
+
+    def __init__(self, role: str, target: SideTarget, timeout: float, debug: bool) -> None:
+        self.role, self.target, self.timeout, self.debug = role, target, timeout, debug
+
+    def request(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None, what: str = ""
+    ) -> Any:
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            session = live._open_side(self.role, self.target, self.timeout, self.debug)
+            try:
+                live._read_kube(session)
+                live._connect_es(session)
+                if session.es_client is None:
+                    reason = session.es_failure.reason if session.es_failure else "not reachable"
+                    raise ConnectionError(f"{self.role} Elasticsearch: {reason}")
+                return session.es_client.request(method, path, body, params, what)
+            except EsUnavailable as e:
+                if e.unavailable.kind != "unreachable" or time.monotonic() > deadline:
+                    raise
+            except ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+            finally:
+                session.close()
+            time.sleep(RETRY_PAUSE)

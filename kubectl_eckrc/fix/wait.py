@@ -1,0 +1,102 @@
+"""--wait: follow the rollouts our changes started until `_remote/info` says connected.
+
+Polls, at most once a second and until --timeout-wait: the local Elasticsearch resource
+(phase, pods rolled) and the local `_remote/info` for the alias. Connected means `connected:
+true`, open proxy sockets, and `cluster_credentials` present (the keystore holds the key).
+A progress line is redrawn on a TTY; without one, one line per change of state.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kubectl_eckrc.collect import live
+from kubectl_eckrc.options import FixOptions
+from kubectl_eckrc.output import log
+
+POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Progress:
+    phase: str
+    rolled: str  # "2/3"
+    link: str  # connected | connecting | not registered | unreachable: ...
+    connected: bool
+
+    @property
+    def line(self) -> str:
+        return (
+            f"waiting for the local cluster: phase {self.phase or '?'}, pods {self.rolled} ready ... "
+            f"_remote/info: {self.link}"
+        )
+
+
+def is_connected(entry: dict[str, Any] | None) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    sockets = entry.get("num_proxy_sockets_connected", entry.get("num_nodes_connected", 1))
+    return bool(entry.get("connected")) and bool(entry.get("cluster_credentials")) and sockets != 0
+
+
+def _observe(options: FixOptions, alias: str) -> Progress:
+    session = live._open_side("local", options.scope.local, options.scope.timeout, options.debug)
+    try:
+        live._read_kube(session)
+        state = session.kube_state
+        phase, rolled = _rollout(state)
+        live._connect_es(session)
+        if session.es_client is None:
+            return Progress(phase, rolled, "Elasticsearch not reachable yet", False)
+        try:
+            info = session.es_client.remote_info()
+        except Exception as e:  # noqa: BLE001 - pods restarting: say so and poll again
+            return Progress(phase, rolled, f"unreachable ({str(e)[:60]})", False)
+        entry = info.get(alias) if isinstance(info, dict) else None
+        if entry is None:
+            return Progress(phase, rolled, "not registered", False)
+        connected = is_connected(entry)
+        link = (
+            "connected"
+            if connected
+            else ("connected, no credentials yet" if entry.get("connected") else "connecting")
+        )
+        return Progress(phase, rolled, link, connected and phase in ("Ready", ""))
+    finally:
+        session.close()
+
+
+def _rollout(state: Any) -> tuple[str, str]:
+    es = getattr(state, "elasticsearch", None)
+    pods = getattr(state, "pods", None)
+    phase = str(((es or {}).get("status") or {}).get("phase", "")) if isinstance(es, dict) else ""
+    if not isinstance(pods, list):
+        return phase, "?"
+    ready = sum(1 for p in pods if live.kube_side._is_ready(p))
+    return phase, f"{ready}/{len(pods)}"
+
+
+def wait_connected(
+    options: FixOptions, alias: str, observe: Callable[[FixOptions, str], Progress] = _observe
+) -> Progress:
+    """Poll until connected or --timeout-wait; returns the last observation."""
+    deadline = time.monotonic() + options.timeout_wait
+    tty = sys.stderr.isatty()
+    last = ""
+    while True:
+        progress = observe(options, alias)
+        if tty:
+            sys.stderr.write("\r\033[K" + progress.line)
+            sys.stderr.flush()
+        elif progress.line != last:
+            log(progress.line)
+        last = progress.line
+        if progress.connected or time.monotonic() >= deadline:
+            if tty:
+                sys.stderr.write("\n")
+            return progress
+        time.sleep(POLL_SECONDS)
