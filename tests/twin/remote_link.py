@@ -1,0 +1,348 @@
+"""Remote-cluster links of one local pod: `_remote/info` and `_resolve/cluster` are computed here.
+
+Each configured alias gets a background thread that really connects (see remote_client.py),
+keeps the connection open while it lives, logs what Elasticsearch logs when it fails, and
+retries. `_remote/info` reads the current state and never waits (a black hole shows
+`connected: false` while the attempt is still running). In proxy mode the twin opens one real
+connection and reports `num_proxy_sockets_connected` = `max_proxy_socket_connections` once it
+is up, as Elasticsearch does after a successful handshake to a healthy remote.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.twin.es_logs import PodLog
+from tests.twin.es_node import minimum_wire_version
+from tests.twin.es_settings import RemoteConfig, remote_configs
+from tests.twin.network import close_quietly
+from tests.twin.remote_client import (
+    Connection,
+    LinkFailure,
+    LinkTimeouts,
+    LocalNode,
+    credential_for,
+    handshake,
+    split_address,
+)
+
+PROXY_STRATEGY = "org.elasticsearch.transport.ProxyConnectionStrategy"
+SNIFF_STRATEGY = "org.elasticsearch.transport.SniffConnectionStrategy"
+CONNECTION_MANAGER = "org.elasticsearch.transport.ClusterConnectionManager"
+REQUEST_TIMED_OUT = "Request timed out before receiving a response from the remote cluster"
+REDACTED = "::es_redacted::"
+
+
+@dataclass(frozen=True)
+class LinkState:
+    connected: bool
+    sockets: int
+    last_error: str | None
+
+
+class AliasLink:
+    """The connection of one local pod to one remote alias, kept up by a daemon thread."""
+
+    def __init__(self, node: LocalNode, config: RemoteConfig, timeouts: LinkTimeouts, log: PodLog) -> None:
+        self.node = node
+        self.config = config
+        self.credential = credential_for(node, config.alias)
+        self._timeouts = timeouts
+        self._log = log
+        self._lock = threading.Lock()
+        self._state = LinkState(False, 0, None)
+        self._conns: list[Connection] = []
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"link-{node.view.pod}-{config.alias}"
+        )
+        self._thread.start()
+
+    @property
+    def state(self) -> LinkState:
+        with self._lock:
+            return self._state
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._wake.set()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            close_quietly(conn.sock)
+
+    def attempt(self, pattern: str | None = None) -> list[Connection]:
+        """One full connection attempt with the real checks; raises LinkFailure."""
+        cfg = self.config
+        if cfg.mode == "proxy":
+            return [
+                handshake(
+                    self.node,
+                    cfg.alias,
+                    cfg.proxy_address,
+                    cfg.server_name,
+                    self.credential,
+                    self._timeouts,
+                    self._log,
+                    pattern=pattern,
+                )
+            ]
+        return self._sniff(pattern)
+
+    def _sniff(self, pattern: str | None) -> list[Connection]:
+        cfg = self.config
+        failure: LinkFailure | None = None
+        for seed in cfg.seeds:
+            try:
+                seed_conn = handshake(
+                    self.node,
+                    cfg.alias,
+                    seed,
+                    "",
+                    self.credential,
+                    self._timeouts,
+                    self._log,
+                    sniff=True,
+                    pattern=pattern,
+                )
+                break
+            except LinkFailure as err:
+                failure = err
+        else:
+            raise failure or LinkFailure(f"no seed node left for cluster: [{cfg.alias}]", ())
+        close_quietly(seed_conn.sock)
+        conns: list[Connection] = []
+        for remote in seed_conn.answer.get("nodes", [])[: cfg.node_connections]:
+            host, _ = split_address(remote["address"])
+            if not _loopback(host):
+                continue  # a pod IP of the other Kubernetes cluster: unreachable from here
+            try:
+                conns.append(
+                    handshake(
+                        self.node,
+                        cfg.alias,
+                        remote["address"],
+                        "",
+                        self.credential,
+                        self._timeouts,
+                        self._log,
+                        pattern=pattern,
+                    )
+                )
+            except LinkFailure:
+                continue
+        if not conns:
+            reason = f"Unable to open any connections to remote cluster [{cfg.alias}]"
+            raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
+        conns[0].answer = {**seed_conn.answer, **conns[0].answer}
+        return conns
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            self._wake.clear()
+            try:
+                conns = self.attempt()
+            except LinkFailure as failure:
+                self._fail(failure)
+                self._wake.wait(self._timeouts.retry)
+                continue
+            if not self._up(conns):
+                return
+            self._watch(conns)
+            self._down(conns)
+
+    def _fail(self, failure: LinkFailure) -> None:
+        with self._lock:
+            self._state = LinkState(False, 0, failure.reason)
+        if self._stopped.is_set():
+            return
+        if self.config.mode == "proxy":
+            self._log.log(
+                "WARN",
+                PROXY_STRATEGY,
+                f"failed to open any proxy connections to cluster [{self.config.alias}]",
+                failure.exception,
+            )
+        else:
+            self._log.log(
+                "WARN",
+                SNIFF_STRATEGY,
+                f"fetching nodes from external cluster [{self.config.alias}] failed",
+                failure.exception,
+            )
+
+    def _up(self, conns: list[Connection]) -> bool:
+        sockets = self.config.proxy_socket_connections if self.config.mode == "proxy" else len(conns)
+        with self._lock:
+            if self._stopped.is_set():
+                for conn in conns:
+                    close_quietly(conn.sock)
+                return False
+            self._conns = conns
+            self._state = LinkState(True, sockets, None)
+        return True
+
+    def _watch(self, conns: list[Connection]) -> None:
+        socks = [c.sock for c in conns]
+        for sock in socks:
+            sock.setblocking(False)
+        while not self._stopped.is_set():
+            try:
+                readable, _, _ = select.select(socks, [], [], 0.5)
+                if any(_closed(s) for s in readable):
+                    return
+            except (OSError, ValueError):
+                return
+
+    def _down(self, conns: list[Connection]) -> None:
+        with self._lock:
+            self._conns = []
+            self._state = LinkState(False, 0, "connection closed")
+        for conn in conns:
+            close_quietly(conn.sock)
+        if not self._stopped.is_set():
+            remote = conns[0].answer.get("node", {}) if conns else {}
+            self._log.log(
+                "INFO",
+                CONNECTION_MANAGER,
+                f"transport connection to [{{{self.config.alias}#{remote.get('address', '')}}}"
+                f"{{{remote.get('id', '')}}}] closed by remote",
+            )
+
+
+def _closed(sock: socket.socket) -> bool:
+    try:
+        return not sock.recv(1)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False  # only TLS records without application data (e.g. session tickets)
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class PodLinks:
+    """All remote-cluster links of one local pod, following the effective settings."""
+
+    def __init__(
+        self, node: LocalNode, settings: Callable[[], dict[str, Any]], timeouts: LinkTimeouts, log: PodLog
+    ) -> None:
+        self._node = node
+        self._settings = settings
+        self._timeouts = timeouts
+        self._log = log
+        self._links: dict[str, AliasLink] = {}
+        self._lock = threading.Lock()
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Start, restart or stop alias links after a settings change."""
+        configs = remote_configs(self._settings())
+        with self._lock:
+            for alias in [a for a, link in self._links.items() if configs.get(a) != link.config]:
+                self._links.pop(alias).stop()
+            for alias, config in configs.items():
+                if alias not in self._links:
+                    self._links[alias] = AliasLink(self._node, config, self._timeouts, self._log)
+
+    def stop(self) -> None:
+        with self._lock:
+            links, self._links = list(self._links.values()), {}
+        for link in links:
+            link.stop()
+
+    def links(self) -> dict[str, AliasLink]:
+        with self._lock:
+            return dict(self._links)
+
+    def remote_info(self) -> dict[str, Any]:
+        return {alias: _info(link) for alias, link in sorted(self.links().items())}
+
+    def resolve(self, alias: str, pattern: str, timeout: float | None) -> dict[str, Any]:
+        """A fresh, bounded attempt for `_resolve/cluster`, with the real error text on failure."""
+        link = self.links()[alias]
+        entry: dict[str, Any] = {"connected": False, "skip_unavailable": link.config.skip_unavailable}
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append(link.attempt(pattern))
+            except LinkFailure as failure:
+                outcome.append(failure)
+
+        worker = threading.Thread(target=run, daemon=True, name=f"resolve-{alias}")
+        worker.start()
+        worker.join(timeout if timeout is not None else self._default_bound())
+        if not outcome:
+            entry["error"] = REQUEST_TIMED_OUT
+            return entry
+        result = outcome[0]
+        if isinstance(result, LinkFailure):
+            if not result.connect_level or link.config.mode == "sniff":
+                entry["error"] = result.reason
+            else:
+                entry["error"] = (
+                    f"Unable to open any proxy connections to cluster [{alias}] at address "
+                    f"[{link.config.proxy_address}]"
+                )
+            return entry
+        answer = result[0].answer
+        for conn in result:
+            close_quietly(conn.sock)
+        if not link.state.connected:
+            link.wake()
+        entry.update(
+            connected=True,
+            matching_indices=bool(answer.get("matching_indices")),
+            version=_version(str(answer.get("version", ""))),
+        )
+        return entry
+
+    def _default_bound(self) -> float:
+        t = self._timeouts
+        return 2 * (t.connect + t.tls + t.handshake) + 1.0
+
+
+def _version(number: str) -> dict[str, str]:
+    return {
+        "number": number,
+        "build_flavor": "default",
+        "minimum_wire_compatibility_version": minimum_wire_version(number),
+        "minimum_index_compatibility_version": "7.0.0" if number.startswith("8.") else "8.0.0",
+    }
+
+
+def _info(link: AliasLink) -> dict[str, Any]:
+    cfg, state = link.config, link.state
+    info: dict[str, Any] = {"connected": state.connected, "mode": cfg.mode}
+    if cfg.mode == "proxy":
+        info.update(
+            proxy_address=cfg.proxy_address,
+            server_name=cfg.server_name,
+            num_proxy_sockets_connected=state.sockets,
+            max_proxy_socket_connections=cfg.proxy_socket_connections,
+        )
+    else:
+        info.update(
+            seeds=list(cfg.seeds),
+            num_nodes_connected=state.sockets,
+            max_connections_per_cluster=cfg.node_connections,
+        )
+    info.update(initial_connect_timeout="30s", skip_unavailable=cfg.skip_unavailable)
+    if link.node.view.credential(cfg.alias) is not None:
+        info["cluster_credentials"] = REDACTED
+    return info
