@@ -107,9 +107,13 @@ def _user_secrets(user: dict[str, Any]) -> list[bytes]:
 def _remembered(redact: Any) -> Iterable[str]:
     known = getattr(redact, "known_values", None)
     if callable(known):
-        return list(known())
-    with redact._known_lock:
-        return sorted(redact._known)
+        values = set(known())
+    else:
+        with redact._known_lock:
+            values = set(redact._known)
+    # redact.py also keeps each value's base64 form; the scan derives every encoding itself.
+    derived = {base64.b64encode(v.encode()).decode() for v in values}
+    return sorted(v for v in values if v not in derived)
 
 
 def _credential_env_vars(scope: Scope) -> list[str]:
