@@ -25,8 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 BINARY_NAME = "kubectl-eckrc"
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # What a binary is built from, besides the installed distributions (relative to ROOT).
-BUILD_INPUTS = ("pyproject.toml", "LICENSE", "packaging", "kubectl_eckrc", "scripts/build-binary",
-                "scripts/release.py")
+BUILD_INPUTS = (
+    "pyproject.toml",
+    "LICENSE",
+    "packaging",
+    "kubectl_eckrc",
+    "scripts/build-binary",
+    "scripts/release.py",
+)
 
 
 def platform_tag(system: str | None = None, machine: str | None = None) -> str:
