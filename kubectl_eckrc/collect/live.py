@@ -26,6 +26,7 @@ from kubectl_eckrc.collect.es import EsAuth, EsClient, EsUnavailable
 from kubectl_eckrc.collect.kube import KubeClient, KubeUnavailable
 from kubectl_eckrc.collect.portforward import PortForwardListener
 from kubectl_eckrc.collect.tls_probe import probe
+from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.output import log
@@ -203,8 +204,22 @@ def _read_es_basics(session: SideSession) -> None:
         calls["roles"] = client.roles
     session.es_basics = parallel(calls)
     first = session.es_basics["info"]
-    if isinstance(first, Unavailable) and first.reason.find("is not Elasticsearch") >= 0:
-        session.es_failure = first  # a wrong URL: every other read would say the same
+    if isinstance(first, Unavailable) and _wrong_endpoint(first):
+        if session.target.es_url:  # the user's own input is wrong: say so, as a usage error
+            flag = "--remote-es-url" if session.role == "remote" else "--es-url"
+            raise UsageError(f"{flag} {session.target.es_url}: {_after_url(first.reason)}")
+        session.es_failure = first  # every other read would say the same
+
+
+def _wrong_endpoint(failure: Unavailable) -> bool:
+    return "is not Elasticsearch" in failure.reason or "plaintext where TLS was expected" in failure.reason
+
+
+def _after_url(reason: str) -> str:
+    """'GET / at https://h:1: plaintext ...' -> 'plaintext ...'; keep 'X is not Elasticsearch'."""
+    if "is not Elasticsearch" in reason:
+        return "not Elasticsearch" + reason.split("is not Elasticsearch", 1)[1]
+    return reason.rsplit(": ", 1)[-1] if "plaintext" not in reason else reason[reason.index("plaintext"):]
 
 
 def _es_state(session: SideSession, remote_info: Read, resolve_cluster: dict[str, Read],

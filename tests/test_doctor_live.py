@@ -1,0 +1,186 @@
+"""doctor, run as users run it (a subprocess), against every twin scenario.
+
+One doctor run per scenario carries several assertions: the exit code, the causal finding,
+no earlier check failing for a wrong reason, no planted secret in any output, no mutating
+request in either audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.collect import servers
+
+ROOT = Path(__file__).resolve().parents[1]
+REMOTE_CHECKS_NEEDING_ACCESS = ("ECKRC102", "ECKRC108", "ECKRC201", "ECKRC404")
+
+
+@dataclass(frozen=True)
+class Expect:
+    code: int
+    causes: tuple[str, ...] = ()  # the finding(s) one of which names the cause
+    status: str = "fail"
+    args: tuple[str, ...] = ()
+
+
+SCENARIOS = {
+    "healthy": Expect(0),
+    "cert-model-healthy": Expect(0),
+    "rcs-disabled": Expect(1, ("ECKRC201",)),
+    "lb-no-address": Expect(1, ("ECKRC203",)),
+    "targetport-missing": Expect(1, ("ECKRC203",)),
+    "proxy-to-transport-port": Expect(1, ("ECKRC204",)),
+    "blackhole": Expect(1, ("ECKRC205",), args=("--timeout", "2")),
+    "refused": Expect(1, ("ECKRC205",)),
+    "ca-not-mounted": Expect(1, ("ECKRC301", "ECKRC302")),
+    "ca-wrong-path": Expect(1, ("ECKRC301", "ECKRC302")),
+    "ca-missing-on-one-nodeset": Expect(1, ("ECKRC301", "ECKRC302")),
+    "stale-ca": Expect(1, ("ECKRC303",)),
+    "same-es-name": Expect(1, ("ECKRC303",)),
+    "server-name-unset": Expect(1, ("ECKRC305",)),
+    "server-name-ip": Expect(1, ("ECKRC305",)),
+    "tls-terminating-proxy": Expect(1, ("ECKRC306",)),
+    "plaintext-proxy": Expect(1, ("ECKRC306",)),
+    "secure-settings-secret-missing": Expect(1, ("ECKRC401",)),
+    "alias-typo": Expect(1, ("ECKRC402",)),
+    "raw-api-key": Expect(1, ("ECKRC403",)),
+    "rest-api-key": Expect(1, ("ECKRC404",)),
+    "expired-api-key": Expect(1, ("ECKRC404",)),
+    "invalidated-api-key": Expect(1, ("ECKRC404",)),
+    "rollout-pending": Expect(1, ("ECKRC405",)),
+    "basic-license": Expect(1, ("ECKRC106",)),
+    "es-too-old": Expect(1, ("ECKRC105",)),
+    "sniff-mode": Expect(1, ("ECKRC502",)),
+    "skip-unavailable-broken": Expect(1, ("ECKRC505",), status="warn"),
+    "cert-expired": Expect(1, ("ECKRC307",)),
+    "rbac-restricted": Expect(3, ("ECKRC103",), status="any"),
+    "cert-model-one-way": Expect(1, ("ECKRC601",)),
+    "no-remote-config": Expect(1, ("ECKRC501",), args=("--alias", "remote-es")),
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return dict(json.loads(self.stdout))
+
+    def findings(self) -> list[dict[str, Any]]:
+        return list(self.document["findings"])
+
+    def describe(self) -> str:
+        """What went wrong, in one readable block for the assertion message."""
+        try:
+            bad = [f"{f['id']} {f['status']}: {f['message']}" for f in self.findings()
+                   if f["status"] in ("fail", "warn", "not-evaluated")]
+        except (ValueError, KeyError):
+            bad = [self.stdout[:2000]]
+        return f"exit {self.code}; stderr={self.stderr.strip()[:500]!r}\n" + "\n".join(bad)
+
+
+def doctor(kubeconfig: Path | str, *args: str, output: str = "json", remote: bool = True,
+           timeout: float = 120) -> Run:
+    command = [sys.executable, "-m", "kubectl_eckrc.cli", "doctor", "--kubeconfig", str(kubeconfig),
+               "--context", "local", "-o", output, *args]
+    if remote:
+        command += ["--remote-context", "remote"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return Run(result.returncode, result.stdout, result.stderr)
+
+
+def assert_no_canary(running: Any, *texts: str) -> None:
+    for canary in running.canaries():
+        for text in texts:
+            assert canary not in text, "a planted secret value reached the output"
+
+
+def assert_read_only(running: Any) -> None:
+    for env in (running.local, running.remote):
+        writes = [f"{e.method} {e.path}" for e in env.audit.mutating(include_dry_run=True)]
+        assert writes == [], f"doctor wrote to {env.name}: {writes}"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_doctor_names_the_cause_of_each_scenario(twin: Any, scenario: str) -> None:
+    expect = SCENARIOS[scenario]
+    running = twin(scenario)
+    for env in (running.local, running.remote):
+        env.audit.clear()
+    run = doctor(running.kubeconfig, *expect.args)
+    assert run.code == expect.code, run.describe()
+    assert "Traceback" not in run.stderr
+    findings = run.findings()
+    failed = [f for f in findings if f["status"] == "fail" and f["severity"] == "error"]
+    if not expect.causes:
+        assert failed == [], run.describe()
+    else:
+        wanted = {"fail", "warn"} if expect.status == "warn" else {"fail", "not-evaluated"}
+        if expect.status == "any":
+            wanted = {"fail", "warn", "not-evaluated"}
+        causal = [f for f in findings if f["id"] in expect.causes and f["status"] in wanted]
+        assert causal, f"{scenario}: expected {expect.causes} {expect.status}\n{run.describe()}"
+        first_cause = min(f["id"] for f in causal)
+        earlier = [f["id"] for f in failed if f["id"] < first_cause]
+        assert earlier == [], f"{scenario}: {earlier} failed before the cause {first_cause}\n{run.describe()}"
+    assert_no_canary(running, run.stdout, run.stderr)
+    assert_read_only(running)
+
+
+@pytest.mark.parametrize("scenario", ["stale-ca", "raw-api-key"])
+def test_no_output_format_shows_a_secret_and_all_agree_on_the_exit_code(twin: Any, scenario: str) -> None:
+    running = twin(scenario)
+    codes = set()
+    for output in ("table", "json", "yaml", "junit", "markdown"):
+        run = doctor(running.kubeconfig, output=output)
+        assert run.stdout.strip(), f"{output}: empty document; {run.stderr}"
+        assert_no_canary(running, run.stdout, run.stderr)
+        codes.add(run.code)
+    assert codes == {1}
+
+
+def test_without_remote_access_remote_checks_are_not_evaluated(twin: Any) -> None:
+    running = twin("healthy")
+    run = doctor(running.kubeconfig, remote=False)
+    assert run.code == 0, run.describe()
+    by_id = {f["id"]: f for f in run.findings()}
+    assert by_id["ECKRC102"]["status"] == "not-evaluated"
+    remote_passes = [f["id"] for f in run.findings() if f["side"] == "remote" and f["status"] == "pass"]
+    assert remote_passes == []
+    probe = by_id.get("ECKRC205")
+    assert probe is not None and probe["status"] == "pass", "the TLS probe needs only the address"
+
+
+def test_unknown_es_name_is_one_line_exit_2(twin: Any) -> None:
+    running = twin("healthy")
+    run = doctor(running.kubeconfig, "--es", "nope")
+    assert run.code == 2 and run.stdout == ""
+    assert run.stderr.startswith("error: Elasticsearch 'nope' not found in namespace logging")
+    assert run.stderr.count("\n") == 1
+
+
+def test_es_url_that_is_not_elasticsearch_is_one_line_exit_2(twin: Any) -> None:
+    running = twin("healthy")
+    with servers.http_server() as port:
+        run = doctor(running.kubeconfig, "--es-url", f"http://127.0.0.1:{port}")
+    assert run.code == 2, run.describe()
+    assert run.stderr == (f"error: --es-url http://127.0.0.1:{port}: not Elasticsearch "
+                          "(no X-Elastic-Product header)\n")
+
+
+def test_plaintext_where_tls_was_expected_is_one_line_exit_2(twin: Any) -> None:
+    running = twin("healthy")
+    with servers.http_server() as port:
+        run = doctor(running.kubeconfig, "--es-url", f"https://127.0.0.1:{port}")
+    assert run.code == 2, run.describe()
+    assert "plaintext where TLS was expected" in run.stderr and run.stderr.count("\n") == 1
