@@ -41,8 +41,12 @@ def test_mount_ca_on_a_bare_nodeset_keeps_every_other_container_volume_and_key(o
     pair = healthy_pair()
     hot = pair.local.es["spec"]["nodeSets"][0]
     hot["config"] = {"node.roles": ["data"], "xpack": {"security": {"authc": {"anonymous": {"roles": "x"}}}}}
-    hot["podTemplate"] = {"spec": {"volumes": [{"name": "extra", "emptyDir": {}}],
-                                   "containers": [{"name": "sidecar", "image": "busybox"}]}}
+    hot["podTemplate"] = {
+        "spec": {
+            "volumes": [{"name": "extra", "emptyDir": {}}],
+            "containers": [{"name": "sidecar", "image": "busybox"}],
+        }
+    }
     [change] = mount_ca.plan(pair.build(), [], options)
     after = apply_json_patch(pair.local.es, change.body)
     new_hot = after["spec"]["nodeSets"][0]
@@ -117,7 +121,8 @@ def test_raw_api_key_is_replaced_by_a_new_cross_cluster_key_in_the_same_secret(o
     pair = healthy_pair()
     pair.local.secrets["remote-api-keys"] = copy.deepcopy(pair.local.secrets["remote-api-keys"])
     pair.local.secrets["remote-api-keys"].keys[f"cluster.remote.{ALIAS}.credentials"] = credential_key(
-        well_formed=False, problem="decodes to no 'id:key' pair")
+        well_formed=False, problem="decodes to no 'id:key' pair"
+    )
     changes = create_api_key.plan(pair.build(), [], options)
     assert [c.operation for c in changes] == ["es-request", "patch"]
     post, store = changes
@@ -128,7 +133,9 @@ def test_raw_api_key_is_replaced_by_a_new_cross_cluster_key_in_the_same_secret(o
     assert store.credential_key == f"cluster.remote.{ALIAS}.credentials"
 
 
-def test_missing_secure_settings_secret_is_created_under_the_name_spec_already_lists(options: FixOptions) -> None:
+def test_missing_secure_settings_secret_is_created_under_the_listed_name(
+    options: FixOptions,
+) -> None:
     pair = healthy_pair()
     del pair.local.secrets["remote-api-keys"]
     changes = create_api_key.plan(pair.build(), [], options)
@@ -141,8 +148,13 @@ def test_alias_typo_key_is_renamed_without_reading_its_value(options: FixOptions
     keys = pair.local.secrets["remote-api-keys"].keys
     keys["cluster.remote.remote-ess.credentials"] = keys.pop(f"cluster.remote.{ALIAS}.credentials")
     [move] = create_api_key.plan(pair.build(), [], options)
-    assert move.body == [{"op": "move", "from": "/data/cluster.remote.remote-ess.credentials",
-                          "path": f"/data/cluster.remote.{ALIAS}.credentials"}]
+    assert move.body == [
+        {
+            "op": "move",
+            "from": "/data/cluster.remote.remote-ess.credentials",
+            "path": f"/data/cluster.remote.{ALIAS}.credentials",
+        }
+    ]
 
 
 def test_no_link_at_all_gets_secret_key_secure_settings_and_registration(options: FixOptions) -> None:
@@ -154,8 +166,11 @@ def test_no_link_at_all_gets_secret_key_secure_settings_and_registration(options
     snap = pair.build()
     changes = create_api_key.plan(snap, [], options)
     assert [c.target.kind for c in changes] == ["CrossClusterApiKey", "Secret", "Elasticsearch"]
-    assert changes[2].body[1] == {"op": "add", "path": "/spec/secureSettings",
-                                  "value": [{"secretName": "remote-api-keys"}]}
+    assert changes[2].body[1] == {
+        "op": "add",
+        "path": "/spec/secureSettings",
+        "value": [{"secretName": "remote-api-keys"}],
+    }
     [register] = register_remote.plan(snap, [], options)
     assert register.body["persistent"][f"cluster.remote.{ALIAS}.mode"] == "proxy"
 
@@ -176,7 +191,9 @@ def test_no_exposure_creates_a_load_balancer_outside_the_eck_name_prefix(options
     [change] = expose_rcs.plan(pair.build(), [], options)
     assert change.operation == "create" and change.target.name == "remote-es-rcs-external"
     assert not change.target.name.startswith("remote-es-es-")
-    assert change.body["spec"]["ports"] == [{"name": "rcs", "protocol": "TCP", "port": 9443, "targetPort": 9443}]
+    assert change.body["spec"]["ports"] == [
+        {"name": "rcs", "protocol": "TCP", "port": 9443, "targetPort": 9443}
+    ]
 
 
 def test_eck_3_3_exposes_through_the_remote_cluster_server_service_template(options: FixOptions) -> None:
@@ -185,4 +202,7 @@ def test_eck_3_3_exposes_through_the_remote_cluster_server_service_template(opti
     pair.remote.crd = {"served_versions": ["v1"], "has_rcs_service": True}
     [change] = expose_rcs.plan(pair.build(), [], options)
     after = apply_json_patch(pair.remote.es, change.body)
-    assert after["spec"]["remoteClusterServer"] == {"enabled": True, "service": {"spec": {"type": "LoadBalancer"}}}
+    assert after["spec"]["remoteClusterServer"] == {
+        "enabled": True,
+        "service": {"spec": {"type": "LoadBalancer"}},
+    }
