@@ -12,6 +12,7 @@ side) becomes `Unavailable(kind="offline")` with the reason, so the checks that 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from datetime import UTC, datetime
@@ -73,7 +74,11 @@ def read_snapshot(archive: Archive, target: SideTarget | None, wanted: SideTarge
         a: offline("the eck-diagnostics archive has no TLS handshake to the remote (run doctor live)")
         for a in aliases
     }
-    return Snapshot(**{**snap.__dict__, "aliases": aliases, "probes": probes})
+    local_side = local
+    if isinstance(local.es, EsState):
+        resolved = {a: offline("eck-diagnostics does not call _resolve/cluster") for a in aliases}
+        local_side = dataclasses.replace(local, es=dataclasses.replace(local.es, resolve_cluster=resolved))
+    return dataclasses.replace(snap, local=local_side, aliases=aliases, probes=probes)
 
 
 # --- choosing the Elasticsearch --------------------------------------------------------------
