@@ -116,7 +116,10 @@ class KubeClient:
             method, full, header_params=headers, body=body, auth_settings=["BearerToken"]
         )
         try:
-            response = self.api.call_api(method_, url, headers, body_, post, _request_timeout=self.timeout)
+            # The REST client directly: kubernetes.stream swaps ApiClient.call_api while it opens
+            # a websocket, which must not capture a concurrent plain request.
+            response = self.api.rest_client.request(method_, url, headers=headers, body=body_,
+                                                    post_params=post, _request_timeout=self.timeout)
             data = response.read()
         except Exception as e:  # urllib3, ssl and socket errors, wrapped or not
             raise KubeUnavailable(_network_failure(e, self.server)) from e
@@ -231,10 +234,13 @@ class KubeClient:
 
     def open_portforward(self, namespace: str, pod: str, port: int) -> Any:
         """A socket-like object connected to `port` of the pod (one websocket, one TCP stream)."""
-        core = k8s.CoreV1Api(self.api)
+        # A fresh ApiClient per port-forward: kubernetes.stream patches the client while it
+        # connects, so concurrent port-forwards (and reads) must not share one.
+        api = k8s.ApiClient(self.api.configuration)
+        core = k8s.CoreV1Api(api)
         try:
             forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                                  ports=str(port))
+                                  ports=str(port), _request_timeout=self.timeout)
         except Exception as e:
             reason = " ".join(scrub_known(str(getattr(e, "reason", "") or e)).split())
             raise KubeUnavailable(Unavailable(
