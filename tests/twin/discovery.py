@@ -83,3 +83,43 @@ def resource_list(group: str, version: str, served: list[ResourceType]) -> dict[
     group_version = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version,
             "resources": resources}
+
+
+def _gv_path(group: str, version: str) -> str:
+    return f"apis/{group}/{version}" if group else f"api/{version}"
+
+
+def openapi_v3_root(served: list[ResourceType]) -> dict[str, Any]:
+    """The /openapi/v3 index: one document per group-version, addressed by a hashed URL."""
+    paths: dict[str, Any] = {}
+    for rt in served:
+        gv_path = _gv_path(rt.group, rt.version)
+        paths[gv_path] = {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={KUBE_VERSION[2]}"}
+    return {"paths": paths}
+
+
+def _patch_path(rt: ResourceType) -> str:
+    prefix = "/" + _gv_path(rt.group, rt.version)
+    scope = "/namespaces/{namespace}" if rt.namespaced else ""
+    return f"{prefix}{scope}/{rt.plural}/{{name}}"
+
+
+def openapi_v3_document(group: str, version: str, served: list[ResourceType]) -> dict[str, Any] | None:
+    """A minimal OpenAPI v3 document for one group-version: only the PATCH operations and their
+    query parameters, which is what kubectl reads to learn that the server validates fields
+    itself (`fieldValidation`), so that it skips client-side schema validation."""
+    types = [rt for rt in served if (rt.group, rt.version) == (group, version) and "patch" in rt.verbs]
+    if not any((rt.group, rt.version) == (group, version) for rt in served):
+        return None
+    parameters = [{"name": name, "in": "query", "schema": {"type": "string"}, "uniqueItems": True}
+                  for name in ("dryRun", "fieldManager", "fieldValidation", "force")]
+    paths: dict[str, Any] = {}
+    for rt in types:
+        gvk = {"group": rt.group, "version": rt.version, "kind": rt.kind}
+        paths[_patch_path(rt)] = {
+            "patch": {"operationId": f"patch{rt.kind}", "x-kubernetes-action": "patch",
+                      "parameters": parameters, "x-kubernetes-group-version-kind": gvk,
+                      "responses": {"200": {"description": "OK"}}},
+        }
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBE_VERSION[2]}, "paths": paths,
+            "components": {"schemas": {}}}

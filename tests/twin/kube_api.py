@@ -69,7 +69,7 @@ class KubeApiServer:
 
     def start(self) -> KubeApiServer:
         self._server = _TlsHttpServer((self.host, self._requested_port), _Handler, self._context, self)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"kube-api {self.host}", daemon=True)
         self._thread.start()
         return self
@@ -156,6 +156,7 @@ class _TlsHttpServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _TlsHttpServer
+    _audited = False
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -175,6 +176,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         user = owner.user_of(self.headers.get("Authorization", "")) or ""
         code = 500
+        self._audited = False
         try:
             if not user:
                 raise unauthorized()
@@ -186,7 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
             status = KubeError("Internal error occurred: the twin failed").status()
             code = self._respond(ApiResponse(500, status))
         finally:
-            self._audit(user, url.path, url.query, route, query, code)
+            if not self._audited:
+                self._audit(user, url.path, url.query, route, query, code)
 
     def _dispatch(self, owner: KubeApiServer, path: str, route: Route | None, query: Query, user: str,
                   body: bytes) -> int:
@@ -201,6 +204,8 @@ class _Handler(BaseHTTPRequestHandler):
             rt = owner.api.resolve(route)
             owner.api.authorize(request, rt)
             self.close_connection = True
+            # Long-running requests are audited when the response starts, as a real server does.
+            self._audit(user, urlsplit(self.path).path, urlsplit(self.path).query, route, query, 200)
             return kube_watch.stream(self, owner.store, rt, route, query, owner.stopping)
         return self._respond(owner.api.handle(request))
 
@@ -215,6 +220,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise BadRequest("invalid port specification: ports must be given as ports=<n>")
         head = f"{self.requestline}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in self.headers.items()) + "\r\n"
         self.close_connection = True
+        url = urlsplit(self.path)
+        self._audit(request.user, url.path, url.query, request.route, request.query, 101)
         return portforward.serve(self.connection, head.encode("latin-1"), pod, [int(p) for p in ports],
                                  owner.pod_target, owner.stopping)
 
@@ -266,6 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
             subresource=route.subresource if route else "", dry_run=query.dry_run,
         )
         self.server.owner.audit.record(entry)
+        self._audited = True
 
 
 def _safe_verb(method: str, route: Route | None, query: Query) -> str:
@@ -295,6 +303,12 @@ def _non_resource(owner: KubeApiServer, path: str) -> Any:
         document = discovery.api_group(parts[1], served)
     elif len(parts) == 3 and parts[0] == "apis":
         document = discovery.resource_list(parts[1], parts[2], served)
+    elif parts == ["openapi", "v3"]:
+        document = discovery.openapi_v3_root(served)
+    elif parts[:3] == ["openapi", "v3", "api"] and len(parts) == 4:
+        document = discovery.openapi_v3_document("", parts[3], served)
+    elif parts[:3] == ["openapi", "v3", "apis"] and len(parts) == 5:
+        document = discovery.openapi_v3_document(parts[3], parts[4], served)
     if document is None:
         raise path_not_found()
     return document
