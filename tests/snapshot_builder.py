@@ -79,10 +79,10 @@ def _name(cn: str, ou: str) -> x509.Name:
 
 
 def make_ca(es: str, key_name: str, start: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-            days: int = 365) -> Issued:
-    """A transport CA shaped like ECK's: CN=<es>-transport,OU=<es>, one year."""
+            days: int = 365, subject_cn: str | None = None) -> Issued:
+    """A transport CA shaped like ECK's: CN=<es>-transport,OU=<es>, one year (or another CN)."""
     private = key(key_name)
-    subject = _name(f"{es}-transport", es)
+    subject = _name(subject_cn or f"{es}-transport", es)
     cert = (
         x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
         .public_key(private.public_key()).serial_number(x509.random_serial_number())
@@ -181,7 +181,8 @@ def nodeset(name: str, ca_path: str | None = CA_PATH, configmap: str = "remote-c
     }
 
 
-def es_resource(name: str, ns: str, version: str, nodesets: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+def es_resource(name: str, ns: str, version: str, nodesets: list[dict[str, Any]],
+                **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "elasticsearch.k8s.elastic.co/v1",
         "kind": "Elasticsearch",
@@ -212,7 +213,8 @@ def service(name: str, ns: str, es: str, port: int, port_name: str, svc_type: st
     return svc
 
 
-def endpoints(name: str, ns: str, port: int, port_name: str, ready: int, not_ready: int = 0) -> dict[str, Any]:
+def endpoints(name: str, ns: str, port: int, port_name: str, ready: int,
+              not_ready: int = 0) -> dict[str, Any]:
     subset: dict[str, Any] = {
         "addresses": [{"ip": f"127.0.1.{i + 1}"} for i in range(ready)],
         "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
@@ -222,7 +224,8 @@ def endpoints(name: str, ns: str, port: int, port_name: str, ready: int, not_rea
     return {"metadata": meta(name, ns), "subsets": [subset]}
 
 
-def pod_and_sts(es: str, ns: str, nodeset_name: str, config_hash: str = CONFIG_HASH) -> tuple[dict[str, Any], dict[str, Any]]:
+def pod_and_sts(es: str, ns: str, nodeset_name: str,
+                config_hash: str = CONFIG_HASH) -> tuple[dict[str, Any], dict[str, Any]]:
     sts_name = f"{es}-es-{nodeset_name}"
     annotations = {"elasticsearch.k8s.elastic.co/config-hash": config_hash}
     labels = {"elasticsearch.k8s.elastic.co/cluster-name": es,
@@ -363,7 +366,8 @@ def healthy_pair() -> PairBuilder:
 
 def _local_side(remote_ca: Issued, local_ca: Issued) -> SideParts:
     nodesets = [nodeset("hot"), nodeset("warm")]
-    es = es_resource(LOCAL_ES, LOCAL_NS, "8.17.1", nodesets, secureSettings=[{"secretName": "remote-api-keys"}])
+    es = es_resource(LOCAL_ES, LOCAL_NS, "8.17.1", nodesets,
+                     secureSettings=[{"secretName": "remote-api-keys"}])
     pods, stss = zip(*(pod_and_sts(LOCAL_ES, LOCAL_NS, ns["name"]) for ns in nodesets), strict=True)
     prefix = f"cluster.remote.{ALIAS}"
     return SideParts(
@@ -414,7 +418,8 @@ def _remote_side(remote_ca: Issued) -> SideParts:
         secrets={f"{REMOTE_ES}-es-transport-certs-public": secret(
             f"{REMOTE_ES}-es-transport-certs-public", {"ca.crt": cert_key([remote_ca])})},
         access=reviews("remote", REMOTE_NS),
-        info={"name": f"{REMOTE_ES}-es-default-0", "cluster_name": REMOTE_ES, "version": {"number": "8.17.1"}},
+        info={"name": f"{REMOTE_ES}-es-default-0", "cluster_name": REMOTE_ES,
+              "version": {"number": "8.17.1"}},
         health={"cluster_name": REMOTE_ES, "status": "green", "number_of_nodes": 3},
         license={"license": {"type": "enterprise", "status": "active"}},
         settings={"persistent": {}, "transient": {}},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
+from typing import Any
 
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks.registry import ALL_CHECKS
@@ -68,7 +69,7 @@ def _blocking(spec: CheckSpec, alias: str, outcomes: dict[Key, Finding]) -> str:
         if outcome.status is Status.FAIL:
             return f"skipped: {req} failed"
         if outcome.status is Status.SKIPPED:
-            return f"skipped: {req} was skipped ({outcome.message.removeprefix('skipped: ')})"
+            return outcome.message  # the root cause, not the chain that led here
     return ""
 
 
@@ -125,10 +126,21 @@ def build_report(snap: Snapshot, findings: list[Finding]) -> Report:
         source=snap.source,
         local=side_header(snap.local),
         remote=side_header(snap.remote),
-        links=[links.link_header(link) for link in links.configured_links(snap, snap.aliases)],
+        links=_link_headers(snap),
         findings=list(findings),
         taken_at=snap.taken_at,
     )
+
+
+def _link_headers(snap: Snapshot) -> list[dict[str, Any]]:
+    unreadable = links.settings_readable(snap) is not None
+    headers = []
+    for link in links.configured_links(snap, snap.aliases):
+        header = links.link_header(link)
+        if unreadable and not link.registered:
+            header.update(mode="unknown", model="unknown", registered=None)
+        headers.append(header)
+    return headers
 
 
 def side_header(side: Side | Unavailable) -> dict[str, str]:

@@ -84,4 +84,9 @@ def probe(snap: Snapshot, alias: str) -> TlsProbe:
 
 
 def link(snap: Snapshot, alias: str) -> links.Link:
-    return links.link_for(snap, alias)
+    """The alias's link; NotEvaluated when it is not registered as far as could be read."""
+    found = links.link_for(snap, alias)
+    unreadable = links.settings_readable(snap)
+    if not found.registered and unreadable is not None:
+        need(unreadable, "the local cluster settings")
+    return found

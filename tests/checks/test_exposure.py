@@ -1,0 +1,143 @@
+"""2xx: the remote cluster server, its service and its exposure."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.findings import Status
+from tests.checks.helpers import first_failure, outcome
+from tests.snapshot_builder import healthy_pair, make_ca, make_leaf, service
+
+LB = 3  # index of the LoadBalancer in the builder's remote services
+
+
+def test_rcs_disabled_is_eckrc201_and_skips_the_service_check() -> None:
+    pair = healthy_pair()
+    pair.remote.es["spec"]["remoteClusterServer"] = {"enabled": False}
+    finding = first_failure(pair)
+    assert finding.id == "ECKRC201"
+    assert finding.fix is not None and finding.fix.action == "enable-rcs"
+    assert "spec.remoteClusterServer.enabled: true" in finding.hint
+    assert outcome(pair, "ECKRC202").message == "skipped: ECKRC201 failed"
+
+
+def test_rcs_enabled_but_pods_not_rolled_is_eckrc201() -> None:
+    pair = healthy_pair()
+    pair.remote.node_settings["nodes"]["n2"]["settings"] = {}
+    finding = outcome(pair, "ECKRC201")
+    assert finding.status is Status.FAIL
+    assert "1 of 3 nodes run without it" in finding.message
+
+
+def test_missing_remote_cluster_service_is_eckrc202() -> None:
+    pair = healthy_pair()
+    del pair.remote.services[2]
+    finding = outcome(pair, "ECKRC202")
+    assert finding.status is Status.FAIL
+    assert "remote-es-es-remote-cluster does not exist" in finding.message
+
+
+def test_no_ready_endpoints_is_eckrc202() -> None:
+    pair = healthy_pair()
+    pair.remote.endpoints[0]["subsets"][0]["notReadyAddresses"] = pair.remote.endpoints[0]["subsets"][0].pop(
+        "addresses")
+    finding = outcome(pair, "ECKRC202")
+    assert finding.status is Status.FAIL and "0/3 endpoints ready" in finding.message
+
+
+def test_not_exposed_is_eckrc203_fixed_by_expose_rcs() -> None:
+    pair = healthy_pair()
+    del pair.remote.services[LB]
+    pair.present([], tcp="timeout", tcp_error="timed out", tls="skipped")
+    finding = outcome(pair, "ECKRC203")
+    assert finding.status is Status.FAIL
+    assert finding.fix is not None and finding.fix.action == "expose-rcs"
+
+
+def test_exposure_through_an_invisible_ingress_passes_when_the_probe_reaches_the_rcs() -> None:
+    pair = healthy_pair()
+    del pair.remote.services[LB]
+    finding = outcome(pair, "ECKRC203")
+    assert finding.status is Status.PASS
+    assert outcome(pair, "ECKRC204").status is Status.PASS
+
+
+def test_load_balancer_without_address_is_eckrc203() -> None:
+    pair = healthy_pair()
+    pair.remote.services[LB]["status"] = {}
+    finding = outcome(pair, "ECKRC203")
+    assert finding.status is Status.FAIL
+    assert "has no external address" in finding.message
+
+
+def test_port_remapped_without_target_port_is_eckrc203_naming_the_port() -> None:
+    pair = healthy_pair()
+    pair.remote.services[LB] = service("remote-es-rcs", "search", "remote-es", 443, "rcs", "LoadBalancer",
+                                       lb_ip="127.0.0.10")
+    finding = outcome(pair, "ECKRC203")
+    assert finding.status is Status.FAIL
+    assert "port 443 forwards to 443" in finding.message
+    assert "targetPort: 9443" in finding.message
+
+
+def test_target_port_by_name_counts_as_9443() -> None:
+    pair = healthy_pair()
+    pair.remote.services[LB]["spec"]["ports"][0].update(port=443, targetPort="rcs")
+    pair.local_cluster_setting("proxy_address", "127.0.0.10:443")
+    assert outcome(pair, "ECKRC203").status is Status.PASS
+    assert outcome(pair, "ECKRC204").status is Status.PASS
+
+
+def test_proxy_address_on_transport_port_is_eckrc204() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("proxy_address", "127.0.0.10:9300")
+    finding = outcome(pair, "ECKRC204")
+    assert finding.status is Status.FAIL
+    assert "transport port 9300" in finding.message
+
+
+def test_proxy_address_on_a_service_forwarding_to_transport_is_eckrc204() -> None:
+    pair = healthy_pair()
+    pair.remote.services.append(service("remote-es-transport-lb", "search", "remote-es", 443, "transport",
+                                        "LoadBalancer", target=9300, lb_ip="127.0.0.11"))
+    pair.local_cluster_setting("proxy_address", "127.0.0.11:443")
+    finding = outcome(pair, "ECKRC204")
+    assert finding.status is Status.FAIL
+    assert "transport port through service remote-es-transport-lb" in finding.message
+
+
+def test_in_cluster_service_name_is_eckrc204() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("proxy_address", "remote-es-es-remote-cluster.search.svc:9443")
+    assert "in-cluster service name" in outcome(pair, "ECKRC204").message
+
+
+def test_proxy_address_matching_nothing_is_eckrc204_suggesting_the_lb() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
+    other = make_ca("other", "other-ca", subject_cn="some-proxy")
+    pair.present([make_leaf(other, "x", "other", ["x.example"], key_name="other-leaf")])
+    finding = outcome(pair, "ECKRC204")
+    assert finding.status is Status.FAIL
+    assert "127.0.0.10:9443" in finding.hint
+
+
+def test_nodeport_matches_eckrc204() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("proxy_address", "127.0.0.50:31443")
+    assert outcome(pair, "ECKRC204").status is Status.PASS
+
+
+def test_refused_connection_is_eckrc205_and_skips_the_handshake_checks() -> None:
+    pair = healthy_pair()
+    pair.present([], tcp="refused", tcp_error="Connection refused", tls="skipped")
+    finding = outcome(pair, "ECKRC205")
+    assert finding.status is Status.FAIL
+    assert "nothing listens" in finding.hint
+    assert outcome(pair, "ECKRC304").message == "skipped: ECKRC205 failed"
+    assert outcome(pair, "ECKRC306").message == "skipped: ECKRC205 failed"
+
+
+def test_missing_probe_is_not_evaluated() -> None:
+    pair = healthy_pair()
+    snap = pair.build()
+    snap.probes.clear()
+    assert outcome(snap, "ECKRC205").status is Status.NOT_EVALUATED

@@ -1,0 +1,218 @@
+"""3xx: trust of the remote cluster server's certificate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kubectl_eckrc.findings import Status
+from tests.checks.helpers import first_failure, outcome
+from tests.snapshot_builder import (
+    LB_IP,
+    eck_leaf,
+    healthy_pair,
+    make_ca,
+    make_leaf,
+    secret,
+)
+
+UTC = dt.UTC
+
+
+def test_healthy_pair_trusts_the_remote_certificate() -> None:
+    pair = healthy_pair()
+    for check_id in ("ECKRC301", "ECKRC302", "ECKRC303", "ECKRC304", "ECKRC305", "ECKRC306", "ECKRC307"):
+        assert outcome(pair, check_id).status is Status.PASS, check_id
+
+
+def test_nodeset_without_client_ca_is_eckrc301_naming_it() -> None:
+    pair = healthy_pair()
+    config = pair.local.es["spec"]["nodeSets"][1]["config"]
+    del config["xpack.security.remote_cluster_client.ssl.certificate_authorities"]
+    finding = outcome(pair, "ECKRC301")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["missing"] == ["warm"]
+    assert finding.fix is not None and finding.fix.action == "mount-ca"
+    assert outcome(pair, "ECKRC302").message == "skipped: ECKRC301 failed"
+
+
+def test_nested_yaml_nodeset_config_is_understood_like_dotted_keys() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        nodeset["config"] = {"xpack": {"security": {"remote_cluster_client": {"ssl": {
+            "enabled": "true", "certificate_authorities": ["remote-certs/remote-cluster-ca.crt"]}}}}}
+    assert outcome(pair, "ECKRC301").status is Status.PASS
+
+
+def test_ssl_disabled_on_a_nodeset_is_eckrc301() -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"]["nodeSets"][0]["config"]["xpack.security.remote_cluster_client.ssl.enabled"] = False
+    assert outcome(pair, "ECKRC301").evidence["missing"] == ["hot"]
+
+
+def test_ca_path_outside_every_mount_is_eckrc301() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        config = nodeset["config"]
+        config["xpack.security.remote_cluster_client.ssl.certificate_authorities"] = ["other/ca.crt"]
+    finding = outcome(pair, "ECKRC301")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["path"] == "/usr/share/elasticsearch/config/other/ca.crt"
+
+
+def test_missing_ca_configmap_is_eckrc302() -> None:
+    pair = healthy_pair()
+    del pair.local.configmaps["remote-ca"]
+    finding = outcome(pair, "ECKRC302")
+    assert finding.status is Status.FAIL
+    assert "configMap logging/remote-ca does not exist" in finding.message
+    assert outcome(pair, "ECKRC303").status is Status.SKIPPED
+
+
+def test_wrong_key_in_ca_configmap_is_eckrc302_listing_keys() -> None:
+    pair = healthy_pair()
+    data = pair.local.configmaps["remote-ca"]["data"]
+    data["ca.crt"] = data.pop("remote-cluster-ca.crt")
+    finding = outcome(pair, "ECKRC302")
+    assert finding.status is Status.FAIL
+    assert "no key remote-cluster-ca.crt (keys: ca.crt)" in finding.message
+
+
+def test_garbage_in_ca_configmap_is_eckrc302() -> None:
+    pair = healthy_pair()
+    pair.local.configmaps["remote-ca"]["data"]["remote-cluster-ca.crt"] = "not a certificate"
+    assert "no PEM certificate" in outcome(pair, "ECKRC302").message
+
+
+def test_stale_ca_after_rotation_is_eckrc303_fixed_by_sync_ca() -> None:
+    pair = healthy_pair()
+    old = make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))  # same key, expired
+    pair.set_configured_ca([old])
+    finding = first_failure(pair)
+    assert finding.id == "ECKRC303"
+    assert "renewed" in finding.hint and "configMap logging/remote-ca" in finding.hint
+    assert finding.fix is not None and finding.fix.action == "sync-ca"
+    assert finding.fix.command == "kubectl eckrc fix --alias remote-es"
+    assert finding.evidence["trusted"][0]["notAfter"] == "2026-01-01T00:00:00Z"
+    assert outcome(pair, "ECKRC304").message == "skipped: ECKRC303 failed"
+
+
+def test_previous_issue_of_the_ca_still_valid_is_an_eckrc303_warning() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 8, 1, tzinfo=UTC))])
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.WARN
+    assert outcome(pair, "ECKRC304").status is Status.PASS  # same key: still validates
+
+
+def test_ca_of_a_recreated_cluster_with_the_same_name_is_eckrc303() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "another-remote-ca")])
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL
+    assert "another key" in finding.hint and "same name" in finding.hint
+
+
+def test_ca_of_another_cluster_is_eckrc303() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    finding = outcome(pair, "ECKRC303")
+    assert "CN=third-es-transport,OU=third-es" in finding.hint
+
+
+def test_without_remote_access_the_live_handshake_still_judges_trust() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    assert outcome(pair, "ECKRC303").status is Status.NOT_EVALUATED
+    assert "--remote-context" in outcome(pair, "ECKRC303").permission
+    assert outcome(pair, "ECKRC304").status is Status.PASS
+    assert outcome(pair, "ECKRC306").status is Status.PASS  # ECK issuer pattern
+
+
+def test_untrusted_chain_without_remote_access_is_eckrc304() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    finding = outcome(pair, "ECKRC304")
+    assert finding.status is Status.FAIL
+    assert "another ECK cluster's CA" in finding.hint
+
+
+def test_tls_terminating_ingress_is_eckrc304_and_eckrc306() -> None:
+    pair = healthy_pair()
+    ingress_ca = make_ca("ingress", "ingress-ca", subject_cn="ingress-nginx-ca")
+    fake = make_leaf(ingress_ca, "Kubernetes Ingress Controller Fake Certificate", "ingress",
+                     ["ingress.local"], key_name="ingress-leaf")
+    pair.present([fake])
+    chain = outcome(pair, "ECKRC304")
+    assert chain.status is Status.FAIL
+    assert "terminates TLS" in chain.hint
+    proxy = outcome(pair, "ECKRC306")
+    assert proxy.status is Status.FAIL and "passthrough" in proxy.hint
+    assert outcome(pair, "ECKRC305").status is Status.SKIPPED
+
+
+def test_plaintext_listener_is_eckrc304() -> None:
+    pair = healthy_pair()
+    pair.present([], tls="not-tls", tls_error="wrong version number")
+    finding = outcome(pair, "ECKRC304")
+    assert finding.status is Status.FAIL
+    assert "does not answer with TLS" in finding.message
+
+
+def test_lb_ip_checked_without_server_name_is_eckrc305() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", None)
+    pair.remote_info(server_name="")
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["checked"] == LB_IP
+    assert "remote-es-es-remote-cluster.search.svc" in finding.hint
+    assert finding.fix is not None and finding.fix.action == "fix-server-name"
+
+
+def test_lb_ip_listed_in_subject_alt_names_passes_eckrc305() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", None)
+    dns = ["remote-es-es-remote-cluster.search.svc"]
+    pair.present([make_leaf(pair.remote_ca, "remote-es-es-default-0", "remote-es", dns, [LB_IP],
+                            key_name="leaf-with-ip")])
+    assert outcome(pair, "ECKRC305").status is Status.PASS
+
+
+def test_ip_as_server_name_is_eckrc305() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", LB_IP)
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.FAIL
+    assert "is an IP address" in finding.message
+
+
+def test_wrong_server_name_is_eckrc305() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", "remote-es-es-http.search.svc")
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.FAIL and "is not in the certificate" in finding.hint
+
+
+def test_leaf_expiring_soon_is_an_eckrc307_warning() -> None:
+    pair = healthy_pair()
+    pair.present([eck_leaf(pair.remote_ca, start=dt.datetime(2025, 6, 11, tzinfo=UTC))])
+    finding = outcome(pair, "ECKRC307")
+    assert finding.status is Status.WARN
+    assert "expires in 10 days" in finding.message
+
+
+def test_expired_remote_ca_is_eckrc307() -> None:
+    pair = healthy_pair()
+    old = make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))
+    pair.remote.secrets["remote-es-es-transport-certs-public"] = secret(
+        "remote-es-es-transport-certs-public", {"ca.crt": _cert_key(old)})
+    pair.set_configured_ca([old])
+    finding = outcome(pair, "ECKRC307")
+    assert finding.status is Status.FAIL and "expired on 2026-01-01" in finding.message
+
+
+def _cert_key(ca):  # type: ignore[no-untyped-def]
+    from tests.snapshot_builder import cert_key
+
+    return cert_key([ca])
