@@ -288,6 +288,8 @@ def put_role(ctx: Context) -> Any:
 def _selected_pods(ctx: Context) -> list[str]:
     pods = ctx.cluster.pods()
     selector = ctx.params.get("nodes")
+    if selector in ("settings", "_all/settings"):  # `/_nodes/settings`: a metric, not a node id
+        selector = None
     if not selector or selector in ("_all", "_local"):
         return [ctx.pod] if selector == "_local" else pods
     names = selector.split(",")

@@ -169,7 +169,7 @@ class EsCluster:
         http_key_pem: bytes,
         elastic_password: str,
         license_type: str = "trial",
-        addresses: LoopbackAllocator | None = None,
+        addresses: LoopbackAllocator | Callable[[str], str] | None = None,
         resolve_host: Callable[[str], str | None] = default_resolver,
         timeouts: LinkTimeouts | None = None,
         http_port: int = HTTP_PORT,
@@ -227,7 +227,11 @@ class EsCluster:
             except OSError as err:
                 if err.errno != errno.EADDRINUSE:
                     raise
-        runtime = self.addresses.start(lambda h: _Pod(self, view, h))
+        if not isinstance(self.addresses, LoopbackAllocator):
+            # The environment decides each pod's address (its simulated pod IP).
+            runtime = _Pod(self, view, self.addresses(view.pod))
+        else:
+            runtime = self.addresses.start(lambda h: _Pod(self, view, h))
         self._hosts[view.pod] = runtime.host
         return runtime
 

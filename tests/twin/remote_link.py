@@ -10,7 +10,6 @@ is up, as Elasticsearch does after a successful handshake to a healthy remote.
 
 from __future__ import annotations
 
-import ipaddress
 import select
 import socket
 import ssl
@@ -30,7 +29,6 @@ from tests.twin.remote_client import (
     LocalNode,
     credential_for,
     handshake,
-    split_address,
 )
 
 PROXY_STRATEGY = "org.elasticsearch.transport.ProxyConnectionStrategy"
@@ -122,31 +120,10 @@ class AliasLink:
         else:
             raise failure or LinkFailure(f"no seed node left for cluster: [{cfg.alias}]", ())
         close_quietly(seed_conn.sock)
-        conns: list[Connection] = []
-        for remote in seed_conn.answer.get("nodes", [])[: cfg.node_connections]:
-            host, _ = split_address(remote["address"])
-            if not _loopback(host):
-                continue  # a pod IP of the other Kubernetes cluster: unreachable from here
-            try:
-                conns.append(
-                    handshake(
-                        self.node,
-                        cfg.alias,
-                        remote["address"],
-                        "",
-                        self.credential,
-                        self._timeouts,
-                        self._log,
-                        pattern=pattern,
-                    )
-                )
-            except LinkFailure:
-                continue
-        if not conns:
-            reason = f"Unable to open any connections to remote cluster [{cfg.alias}]"
-            raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
-        conns[0].answer = {**seed_conn.answer, **conns[0].answer}
-        return conns
+        # Sniffing hands back the remote nodes' publish addresses: pod IPs of the other
+        # Kubernetes cluster, never reachable from this one (the twin never dials them).
+        reason = f"Unable to open any connections to remote cluster [{cfg.alias}]"
+        raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
 
     def _run(self) -> None:
         while not self._stopped.is_set():
@@ -226,13 +203,6 @@ def _closed(sock: socket.socket) -> bool:
         return not sock.recv(1)
     except (ssl.SSLWantReadError, BlockingIOError):
         return False  # only TLS records without application data (e.g. session tickets)
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class PodLinks:
