@@ -59,12 +59,29 @@ class EsAuth:
         return f"EsAuth({kind})"
 
 
-def _ssl_context(url: str, ca_pem: str | None, system_trust: bool) -> ssl.SSLContext | None:
+class _NamedContext(ssl.SSLContext):
+    """Verifies (and sends as SNI) a fixed name whatever address was dialled: behind a
+    port-forward the URL says 127.0.0.1 while the certificate names `<es>-es-http.<ns>.svc`.
+    The client rejects `ssl_context` combined with `ssl_assert_hostname`, hence this."""
+
+    pinned_name: str | None = None
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.pinned_name:
+            kwargs["server_hostname"] = self.pinned_name
+        return super().wrap_socket(sock, *args, **kwargs)
+
+
+def _ssl_context(url: str, ca_pem: str | None, server_name: str | None,
+                 system_trust: bool) -> ssl.SSLContext | None:
     if not url.startswith("https:"):
         return None
-    context = ssl.create_default_context() if system_trust else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if not system_trust:
-        context.verify_mode = ssl.CERT_REQUIRED
+    context = _NamedContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.pinned_name = server_name
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    if system_trust:
+        context.load_default_certs()
     if ca_pem:
         context.load_verify_locations(cadata=ca_pem)
     return context
@@ -85,11 +102,9 @@ class EsClient:
             "max_retries": 0,
             "retry_on_timeout": False,
         }
-        context = _ssl_context(self.url, ca_pem, system_trust)
+        context = _ssl_context(self.url, ca_pem, server_name, system_trust)
         if context is not None:
             options["ssl_context"] = context
-            if server_name:
-                options["ssl_assert_hostname"] = server_name
         if auth.api_key:
             options["api_key"] = auth.api_key
         elif auth.username is not None:
