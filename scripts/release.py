@@ -5,6 +5,7 @@ Standard library only, so it runs before (and without) the project being install
 
     python scripts/release.py platform                 -> linux_amd64
     python scripts/release.py source-hash              -> sha256 of the build inputs
+    python scripts/release.py source-date-epoch        -> time of the last commit changing them
     python scripts/release.py archive --binary B --license L --out-dir D --mtime N
                                                        -> D/kubectl-eckrc_<os>_<arch>.tar.gz + .sha256
 """
@@ -17,6 +18,7 @@ import hashlib
 import importlib.metadata
 import io
 import platform
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
@@ -59,6 +61,22 @@ def source_hash(root: Path = ROOT) -> str:
         digest.update(str(path.relative_to(root)).encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def source_date_epoch(root: Path = ROOT) -> int:
+    """The time of the last commit that changed a build input: committing anything else (such
+    as a regenerated plugin.yaml) leaves the archive's bytes, and so its sha256, unchanged."""
+    out = subprocess.run(
+        ["git", "log", "-1", "--format=%ct", "--", *BUILD_INPUTS],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.strip()
+    if not out:
+        raise SystemExit("no commit touches the build inputs: set SOURCE_DATE_EPOCH")
+    return int(out)
 
 
 def _input_files(root: Path) -> list[Path]:
@@ -115,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("platform", help="print <os>_<arch>")
     sub.add_parser("source-hash", help="print the hash of the build inputs")
+    sub.add_parser("source-date-epoch", help="print the time of the last commit changing a build input")
     arch = sub.add_parser("archive", help="write the krew archive and its .sha256")
     arch.add_argument("--binary", type=Path, required=True)
     arch.add_argument("--license", type=Path, required=True)
@@ -126,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         print(platform_tag())
     elif args.command == "source-hash":
         print(source_hash())
+    elif args.command == "source-date-epoch":
+        print(source_date_epoch())
     else:
         tag = args.platform or platform_tag()
         print(write_archive(args.binary, args.license, args.out_dir, args.mtime, tag))
