@@ -438,3 +438,34 @@ def _probe(leaf: Issued) -> TlsProbe:
     return TlsProbe(alias=ALIAS, address=PROXY, server_name=SERVER_NAME, tcp="ok", tcp_error="",
                     tls="ok", tls_error="", chain=[leaf.info], protocol="TLSv1.3", elapsed_ms=12)
 
+
+
+def certificate_model_pair() -> PairBuilder:
+    """The deprecated certificate model: mutual transport trust, proxy to the remote's 9300."""
+    pair = healthy_pair()
+    transport_lb = "127.0.0.11:9300"
+    for nodeset_spec in pair.local.es["spec"]["nodeSets"]:
+        nodeset_spec["config"] = {"node.roles": ["master", "data", "remote_cluster_client"]}
+        nodeset_spec.pop("podTemplate")
+    pair.local.es["spec"].pop("secureSettings")
+    trust_remote = {"certificateAuthorities": {"configMapName": "remote-transport-ca"}}
+    pair.local.es["spec"]["transport"] = {"tls": trust_remote}
+    pair.local.configmaps = {"remote-transport-ca": {"metadata": meta("remote-transport-ca", LOCAL_NS),
+                                                     "data": {"ca.crt": pair.remote_ca.pem}}}
+    pair.local.secrets.pop("remote-api-keys")
+    pair.remote.es["spec"].pop("remoteClusterServer")
+    trust_local = {"certificateAuthorities": {"configMapName": "local-transport-ca"}}
+    pair.remote.es["spec"]["transport"] = {"tls": trust_local, "service": {"spec": {"type": "LoadBalancer"}}}
+    pair.remote.configmaps = {"local-transport-ca": {"metadata": meta("local-transport-ca", REMOTE_NS),
+                                                     "data": {"ca.crt": pair.local_ca.pem}}}
+    pair.remote.services = [s for s in pair.remote.services if "remote-cluster" not in s["metadata"]["name"]
+                            and s["metadata"]["name"] != f"{REMOTE_ES}-rcs"]
+    pair.remote.services[1] = service(f"{REMOTE_ES}-es-transport", REMOTE_NS, REMOTE_ES, 9300,
+                                      "tls-transport", "LoadBalancer", lb_ip="127.0.0.11")
+    pair.remote.api_keys = {}
+    pair.local_cluster_setting("proxy_address", transport_lb)
+    pair.local_cluster_setting("server_name", None)
+    pair.remote_info(proxy_address=transport_lb, server_name="", cluster_credentials=None)
+    pair.local.roles = {}
+    pair.present([eck_leaf(pair.remote_ca)], address=transport_lb, server_name="")
+    return pair

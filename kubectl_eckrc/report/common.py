@@ -8,21 +8,24 @@ from kubectl_eckrc.checks.registry import area_of
 from kubectl_eckrc.findings import Finding, Report, Status, Summary
 
 
+def _warnings(count: int) -> str:
+    return f"{count} warning" if count == 1 else f"{count} warnings"
+
+
 def summary_line(report: Report) -> str:
     s: Summary = report.summary
-    warnings = "warning" if s.warnings == 1 else "warnings"
-    return (f"{s.passed} passed, {s.failed} failed, {s.warnings} {warnings}, {s.skipped} skipped, "
+    return (f"{s.passed} passed, {s.failed} failed, {_warnings(s.warnings)}, {s.skipped} skipped, "
             f"{s.not_evaluated} not evaluated   (exit {report.exit_code})")
 
 
 def verdict_title(report: Report) -> str:
     s = report.summary
     if report.exit_code == 1:
-        return f"{s.failed} failed" + (f", {s.warnings} warnings" if s.warnings else "")
+        return f"{s.failed} failed" + (f", {_warnings(s.warnings)}" if s.warnings else "")
     if report.exit_code == 3:
         return "could not evaluate"
     if s.warnings:
-        return f"healthy with {s.warnings} {'warning' if s.warnings == 1 else 'warnings'}"
+        return f"healthy with {_warnings(s.warnings)}"
     return "healthy"
 
 
@@ -60,6 +63,8 @@ def evidence_value(value: Any) -> str:
         return ", ".join(evidence_value(v) for v in value) or "(none)"
     if value is None:
         return "(none)"
+    if isinstance(value, bool):
+        return str(value).lower()
     return str(value)
 
 

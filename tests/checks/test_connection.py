@@ -1,0 +1,116 @@
+"""5xx: registration, mode, and the connection itself."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.checks.connection import diagnose
+from kubectl_eckrc.findings import Status
+from tests.checks.helpers import findings, first_failure, outcome
+from tests.snapshot_builder import ALIAS, healthy_pair, make_ca
+
+
+def test_no_remote_configured_is_eckrc501_and_skips_the_link_checks() -> None:
+    pair = healthy_pair()
+    pair.aliases = []
+    for name in ("mode", "proxy_address", "server_name"):
+        pair.local_cluster_setting(name, None)
+    first = first_failure(pair)
+    assert first.id == "ECKRC501" and first.alias is None
+    assert outcome(pair, "ECKRC502", None).message == "skipped: ECKRC501 failed"
+
+
+def test_alias_typo_in_scope_is_eckrc501_listing_the_configured_ones() -> None:
+    pair = healthy_pair()
+    pair.aliases = ["remote-ess"]
+    finding = outcome(pair, "ECKRC501", "remote-ess")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["configured"] == [ALIAS]
+
+
+def test_alias_from_elasticsearch_yml_is_registered() -> None:
+    pair = healthy_pair()
+    for name in ("mode", "proxy_address", "server_name"):
+        value = pair.local.settings["persistent"][f"cluster.remote.{ALIAS}.{name}"]
+        pair.local_cluster_setting(name, None)
+        for nodeset in pair.local.es["spec"]["nodeSets"]:
+            nodeset["config"][f"cluster.remote.{ALIAS}.{name}"] = value
+    finding = outcome(pair, "ECKRC501")
+    assert finding.status is Status.PASS and "elasticsearch.yml" in finding.message
+
+
+def test_sniff_mode_across_clusters_is_eckrc502() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("mode", None)
+    pair.local_cluster_setting("proxy_address", None)
+    pair.local_cluster_setting("seeds", "127.0.0.10:9443")
+    pair.remote_info(mode="sniff", num_nodes_connected=0, connected=False)
+    finding = first_failure(pair)
+    assert finding.id == "ECKRC502"
+    assert finding.evidence["num_nodes_connected"] == 0
+    assert finding.fix is not None and finding.fix.action == "register-remote"
+
+
+def test_disconnected_link_is_eckrc503_with_the_resolve_error_in_eckrc504() -> None:
+    pair = healthy_pair()
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    error = "Unable to open any proxy connections to cluster [remote-es] at address [127.0.0.10:9443]"
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True, "error": error}
+    assert outcome(pair, "ECKRC503").status is Status.FAIL
+    resolved = outcome(pair, "ECKRC504")
+    assert resolved.status is Status.FAIL and resolved.evidence["error"] == error
+    assert "no connection" in resolved.hint
+
+
+def test_some_sockets_down_is_an_eckrc503_warning() -> None:
+    pair = healthy_pair()
+    pair.remote_info(num_proxy_sockets_connected=9)
+    finding = outcome(pair, "ECKRC503")
+    assert finding.status is Status.WARN and finding.evidence["sockets"] == "9/18"
+
+
+def test_connection_check_is_skipped_when_trust_is_the_cause() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    assert outcome(pair, "ECKRC503").message == "skipped: ECKRC303 failed"
+    assert first_failure(pair).id == "ECKRC303"
+
+
+def test_skip_unavailable_hiding_a_broken_link_warns_beside_the_failure() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0, skip_unavailable=True)
+    finding = outcome(pair, "ECKRC505")
+    assert finding.status is Status.WARN
+    assert "silently" in finding.message
+    statuses = {f.id: f.status for f in findings(pair)}
+    assert statuses["ECKRC303"] is Status.FAIL
+
+
+def test_skip_unavailable_defaults_to_true_from_8_15() -> None:
+    pair = healthy_pair()
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0, skip_unavailable=None)
+    assert outcome(pair, "ECKRC505").status is Status.WARN
+
+
+def test_no_local_role_for_the_alias_is_an_eckrc506_warning() -> None:
+    pair = healthy_pair()
+    pair.local.roles = {"reader": {"remote_indices": [{"clusters": ["other"], "names": ["*"]}]}}
+    finding = outcome(pair, "ECKRC506")
+    assert finding.status is Status.WARN
+    assert finding.fix is None
+
+
+def test_wildcard_cluster_pattern_in_roles_covers_the_alias() -> None:
+    pair = healthy_pair()
+    pair.local.roles = {"reader": {"remote_indices": [{"clusters": ["remote-*"], "names": ["logs-*"]}]}}
+    assert outcome(pair, "ECKRC506").status is Status.PASS
+
+
+def test_known_error_texts_name_their_cause() -> None:
+    assert "REST API key" in diagnose("authentication expected API key type of [cross_cluster], but API key "
+                                      "[agZXJocBmA2beJfq2yKu] has type [rest]")
+    assert "keystore" in diagnose("require transport header [_cross_cluster_access_credentials] but "
+                                  "none found")
+    assert "9300" in diagnose("javax.net.ssl.SSLHandshakeException: Empty client certificate chain")
+    assert "license" in diagnose("current license is non-compliant for [advanced-remote-cluster-security]")
+    assert diagnose("something new") == ""

@@ -1,0 +1,158 @@
+"""4xx: the cross-cluster API key, from the secret to the keystore to the remote."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.findings import Status
+from kubectl_eckrc.snapshot import Unavailable
+from tests.checks.helpers import first_failure, outcome
+from tests.snapshot_builder import ALIAS, KEY_ID, credential_key, healthy_pair, secret
+
+CRED = f"cluster.remote.{ALIAS}.credentials"
+MS_2026_06_11 = 1781136000000  # 10 days after the snapshot
+MS_2026_05_01 = 1777593600000  # before the snapshot
+
+
+def _key(pair, **fields):  # type: ignore[no-untyped-def]
+    entry = pair.remote.api_keys[KEY_ID]["api_keys"][0]
+    entry.update(fields)
+    return entry
+
+
+def test_secure_settings_secret_missing_is_eckrc401() -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"]["secureSettings"].append({"secretName": "remote-api-keyz"})
+    pair.local.secrets["remote-api-keyz"] = Unavailable("secrets remote-api-keyz not found", "not-found")
+    finding = outcome(pair, "ECKRC401")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["missing"] == ["remote-api-keyz"]
+
+
+def test_alias_typo_in_the_key_name_is_eckrc402_naming_both() -> None:
+    pair = healthy_pair()
+    keys = pair.local.secrets["remote-api-keys"].keys
+    keys["cluster.remote.remote-ess.credentials"] = keys.pop(CRED)
+    finding = first_failure(pair)
+    assert finding.id == "ECKRC402"
+    assert "remote-ess" in finding.message and f"cluster.remote.{ALIAS}.credentials" in finding.hint
+    assert finding.fix is not None and finding.fix.action == "create-api-key"
+    assert outcome(pair, "ECKRC403").message == "skipped: ECKRC402 failed"
+
+
+def test_secret_not_in_secure_settings_is_eckrc402() -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"].pop("secureSettings")
+    finding = outcome(pair, "ECKRC402")
+    assert finding.status is Status.FAIL
+    assert "spec.secureSettings" in finding.hint
+
+
+def test_secure_settings_entries_remap_the_key_name() -> None:
+    pair = healthy_pair()
+    pair.local.secrets["remote-api-keys"] = secret("remote-api-keys", {"key": credential_key()})
+    pair.local.es["spec"]["secureSettings"] = [
+        {"secretName": "remote-api-keys", "entries": [{"key": "key", "path": CRED}]}]
+    assert outcome(pair, "ECKRC402").status is Status.PASS
+
+
+def test_raw_api_key_instead_of_encoded_is_eckrc403() -> None:
+    pair = healthy_pair()
+    pair.local.secrets["remote-api-keys"].keys[CRED] = credential_key(
+        well_formed=False, problem="decodes to no 'id:key' pair")
+    finding = outcome(pair, "ECKRC403")
+    assert finding.status is Status.FAIL
+    assert "`encoded`" in finding.hint
+    assert finding.evidence["sha256"]  # a fingerprint, never the value
+
+
+def test_rest_api_key_is_eckrc404() -> None:
+    pair = healthy_pair()
+    _key(pair, type="rest")
+    finding = outcome(pair, "ECKRC404")
+    assert finding.status is Status.FAIL and "not cross_cluster" in finding.message
+
+
+def test_key_of_another_cluster_is_eckrc404() -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys[KEY_ID] = {"api_keys": []}
+    finding = outcome(pair, "ECKRC404")
+    assert finding.status is Status.FAIL and "another cluster" in finding.hint
+
+
+def test_invalidated_key_is_eckrc404() -> None:
+    pair = healthy_pair()
+    _key(pair, invalidated=True)
+    assert "invalidated" in outcome(pair, "ECKRC404").message
+
+
+def test_expired_key_is_eckrc404() -> None:
+    pair = healthy_pair()
+    _key(pair, expiration=MS_2026_05_01)
+    assert "expired on 2026-05-01" in outcome(pair, "ECKRC404").message
+
+
+def test_key_expiring_soon_is_an_eckrc404_warning() -> None:
+    pair = healthy_pair()
+    _key(pair, expiration=MS_2026_06_11)
+    assert outcome(pair, "ECKRC404").status is Status.WARN
+
+
+def test_key_lookup_forbidden_is_not_evaluated_with_the_privilege() -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys[KEY_ID] = Unavailable(
+        "403 Forbidden: action [cluster:admin/xpack/security/api_key/get]", "forbidden",
+        "manage_api_key on the remote cluster")
+    finding = outcome(pair, "ECKRC404")
+    assert finding.status is Status.NOT_EVALUATED
+    assert finding.permission == "manage_api_key on the remote cluster"
+
+
+def test_keystore_without_credentials_while_rollout_pending_is_eckrc405() -> None:
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    pair.local.statefulsets[0]["spec"]["template"]["metadata"]["annotations"][
+        "elasticsearch.k8s.elastic.co/config-hash"] = "new-hash"
+    finding = outcome(pair, "ECKRC405")
+    assert finding.status is Status.FAIL
+    assert "rollout is pending" in finding.hint
+    assert "local-es-es-hot-0" in finding.evidence["rollout"]
+
+
+def test_keystore_without_credentials_and_no_rollout_is_eckrc405() -> None:
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    finding = outcome(pair, "ECKRC405")
+    assert finding.status is Status.FAIL and "restart the local pods" in finding.hint
+
+
+def test_keystore_holding_an_older_key_is_eckrc405() -> None:
+    pair = healthy_pair()
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {
+        "connected": False, "skip_unavailable": False,
+        "error": "unable to authenticate user [old-key-id] for action "
+                 "[cluster:internal/remote_cluster/handshake]"}
+    finding = outcome(pair, "ECKRC405")
+    assert finding.status is Status.FAIL
+    assert "older credential" in finding.message
+
+
+def test_user_secret_named_like_ecks_is_eckrc406() -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"]["secureSettings"] = [{"secretName": "local-es-es-remote-api-keys"}]
+    finding = outcome(pair, "ECKRC406")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["names"] == ["local-es-es-remote-api-keys"]
+
+
+def test_eck_prefixed_key_name_is_eckrc406() -> None:
+    pair = healthy_pair()
+    _key(pair, name="eck-my-key")
+    assert "eck-my-key" in outcome(pair, "ECKRC406").message
+
+
+def test_api_key_checks_do_not_apply_to_the_certificate_model() -> None:
+    from tests.snapshot_builder import certificate_model_pair
+
+    pair = certificate_model_pair()
+    for check_id in ("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405"):
+        finding = outcome(pair, check_id)
+        assert finding.status is Status.PASS and finding.evidence == {"applicable": False}, check_id

@@ -1,0 +1,82 @@
+"""The engine: selection, dependencies, severities, fix references, the report."""
+
+from __future__ import annotations
+
+from kubectl_eckrc.checks.engine import build_report, run_checks
+from kubectl_eckrc.findings import Status
+from tests.checks.helpers import outcome
+from tests.snapshot_builder import ALIAS, healthy_pair, make_ca
+
+
+def test_only_and_skip_select_by_glob() -> None:
+    snap = healthy_pair().build()
+    assert {f.id for f in run_checks(snap, only=["ECKRC3*"])} == {f"ECKRC30{i}" for i in range(1, 8)}
+    assert {f.id for f in run_checks(snap, only=["eckrc30?"], skip=["ECKRC307"])} == {
+        f"ECKRC30{i}" for i in range(1, 7)}
+
+
+def test_a_check_filtered_out_does_not_skip_its_dependants() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    [chain] = run_checks(pair.build(), only=["ECKRC304"])
+    assert chain.status is Status.FAIL  # stands on its own evidence
+
+
+def test_findings_come_out_in_id_order_whatever_the_dependency_order() -> None:
+    ids = [f.id for f in run_checks(healthy_pair().build())]
+    assert ids == sorted(ids)
+
+
+def test_link_checks_run_once_per_alias() -> None:
+    pair = healthy_pair()
+    pair.aliases = [ALIAS, "other"]
+    result = run_checks(pair.build())
+    assert [f.alias for f in result if f.id == "ECKRC501"] == [ALIAS, "other"]
+    assert [f.alias for f in result if f.id == "ECKRC101"] == [None]
+    other = outcome(pair, "ECKRC502", "other")
+    assert other.message == "skipped: ECKRC501 failed"
+
+
+def test_failing_finding_carries_fix_and_doc() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", "127.0.0.10")
+    finding = outcome(pair, "ECKRC305")
+    assert finding.fix is not None
+    assert finding.fix.action == "fix-server-name"
+    assert finding.fix.command == f"kubectl eckrc fix --alias {ALIAS}"
+    assert finding.doc == "docs/checks.md#eckrc305"
+    assert outcome(healthy_pair(), "ECKRC305").fix is None
+
+
+def test_warning_severity_check_never_fails() -> None:
+    pair = healthy_pair()
+    pair.local.roles = {}
+    assert outcome(pair, "ECKRC506").status is Status.WARN
+
+
+def test_report_headers_name_both_sides_and_the_link() -> None:
+    snap = healthy_pair().build()
+    report = build_report(snap, run_checks(snap))
+    assert report.local == {"context": "prod-a", "namespace": "logging", "elasticsearch": "local-es",
+                            "version": "8.17.1", "eck": "3.2.0"}
+    assert report.remote["elasticsearch"] == "remote-es"
+    assert report.links[0]["proxy_address"] == "127.0.0.10:9443"
+    assert report.links[0]["model"] == "api-key"
+
+
+def test_report_without_remote_access_says_why() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    snap = pair.build()
+    report = build_report(snap, run_checks(snap))
+    assert report.remote["unavailable"] == "no access to the remote environment"
+
+
+def test_no_check_crashes_on_an_empty_snapshot() -> None:
+    pair = healthy_pair()
+    pair.local.es = {}
+    pair.remote.es = {}
+    pair.local.services, pair.remote.services = [], []
+    pair.local.settings, pair.local.remote_info = {}, {}
+    result = run_checks(pair.build())
+    assert not [f for f in result if "internal error" in f.message]
