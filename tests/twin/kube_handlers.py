@@ -67,6 +67,14 @@ def _decode(body: bytes, content_type: str) -> Any:
         raise BadRequest(f"couldn't get version/kind; json parse error: {exc}") from exc
 
 
+def _field_validation(query: Query) -> str:
+    """The fieldValidation directive; a server answers Warn when the client does not say."""
+    value = query.get("fieldValidation") or "Warn"
+    if value not in ("Ignore", "Warn", "Strict"):
+        raise BadRequest(f"fieldValidation parameter unsupported: {value}")
+    return value
+
+
 class ResourceApi:
     """The REST semantics of the served resources over a `Store`."""
 
@@ -172,7 +180,10 @@ class ResourceApi:
 
     def _create(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
         obj = self._body_object(request, rt)
-        return ApiResponse(201, self.store.create(rt.plural, obj, dry_run=request.query.dry_run))
+        warnings: list[str] = []
+        created = self.store.create(rt.plural, obj, request.query.dry_run, _field_validation(request.query),
+                                    warnings)
+        return ApiResponse(201, created, warnings=tuple(warnings))
 
     def _update(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
         obj = self._body_object(request, rt)
@@ -180,9 +191,10 @@ class ResourceApi:
         if name != request.route.name:
             raise BadRequest(f"the name of the object ({name}) does not match the name on the URL "
                              f"({request.route.name})")
-        updated = self.store.update(rt.plural, obj, dry_run=request.query.dry_run,
-                                    subresource=request.route.subresource or None)
-        return ApiResponse(200, updated)
+        warnings: list[str] = []
+        updated = self.store.update(rt.plural, obj, request.query.dry_run, request.route.subresource or None,
+                                    _field_validation(request.query), warnings)
+        return ApiResponse(200, updated, warnings=tuple(warnings))
 
     def _patch(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
         patch_type = request.content_type.split(";")[0].strip()
@@ -194,9 +206,11 @@ class ResourceApi:
                           "required for apply patch", {"group": "meta.k8s.io", "kind": "PatchOptions"})
         route = request.route
         existed = self.store.exists(rt.plural, route.namespace, route.name)
+        warnings: list[str] = []
         patched = self.store.patch(rt.plural, route.namespace, route.name, patch_type, request.body,
-                                   dry_run=request.query.dry_run, subresource=route.subresource or None)
-        return ApiResponse(200 if existed else 201, patched)
+                                   request.query.dry_run, route.subresource or None,
+                                   _field_validation(request.query), warnings)
+        return ApiResponse(200 if existed else 201, patched, warnings=tuple(warnings))
 
     def _delete(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
         options = _decode(request.body, "json") if request.body.strip() else {}

@@ -4,7 +4,10 @@ and a strategic merge patch for the core kinds (merge keys of the well-known lis
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
+
+import yaml
 
 from tests.twin.kube_errors import BadRequest, patch_rejected
 
@@ -39,6 +42,18 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             result[key] = merge_patch(result.get(key), value)
     return result
+
+
+def parse_body(is_yaml: bool, body: Any) -> Any:
+    """A patch body as sent (bytes/str) or already parsed."""
+    if not isinstance(body, (bytes, str)):
+        return copy.deepcopy(body)
+    try:
+        return yaml.safe_load(body) if is_yaml else json.loads(body)
+    except ValueError as exc:
+        raise BadRequest(f"error decoding patch: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise BadRequest(f"error decoding YAML: {exc}") from exc
 
 
 # ---- RFC 6902 -------------------------------------------------------------------------------

@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import secrets
 import threading
 import uuid
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
-
-from tests.twin import kube_patch, kube_selectors
+from tests.twin import kube_patch, kube_schema, kube_selectors
 from tests.twin.kube_defaults import apply_defaults, validate_name
 from tests.twin.kube_errors import (
     AlreadyExists,
@@ -37,6 +35,7 @@ from tests.twin.kube_errors import (
     NotFound,
     UnsupportedPatch,
     already_exists,
+    cannot_decode,
     conflict,
     invalid,
     not_found,
@@ -61,6 +60,7 @@ Events = list[Event]
 Objects = list[dict[str, Any]]
 Keys = list[Key]
 Watchers = list[WatchCallback]
+Warnings = list[str]
 HISTORY = 2000
 
 
@@ -77,15 +77,17 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": meta}
 
 
-def _parse_body(patch_type: str, body: Any) -> Any:
-    if not isinstance(body, (bytes, str)):
-        return copy.deepcopy(body)
-    try:
-        return yaml.safe_load(body) if patch_type == APPLY else json.loads(body)
-    except ValueError as exc:
-        raise BadRequest(f"error decoding patch: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise BadRequest(f"error decoding YAML: {exc}") from exc
+@dataclass
+class _Write:
+    """One write request as it travels through the store's helpers."""
+
+    rt: ResourceType
+    key: Key
+    dry_run: bool
+    subresource: str | None
+    field_validation: str
+    warnings: list[str] | None
+    events: Events = field(default_factory=list)
 
 
 class Store:
@@ -137,30 +139,34 @@ class Store:
 
     # ---- writes --------------------------------------------------------------------------
 
-    def create(self, plural: str, obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    def create(self, plural: str, obj: dict[str, Any], dry_run: bool = False,
+               field_validation: str = "Ignore", warnings: Warnings | None = None) -> dict[str, Any]:
+        """Create; for custom resources, fields the CRD schema does not declare are pruned
+        (`field_validation` Ignore), reported in `warnings` (Warn) or refused (Strict)."""
         rt = resource_type(plural)
         new = self._prepare_create(rt, obj)
-        events: Events = []
+        key = self._key(rt, new["metadata"].get("namespace"), new["metadata"]["name"])
+        w = _Write(rt, key, dry_run, None, field_validation, warnings)
         with self._lock:
-            key = self._key(rt, new["metadata"].get("namespace"), new["metadata"]["name"])
             if key in self._objects:
                 raise already_exists(rt, key[2])
             if rt.namespaced and ("namespaces", "", key[1]) not in self._objects:
                 raise not_found(BY_PLURAL["namespaces"], key[1])
+            self._check_schema(w, new)
             apply_defaults(rt, new, None, self._allocate_ip, self._allocate_node_port)
             if not dry_run:
-                self._store(rt, key, new, "ADDED", events)
+                self._store(rt, key, new, "ADDED", w.events)
             result = copy.deepcopy(new)
-        self._notify(events)
+        self._notify(w.events)
         return result
 
-    def update(self, plural: str, obj: dict[str, Any], dry_run: bool = False,
-               subresource: str | None = None) -> dict[str, Any]:
+    def update(self, plural: str, obj: dict[str, Any], dry_run: bool = False, subresource: str | None = None,
+               field_validation: str = "Ignore", warnings: Warnings | None = None) -> dict[str, Any]:
         rt = resource_type(plural)
         meta = obj.get("metadata") or {}
-        events: Events = []
+        key = self._key(rt, meta.get("namespace"), meta.get("name", ""))
+        w = _Write(rt, key, dry_run, subresource, field_validation, warnings)
         with self._lock:
-            key = self._key(rt, meta.get("namespace"), meta.get("name", ""))
             old = self._objects.get(key)
             if old is None:
                 raise not_found(rt, key[2])
@@ -169,13 +175,13 @@ class Store:
                 raise invalid(rt, key[2], [FieldError("metadata.resourceVersion", "Invalid value",
                                                       "must be specified for an update", "0x0",
                                                       quoted=False)])
-            new = copy.deepcopy(obj)
-            result = self._write_update(rt, key, old, new, wanted_rv, subresource, dry_run, events)
-        self._notify(events)
+            result = self._write_update(w, old, copy.deepcopy(obj), wanted_rv)
+        self._notify(w.events)
         return result
 
     def patch(self, plural: str, namespace: str | None, name: str, patch_type: str, body: Any,
-              dry_run: bool = False, subresource: str | None = None) -> dict[str, Any]:
+              dry_run: bool = False, subresource: str | None = None, field_validation: str = "Ignore",
+              warnings: Warnings | None = None) -> dict[str, Any]:
         """Patch with one of MERGE, JSON_PATCH, STRATEGIC, APPLY (server-side apply without field
         ownership: a merge of the applied configuration, creating the object when absent)."""
         rt = resource_type(plural)
@@ -184,29 +190,26 @@ class Store:
         if patch_type not in (MERGE, JSON_PATCH, STRATEGIC, APPLY):
             raise UnsupportedPatch(f"the body of the request was in an unknown format - accepted media types "
                                    f"include: {JSON_PATCH}, {MERGE}, {APPLY}, {STRATEGIC}")
-        patch = _parse_body(patch_type, body)
-        key = self._key(rt, namespace, name)
-        events: Events = []
+        patch = kube_patch.parse_body(patch_type == APPLY, body)
+        w = _Write(rt, self._key(rt, namespace, name), dry_run, subresource, field_validation, warnings)
         with self._lock:
-            old = self._objects.get(key)
+            old = self._objects.get(w.key)
             if old is not None:
-                result = self._patch_existing(rt, key, old, patch_type, patch, subresource, dry_run, events)
+                result = self._patch_existing(w, old, patch_type, patch)
             elif patch_type != APPLY or subresource is not None:
                 raise not_found(rt, name)
         if old is None:
-            return self._apply_create(rt, key, patch, dry_run)
-        self._notify(events)
+            return self._apply_create(w, patch)
+        self._notify(w.events)
         return result
 
-    def _patch_existing(self, rt: ResourceType, key: Key, old: dict[str, Any], patch_type: str, patch: Any,
-                        subresource: str | None, dry_run: bool, events: Events) -> dict[str, Any]:
-        patched = self._apply_patch(rt, old, patch_type, patch)
+    def _patch_existing(self, w: _Write, old: dict[str, Any], patch_type: str, patch: Any) -> dict[str, Any]:
+        patched = self._apply_patch(w.rt, old, patch_type, patch)
         new_meta = patched.get("metadata") or {}
-        if new_meta.get("name") != key[2]:
+        if new_meta.get("name") != w.key[2]:
             raise BadRequest(f"the name of the object ({new_meta.get('name')}) does not match the name "
-                             f"on the URL ({key[2]})")
-        wanted_rv = new_meta.get("resourceVersion")
-        return self._write_update(rt, key, old, patched, wanted_rv, subresource, dry_run, events)
+                             f"on the URL ({w.key[2]})")
+        return self._write_update(w, old, patched, new_meta.get("resourceVersion"))
 
     def delete(self, plural: str, namespace: str | None, name: str, dry_run: bool = False,
                resource_version: str | None = None) -> dict[str, Any]:
@@ -289,14 +292,29 @@ class Store:
             new.pop("status", None)
         return new
 
-    def _apply_create(self, rt: ResourceType, key: Key, patch: Any, dry_run: bool) -> dict[str, Any]:
+    def _apply_create(self, w: _Write, patch: Any) -> dict[str, Any]:
         if not isinstance(patch, dict):
             raise BadRequest("error decoding YAML: the object is not a map")
         meta = patch.setdefault("metadata", {})
-        meta.setdefault("name", key[2])
-        if rt.namespaced:
-            meta.setdefault("namespace", key[1])
-        return self.create(rt.plural, patch, dry_run=dry_run)
+        meta.setdefault("name", w.key[2])
+        if w.rt.namespaced:
+            meta.setdefault("namespace", w.key[1])
+        return self.create(w.rt.plural, patch, w.dry_run, w.field_validation, w.warnings)
+
+    def _check_schema(self, w: _Write, obj: dict[str, Any]) -> None:
+        crd = self._objects.get(("customresourcedefinitions", "", w.rt.crd_name)) if w.rt.is_custom else None
+        schema = kube_schema.version_schema(crd, w.rt.version) if crd else None
+        if schema is None:
+            return
+        unknown = sorted(kube_schema.prune(obj, schema))
+        if unknown and w.field_validation == "Strict":
+            fields = ", ".join(f'unknown field "{path}"' for path in unknown)
+            raise cannot_decode(w.rt, f"strict decoding error: {fields}")
+        if w.warnings is not None and w.field_validation == "Warn":
+            w.warnings.extend(f'unknown field "{path}"' for path in unknown)
+        missing = kube_schema.missing_required(obj, schema)
+        if missing:
+            raise invalid(w.rt, obj["metadata"].get("name", ""), missing)
 
     def _apply_patch(self, rt: ResourceType, old: dict[str, Any], patch_type: str,
                      patch: Any) -> dict[str, Any]:
@@ -313,12 +331,12 @@ class Store:
             raise BadRequest("the patch did not produce an object")
         return result
 
-    def _write_update(self, rt: ResourceType, key: Key, old: dict[str, Any], new: dict[str, Any],
-                      wanted_rv: str | None, subresource: str | None, dry_run: bool,
-                      events: Events) -> dict[str, Any]:
+    def _write_update(self, w: _Write, old: dict[str, Any], new: dict[str, Any],
+                      wanted_rv: str | None) -> dict[str, Any]:
+        rt = w.rt
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:
-            raise conflict(rt, key[2])
-        if subresource == "status":
+            raise conflict(rt, w.key[2])
+        if w.subresource == "status":
             status = new.get("status")
             new = copy.deepcopy(old)
             new.pop("status", None)
@@ -333,12 +351,13 @@ class Store:
             if kept in old["metadata"]:
                 meta[kept] = old["metadata"][kept]
         new["apiVersion"], new["kind"] = rt.group_version, rt.kind
+        self._check_schema(w, new)
         apply_defaults(rt, new, old, self._allocate_ip, self._allocate_node_port)
         if rt.has_generation and _without_status(new) != _without_status(old):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
-        if _comparable(new) == _comparable(old) or dry_run:
+        if _comparable(new) == _comparable(old) or w.dry_run:
             return copy.deepcopy(new)
-        self._store(rt, key, new, "MODIFIED", events)
+        self._store(rt, w.key, new, "MODIFIED", w.events)
         return copy.deepcopy(new)
 
     def _store(self, rt: ResourceType, key: Key, obj: dict[str, Any], event: str,

@@ -19,12 +19,19 @@ from tests.twin.kube_store import Store
 from tests.twin.kube_testkit import RESTRICTED_TOKEN, RunningApi, start_api
 
 ES_GROUP = "elasticsearch.k8s.elastic.co"
+PRESERVE = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+# An ECK < 3.3 schema: remoteClusterServer has no `service`.
+ES_SCHEMA = {"openAPIV3Schema": {"type": "object", "properties": {
+    "spec": {"type": "object", "required": ["version"], "properties": {
+        "version": {"type": "string"}, "nodeSets": {"type": "array", "items": PRESERVE},
+        "remoteClusterServer": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}},
+    "status": PRESERVE}}}
 ES_CRD: dict[str, Any] = {
     "metadata": {"name": f"elasticsearches.{ES_GROUP}"},
     "spec": {"group": ES_GROUP, "scope": "Namespaced",
              "names": {"plural": "elasticsearches", "singular": "elasticsearch", "kind": "Elasticsearch",
                        "listKind": "ElasticsearchList", "shortNames": ["es"]},
-             "versions": [{"name": "v1", "served": True, "storage": True,
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": ES_SCHEMA,
                            "additionalPrinterColumns": [
                                {"name": "health", "type": "string", "jsonPath": ".status.health"},
                                {"name": "age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]}]}}
@@ -181,6 +188,25 @@ def test_kubectl_server_side_apply_creates_a_configmap(kubectl: Any, api: Runnin
     apply = [e for e in api.audit.mutating() if e.method == "PATCH"]
     assert apply[0].content_type == "application/apply-patch+yaml"
     assert "fieldManager=kubectl" in apply[0].query
+
+
+def test_kubectl_patch_with_a_field_the_crd_does_not_know_warns_and_prunes_it(kubectl: Any,
+                                                                             api: RunningApi) -> None:
+    patch = '{"spec":{"remoteClusterServer":{"enabled":true,"service":{"spec":{"type":"LoadBalancer"}}}}}'
+    result = kubectl("patch", "es", "quickstart", "--type", "merge", "-p", patch)
+    assert result.returncode == 0, result.stderr
+    assert 'Warning: unknown field "spec.remoteClusterServer.service"' in result.stderr
+    spec = api.store.get("elasticsearches", "logging", "quickstart")["spec"]
+    assert spec["remoteClusterServer"] == {"enabled": True}
+
+
+def test_kubectl_apply_of_an_unknown_field_is_refused_by_strict_validation(kubectl: Any) -> None:
+    manifest = json.dumps({"apiVersion": f"{ES_GROUP}/v1", "kind": "Elasticsearch",
+                           "metadata": {"name": "strict"}, "spec": {"version": "8.15.0", "bogus": 1}})
+    result = kubectl("apply", "--server-side", "-f", "-", stdin=manifest)
+    assert result.returncode != 0
+    assert ('Elasticsearch in version "v1" cannot be handled as a Elasticsearch: strict decoding error: '
+            'unknown field "spec.bogus"') in result.stderr
 
 
 def test_kubectl_restricted_user_gets_the_real_forbidden_message(kubectl: Any) -> None:

@@ -19,7 +19,7 @@ from tests.twin.kube_errors import (
 )
 from tests.twin.kube_store import APPLY, JSON_PATCH, MERGE, STRATEGIC, Store
 
-ES_CRD = {"metadata": {"name": "elasticsearches.elasticsearch.k8s.elastic.co"},
+ES_CRD: dict[str, Any] = {"metadata": {"name": "elasticsearches.elasticsearch.k8s.elastic.co"},
           "spec": {"group": "elasticsearch.k8s.elastic.co", "scope": "Namespaced",
                    "names": {"plural": "elasticsearches", "kind": "Elasticsearch", "shortNames": ["es"]},
                    "versions": [{"name": "v1", "served": True, "storage": True}]}}
@@ -243,3 +243,54 @@ def test_events_since_replays_history_and_too_old_is_gone() -> None:
         s.create("configmaps", {"metadata": {"name": f"c{n}", "namespace": "a"}})
     with pytest.raises(Gone):
         s.events_since("namespaces", start)
+
+
+SCHEMA_CRD = {**ES_CRD, "spec": {**ES_CRD["spec"], "versions": [{
+    "name": "v1", "served": True, "storage": True,
+    "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {
+        "type": "object", "required": ["version"],
+        "properties": {"version": {"type": "string"},
+                       "nodeSets": {"type": "array", "items": {"type": "object", "properties": {
+                           "name": {"type": "string"},
+                           "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}},
+                       "remoteClusterServer": {"type": "object",
+                                               "properties": {"enabled": {"type": "boolean"}}}}},
+        "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+
+@pytest.fixture
+def schema_store() -> Store:
+    s = Store()
+    s.create("namespaces", {"metadata": {"name": "logging"}})
+    s.create("customresourcedefinitions", SCHEMA_CRD)
+    return s
+
+
+def test_fields_the_crd_schema_does_not_declare_are_pruned_and_warned(schema_store: Store) -> None:
+    warnings: list[str] = []
+    obj = {"metadata": {"name": "x", "namespace": "logging"},
+           "spec": {"version": "8.15.0", "remoteClusterServer": {"enabled": True, "service": {"type": "LB"}},
+                    "nodeSets": [{"name": "a", "extra": 1, "config": {"any.setting": True}}]}}
+    created = schema_store.create("elasticsearches", obj, field_validation="Warn", warnings=warnings)
+    assert created["spec"]["remoteClusterServer"] == {"enabled": True}
+    assert created["spec"]["nodeSets"] == [{"name": "a", "config": {"any.setting": True}}]
+    assert warnings == ['unknown field "spec.nodeSets[0].extra"',
+                        'unknown field "spec.remoteClusterServer.service"']
+
+
+def test_strict_field_validation_refuses_unknown_fields(schema_store: Store) -> None:
+    schema_store.create("elasticsearches", {"metadata": {"name": "x", "namespace": "logging"},
+                                            "spec": {"version": "8.15.0"}})
+    with pytest.raises(BadRequest) as err:
+        schema_store.patch("elasticsearches", "logging", "x", MERGE, {"spec": {"bogus": 1}},
+                           field_validation="Strict")
+    assert err.value.message == ('Elasticsearch in version "v1" cannot be handled as a Elasticsearch: strict '
+                                 'decoding error: unknown field "spec.bogus"')
+
+
+def test_required_fields_of_the_crd_schema_are_enforced(schema_store: Store) -> None:
+    with pytest.raises(Invalid) as err:
+        schema_store.create("elasticsearches", {"metadata": {"name": "x", "namespace": "logging"},
+                                                "spec": {}})
+    assert err.value.message == ('Elasticsearch.elasticsearch.k8s.elastic.co "x" is invalid: spec.version: '
+                                 "Required value")
