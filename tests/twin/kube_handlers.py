@@ -17,7 +17,7 @@ from tests.twin import kube_table
 from tests.twin.kube_errors import (
     BadRequest,
     Invalid,
-    KubeError,
+    MethodNotAllowed,
     UnsupportedPatch,
     forbidden,
     path_not_found,
@@ -129,7 +129,7 @@ class ResourceApi:
         }
         handler = handlers.get(verb)
         if handler is None or verb not in rt.verbs:
-            raise KubeError("the server does not allow this method on the requested resource")
+            raise MethodNotAllowed("the server does not allow this method on the requested resource", {})
         return handler(request, rt)
 
     def _crd(self, rt: ResourceType) -> dict[str, Any] | None:

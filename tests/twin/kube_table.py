@@ -89,6 +89,25 @@ def _pod_restarts(pod: dict[str, Any]) -> str:
     return str(sum(s.get("restartCount", 0) for s in statuses))
 
 
+def _event_object(event: dict[str, Any]) -> str:
+    involved = event.get("involvedObject") or {}
+    return f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}"
+
+
+def _event_columns(now: datetime) -> list[Column]:
+    """What `kubectl get events` shows (the event name is a priority-1 column, not printed)."""
+
+    def last_seen(event: dict[str, Any]) -> str:
+        created = event["metadata"].get("creationTimestamp")
+        return _age_of(event.get("lastTimestamp") or event.get("eventTime") or created, now)
+
+    return [("Last Seen", "string", last_seen),
+            ("Type", "string", lambda o: o.get("type", "")),
+            ("Reason", "string", lambda o: o.get("reason", "")),
+            ("Object", "string", _event_object),
+            ("Message", "string", lambda o: o.get("message", ""))]
+
+
 def _core_columns(plural: str) -> list[Column]:
     columns: dict[str, list[Column]] = {
         "secrets": [("Type", "string", lambda o: o.get("type", "")),
@@ -151,6 +170,8 @@ def to_table(rt: ResourceType, objects: list[dict[str, Any]], resource_version: 
         columns = [("Name", "string", lambda o: o["metadata"]["name"]), *extra]
         if not has_age:
             columns.append(("Age", "date", _age(now)))
+    elif rt.plural == "events":
+        columns = _event_columns(now)
     else:
         columns = [("Name", "string", lambda o: o["metadata"]["name"]), *_core_columns(rt.plural),
                    ("Age", "string", _age(now))]

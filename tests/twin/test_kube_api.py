@@ -295,3 +295,19 @@ def test_audit_log_records_every_request_with_user_and_content_type(kubectl: Any
         "PATCH", "application/merge-patch+json", 200, "admin")
     assert write.path == f"/apis/{ES_GROUP}/v1/namespaces/logging/elasticsearches/quickstart"
     assert all(e.user == "restricted" for e in api.audit.by_user("restricted"))
+
+
+def test_kubectl_all_namespaces_events_and_auth_can_i(kubectl: Any, api: RunningApi) -> None:
+    api.store.create("events", {"metadata": {"name": "quickstart.1", "namespace": "logging"},
+                                "type": "Warning", "reason": "Unexpected",
+                                "message": "Secure settings secret not found: ks",
+                                "involvedObject": {"kind": "Elasticsearch", "name": "quickstart"}})
+    everywhere = kubectl("get", "secrets", "-A")
+    assert everywhere.returncode == 0, everywhere.stderr
+    assert everywhere.stdout.split("\n")[0].split()[:2] == ["NAMESPACE", "NAME"]
+    events = kubectl("get", "events")
+    assert events.returncode == 0, events.stderr
+    assert events.stdout.split("\n")[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    assert "elasticsearch/quickstart" in events.stdout and "Secure settings secret not found" in events.stdout
+    assert kubectl("auth", "can-i", "get", "secrets", restricted_user=True).stdout.strip() == "no"
+    assert kubectl("auth", "can-i", "list", "pods", restricted_user=True).stdout.strip() == "yes"
