@@ -85,6 +85,7 @@ class LocalNode:
 @dataclass
 class Connection:
     sock: socket.socket
+    ends: tuple[tuple[str, int], tuple[str, int]]
     answer: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,7 +173,7 @@ def handshake(
     except LinkFailure as failure:
         if failure.exception[0].startswith("io.netty"):
             _log_transport_exception(
-                log, conn.sock, failure, "_remote_cluster" if credential is not None else "default"
+                log, conn.ends, failure, "_remote_cluster" if credential is not None else "default"
             )
         close_quietly(conn.sock)
         raise
@@ -254,13 +255,14 @@ def open_channel(
             ),
         )
     raw = _tcp_connect(ip, port, timeouts)
+    ends = (raw.getsockname()[:2], raw.getpeername()[:2])
     tls = client_tls(node.view, credential is not None)
     if tls is None:
-        return Connection(raw)
+        return Connection(raw, ends)
     sni = server_name or (host if tls.verify_hostname else None)
     try:
         raw.settimeout(timeouts.tls)
-        return Connection(tls.ctx.wrap_socket(raw, server_hostname=sni))
+        return Connection(tls.ctx.wrap_socket(raw, server_hostname=sni), ends)
     except ssl.SSLCertVerificationError as err:
         failure = _verify_failure(err, node, tls, host, (ip, port), sni, server_name or host, timeouts, log)
     except ssl.SSLError as err:
@@ -271,7 +273,7 @@ def open_channel(
     except OSError:
         text = "Connection closed while SSL/TLS handshake was in progress"
         failure = LinkFailure(text, (f"{SSL_HANDSHAKE_EXC}: {text}",))
-    _log_transport_exception(log, raw, failure, tls.profile)
+    _log_transport_exception(log, ends, failure, tls.profile)
     close_quietly(raw)
     raise failure
 
@@ -396,13 +398,9 @@ def fetch_chain(
 
 
 def _log_transport_exception(
-    log: PodLog, sock: socket.socket, failure: LinkFailure, profile: str = "_remote_cluster"
+    log: PodLog, ends: tuple[tuple[str, int], tuple[str, int]], failure: LinkFailure, profile: str
 ) -> None:
-    try:
-        local = sock.getsockname()[:2]
-        remote = sock.getpeername()[:2]
-    except OSError:
-        return
+    local, remote = ends
     log.log(
         "WARN",
         TCP_TRANSPORT,

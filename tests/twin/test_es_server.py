@@ -199,8 +199,8 @@ def test_cluster_settings_nested_flat_and_null_deletes(side: kit.Side) -> None:
         ),
         (
             {"cluster.remote.my.proxy_address": "127.0.0.1:9443"},
-            'Setting "cluster.remote.my.proxy_address" cannot be used with the configured "cluster.remote.my.mode" '
-            "[required=PROXY, configured=SNIFF]",
+            'Setting "cluster.remote.my.proxy_address" cannot be used with the configured '
+            '"cluster.remote.my.mode" [required=PROXY, configured=SNIFF]',
         ),
         ({"no.such.setting": "x"}, "persistent setting [no.such.setting], not recognized"),
         (

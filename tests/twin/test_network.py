@@ -145,9 +145,11 @@ def _client(trust: pki.Issued) -> ssl.SSLContext:
 def test_tls_terminating_proxy_presents_its_own_certificate_and_reencrypts() -> None:
     backend, proxy, fake, backend_ca = _proxy_pair(forward_plaintext=False)
     try:
-        with pytest.raises(ssl.SSLCertVerificationError):
-            with socket.create_connection(proxy.address, timeout=5) as raw:
-                _client(backend_ca).wrap_socket(raw)
+        with (
+            pytest.raises(ssl.SSLCertVerificationError),
+            socket.create_connection(proxy.address, timeout=5) as raw,
+        ):
+            _client(backend_ca).wrap_socket(raw)
         with socket.create_connection(proxy.address, timeout=5) as raw, _client(fake).wrap_socket(raw) as tls:
             tls.sendall(b"hi")
             assert tls.recv(100) == b"tls:hi"
