@@ -211,8 +211,8 @@ def test_ip_proxy_address_without_server_name_fails_hostname_verification(
     register(local, f"{lb.host}:9443", server_name=None)
     logs = wait_for_log(local, "No subject alternative names matching IP address")
     assert (
-        f"java.security.cert.CertificateException: No subject alternative names matching IP address {lb.host} "
-        "found" in logs
+        "java.security.cert.CertificateException: No subject alternative names matching IP address "
+        f"{lb.host} found" in logs
     )
     assert "the [CN=search-transport,OU=search] certificate is trusted in this ssl context" in logs
     assert resolve(local)["error"] == f"No subject alternative names matching IP address {lb.host} found"
@@ -232,8 +232,8 @@ def test_rest_key_in_the_keystore_is_rejected_by_type(remote: kit.Side, cleanup:
     )
     logs = wait_for_log(local, reason)
     assert (
-        f"org.elasticsearch.transport.RemoteTransportException: [search-es-default-0][10.40.0.10:9443][{HANDSHAKE}]"
-        in logs
+        "org.elasticsearch.transport.RemoteTransportException: [search-es-default-0][10.40.0.10:9443]"
+        f"[{HANDSHAKE}]" in logs
     )
     assert f"Caused by: org.elasticsearch.ElasticsearchSecurityException: {reason}" in logs
     assert resolve(local)["error"] == reason
