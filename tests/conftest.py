@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from tests.twin.scenarios import RunningScenario
 
 TwinFactory = Callable[[str], "RunningScenario"]
-# Enough keys for a scenario pair (CAs, HTTP and transport leaves, API servers) without waiting.
-_WARM_KEYS = 24
+# The whole pool: the cycling keys (CAs, leaves, API servers) and the extra ones hand-made CAs use.
+_WARM_KEYS = 36
 
 
 def _warm_pool() -> None:

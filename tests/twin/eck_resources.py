@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import functools
 import secrets as pysecrets
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.twin import crd, pki
 from tests.twin import eck_config as cfg
@@ -361,12 +365,12 @@ def _with_files(plan: PodPlan, files: dict[str, bytes]) -> PodPlan:
                    plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts)
 
 
+@functools.lru_cache(maxsize=256)
 def _load_issued(cert_text: str, key_text: str) -> pki.Issued:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
+    """A CA from its secret; cached because RSA key loading (with its validation) is slow."""
     cert = pki.load_certs(cert_text.encode())[0]
-    key = serialization.load_pem_private_key(key_text.encode(), password=None)
+    key = serialization.load_pem_private_key(key_text.encode(), password=None,
+                                             unsafe_skip_rsa_key_validation=True)
     assert isinstance(key, rsa.RSAPrivateKey)
     return pki.Issued(cert, key)
 

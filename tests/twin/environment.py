@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from tests.twin import crd, pki
 from tests.twin.audit import AuditLog
@@ -142,10 +141,13 @@ class Environment:
             if es is None:
                 es = EsCluster(cluster.name, cluster.namespace, cluster.version, cluster.http_ca_pem,
                                cluster.http_cert_pem, cluster.http_key_pem, cluster.elastic_password,
-                               cluster.license_type, self._addresses(cluster.namespace))
+                               cluster.license_type, self.allocator)
                 self.clusters[key] = es
+            elif es.license_type != cluster.license_type:
+                es.set_license(cluster.license_type)
             for view in pods:
                 self._pod_cluster[(cluster.namespace, view.pod)] = key
+            _bind_to_pod_ips(es, pods)
         es.set_nodes([_node_view(view) for view in pods])
 
     def forget(self, namespace: str, name: str) -> None:
@@ -153,9 +155,6 @@ class Environment:
             es = self.clusters.pop((namespace, name), None)
         if es is not None:
             es.stop()
-
-    def _addresses(self, namespace: str) -> Any:
-        return lambda pod: self.pod_address(namespace, pod)
 
     # ---- API server hooks --------------------------------------------------------------------
 
@@ -191,6 +190,16 @@ class Environment:
     def first_pod(self, namespace: str, name: str) -> str:
         pods = self.store.list("pods", namespace, f"{CLUSTER_LABEL}={name}")
         return str(pods[0]["metadata"]["name"])
+
+
+def _bind_to_pod_ips(es: EsCluster, pods: list[PodView]) -> None:
+    """Make each pod's listeners bind on the pod IP the operator gave it (the address in the pod
+    status, the Endpoints and the certificate SANs). EsCluster picks a fresh address for a pod
+    it has never started unless one is known for it, so seed the pods' IPs there."""
+    hosts = getattr(es, "_hosts", None)
+    if isinstance(hosts, dict):
+        for view in pods:
+            hosts.setdefault(view.pod, view.ip)
 
 
 def _node_view(view: PodView) -> NodeView:

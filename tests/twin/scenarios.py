@@ -8,6 +8,7 @@ or a step done afterwards. `start_scenario(name)` returns a `RunningScenario`.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 import time
@@ -34,6 +35,8 @@ CA_MOUNT = "/usr/share/elasticsearch/config/remote-certs"
 RCS_DNS = f"{REMOTE_ES}-es-remote-cluster.{REMOTE_NS}.svc"
 PROXY_DNS = "rcs.remote-es.example.com"
 ALLOCATOR = LoopbackAllocator()
+EXTRA_KEYS = 4
+_EXTRA_KEYS = itertools.count()
 
 
 @dataclass
@@ -180,8 +183,9 @@ def _create(env: Environment, plural: str, namespace: str, name: str, body: dict
 
 
 def _distinct_key() -> Any:
-    """A pool key no running ECK CA uses: a fresh one past what the operator takes."""
-    return pki.pooled_key(pki.POOL_SIZE + int(time.monotonic_ns() % 8))
+    """A pool key no ECK CA uses (`pki.next_key` cycles below POOL_SIZE): hand-made CAs (a stale
+    copy, another cluster's, a corporate proxy's) must never verify the operator's leaves."""
+    return pki.pooled_key(pki.POOL_SIZE + next(_EXTRA_KEYS) % EXTRA_KEYS)
 
 
 def _settle(*envs: Environment) -> None:
