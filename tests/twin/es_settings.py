@@ -112,24 +112,28 @@ class RemoteConfig:
     skip_unavailable: bool
     proxy_socket_connections: int
     node_connections: int
+    initial_connect_timeout: str = "30s"
 
     @property
     def configured(self) -> bool:
         return bool(self.proxy_address) if self.mode == "proxy" else bool(self.seeds)
 
 
-def remote_configs(flat: Mapping[str, Any]) -> dict[str, RemoteConfig]:
-    """Every alias of the effective settings that has an address to connect to."""
+def remote_configs(flat: Mapping[str, Any], skip_unavailable_default: bool = True) -> dict[str, RemoteConfig]:
+    """Every alias of the effective settings that has an address to connect to.
+
+    `skip_unavailable` defaults to true from Elasticsearch 8.15 on, false before.
+    """
     aliases = {
         m.group(1)
         for k in flat
         if (m := re.fullmatch(r"cluster\.remote\.([^.]+)\.(.+)", k)) and m.group(2) in REMOTE_KEYS
     }
-    configs = {alias: _remote_config(alias, flat) for alias in sorted(aliases)}
+    configs = {alias: _remote_config(alias, flat, skip_unavailable_default) for alias in sorted(aliases)}
     return {alias: config for alias, config in configs.items() if config.configured}
 
 
-def _remote_config(alias: str, flat: Mapping[str, Any]) -> RemoteConfig:
+def _remote_config(alias: str, flat: Mapping[str, Any], skip_default: bool) -> RemoteConfig:
     def get(key: str, default: Any) -> Any:
         value = flat.get(f"{REMOTE_PREFIX}{alias}.{key}")
         return default if value is None else value
@@ -142,9 +146,10 @@ def _remote_config(alias: str, flat: Mapping[str, Any]) -> RemoteConfig:
         proxy_address=str(get("proxy_address", "")),
         server_name=str(get("server_name", "")),
         seeds=tuple(s for s in seeds if s),
-        skip_unavailable=str(get("skip_unavailable", "true")).lower() == "true",
+        skip_unavailable=str(get("skip_unavailable", "true" if skip_default else "false")).lower() == "true",
         proxy_socket_connections=int(get("proxy_socket_connections", DEFAULT_PROXY_SOCKETS)),
         node_connections=int(get("node_connections", DEFAULT_NODE_CONNECTIONS)),
+        initial_connect_timeout=str(flat.get("cluster.remote.initial_connect_timeout") or "30s"),
     )
 
 

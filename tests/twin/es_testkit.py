@@ -6,7 +6,9 @@ so the Elasticsearch side of the twin can be tested on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import base64
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +19,9 @@ from tests.twin.network import LoopbackAllocator
 from tests.twin.remote_client import LinkTimeouts
 
 PASSWORD = "tw1n-elastic-pw"
+SERVER_NAME = "search-es-remote-cluster.search.svc"
+HANDSHAKE = "cluster:internal/remote_cluster/handshake"
+ALLOC = LoopbackAllocator()
 CA_MOUNT = "remote-certs/ca.crt"
 FAST = LinkTimeouts(connect=1.0, tls=1.0, handshake=1.0, retry=0.5)
 
@@ -107,3 +112,83 @@ def api_key_local_config(ca_path: str = CA_MOUNT) -> dict[str, Any]:
         "xpack.security.remote_cluster_client.ssl.enabled": True,
         "xpack.security.remote_cluster_client.ssl.certificate_authorities": [ca_path],
     }
+
+
+# ---- a local cluster linked to a remote, and waiting for the link threads -------------------
+
+
+def cross_cluster_key(remote: Side, **body: Any) -> dict[str, Any]:
+    principal = remote.cluster.security.authenticate(
+        "Basic " + base64.b64encode(f"elastic:{PASSWORD}".encode()).decode(), "/"
+    )
+    body = {"name": "logging-to-search", "access": {"search": [{"names": ["logs-*"]}]}, **body}
+    return remote.cluster.security.create_api_key(principal, body, cross_cluster=True)
+
+
+def make_local(
+    cleanup: list[Any],
+    remote: Side,
+    credential: str | None,
+    ca: bytes | None = None,
+    config: dict[str, Any] | None = None,
+    timeouts: LinkTimeouts = FAST,
+    **kwargs: Any,
+) -> Side:
+    files = {CA_MOUNT: pki.cert_pem(remote.transport_ca.cert) if ca is None else ca}
+    keystore = {"cluster.remote.my.credentials": credential} if credential else {}
+    local = make_side(
+        "logging",
+        "logging",
+        addresses=ALLOC,
+        key_base=50,
+        files=files,
+        keystore=keystore,
+        config={**api_key_local_config(), **(config or {})},
+        timeouts=timeouts,
+        **kwargs,
+    )
+    cleanup.append(local.cluster)
+    return local
+
+
+def register(local: Side, address: str, server_name: str | None = SERVER_NAME, mode: str = "proxy") -> None:
+    settings: dict[str, Any] = {"mode": mode}
+    if mode == "proxy":
+        settings["proxy_address"] = address
+        if server_name:
+            settings["server_name"] = server_name
+    else:
+        settings["seeds"] = [address]
+    local.cluster.settings.update({"persistent": {"cluster": {"remote": {"my": settings}}}})
+    local.cluster.settings_changed()
+
+
+def rcs(remote: Side) -> str:
+    address = remote.cluster.rcs_address(remote.pod())
+    assert address is not None
+    return f"{address[0]}:{address[1]}"
+
+
+def info(local: Side) -> dict[str, Any]:
+    return dict(local.cluster.remote_info(local.pod())["my"])
+
+
+def resolve(local: Side) -> dict[str, Any]:
+    return dict(local.cluster.links(local.pod()).resolve("my", "*", None))
+
+
+def eventually(check: Callable[[], bool], wait: float = 15.0) -> None:
+    """Waits for the background link threads (a bound for the test run, not a timed assertion)."""
+    deadline = time.monotonic() + wait
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def logs_of(side: Side) -> str:
+    return side.cluster.logs(side.pod(), fmt="plain")
+
+
+def wait_for_log(side: Side, text: str) -> str:
+    eventually(lambda: text in logs_of(side))
+    return logs_of(side)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.twin.es_logs import PodLog
-from tests.twin.es_node import minimum_wire_version
+from tests.twin.es_node import minimum_wire_version, version_tuple
 from tests.twin.es_settings import RemoteConfig, remote_configs
 from tests.twin.network import close_quietly
 from tests.twin.remote_client import (
@@ -221,7 +221,8 @@ class PodLinks:
 
     def refresh(self) -> None:
         """Start, restart or stop alias links after a settings change."""
-        configs = remote_configs(self._settings())
+        skip_default = version_tuple(self._node.cluster.version) >= (8, 15, 0)
+        configs = remote_configs(self._settings(), skip_default)
         with self._lock:
             for alias in [a for a, link in self._links.items() if configs.get(a) != link.config]:
                 self._links.pop(alias).stop()
@@ -312,7 +313,7 @@ def _info(link: AliasLink) -> dict[str, Any]:
             num_nodes_connected=state.sockets,
             max_connections_per_cluster=cfg.node_connections,
         )
-    info.update(initial_connect_timeout="30s", skip_unavailable=cfg.skip_unavailable)
+    info.update(initial_connect_timeout=cfg.initial_connect_timeout, skip_unavailable=cfg.skip_unavailable)
     if link.node.view.credential(cfg.alias) is not None:
         info["cluster_credentials"] = REDACTED
     return info
