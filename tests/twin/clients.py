@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import socket
-import ssl
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +31,7 @@ def kube_api(kubeconfig: Path, context: str) -> client.ApiClient:
 
 
 def secret_value(api: client.ApiClient, namespace: str, name: str, key: str) -> str:
-    secret = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
+    secret: Any = client.CoreV1Api(api).read_namespaced_secret(name, namespace)
     return base64.b64decode(secret.data[key]).decode()
 
 
@@ -94,7 +94,7 @@ def port_forward(api: client.ApiClient, namespace: str, pod: str, port: int) -> 
 
 
 def ready_pod(api: client.ApiClient, namespace: str, es: str) -> str:
-    pods = client.CoreV1Api(api).list_namespaced_pod(
+    pods: Any = client.CoreV1Api(api).list_namespaced_pod(
         namespace, label_selector=f"elasticsearch.k8s.elastic.co/cluster-name={es}")
     for pod in pods.items:
         if any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []):
@@ -105,10 +105,11 @@ def ready_pod(api: client.ApiClient, namespace: str, es: str) -> str:
 def es_client(api: client.ApiClient, namespace: str, es: str, local_port: int) -> Elasticsearch:
     password = secret_value(api, namespace, f"{es}-es-elastic-user", "elastic")
     ca = secret_value(api, namespace, f"{es}-es-http-certs-public", "ca.crt")
-    context = ssl.create_default_context(cadata=ca)
+    ca_file = Path(tempfile.mkdtemp(prefix="eckrc-ca-")) / "ca.crt"
+    ca_file.write_text(ca)
     return Elasticsearch(f"https://127.0.0.1:{local_port}", basic_auth=("elastic", password),
-                         ssl_context=context, ssl_assert_hostname=f"{es}-es-http.{namespace}.svc",
-                         request_timeout=TIMEOUT)
+                         ca_certs=str(ca_file), verify_certs=True,
+                         ssl_assert_hostname=f"{es}-es-http.{namespace}.svc", request_timeout=TIMEOUT)
 
 
 @contextlib.contextmanager

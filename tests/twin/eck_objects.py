@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -119,7 +120,7 @@ def pod(names: Names, sts: Mapping[str, Any], index: int, ip: str, config_hash: 
         "metadata": {
             "name": name, "namespace": names.namespace, "labels": labels,
             "annotations": {CONFIG_HASH: config_hash},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "StatefulSet", "uid": "",
                                  "name": sts["metadata"]["name"], "controller": True}],
         },
         "spec": {**copy.deepcopy(template["spec"]), "hostname": name,
@@ -136,10 +137,16 @@ def running_status(ip: str, started: str, containers: list[dict[str, Any]]) -> d
         "startTime": started, "conditions": ready,
         "containerStatuses": [
             {"name": c.get("name", ""), "ready": True, "restartCount": 0, "started": True,
-             "image": c.get("image", ""), "state": {"running": {"startedAt": started}}}
+             "image": c.get("image", ""), "imageID": f"{c.get('image', '')}@sha256:{_digest(c)}",
+             "containerID": f"containerd://{_digest(c, ip, started)}",
+             "state": {"running": {"startedAt": started}}}
             for c in containers
         ],
     }
+
+
+def _digest(*parts: Any) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def event(es_obj: Mapping[str, Any], event_type: str, reason: str, message: str, now: str,

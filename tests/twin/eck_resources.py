@@ -304,6 +304,9 @@ class EckResources:
         revision = f"{plan.sts['metadata']['name']}-{plan.restart_hash[:10]}"
         desired = objs.pod(cfg.Names(plan.sts["metadata"]["labels"][cfg.CLUSTER_LABEL], namespace), plan.sts,
                            plan.index, plan.ip, plan.restart_hash, revision, started)
+        with contextlib.suppress(NotFound):
+            sts = self.store.get("statefulsets", namespace, plan.sts["metadata"]["name"])
+            desired["metadata"]["ownerReferences"][0]["uid"] = sts["metadata"]["uid"]
         self.apply("pods", desired, ("spec", "status"))
 
     def status(self, es_obj: dict[str, Any], status: dict[str, Any], phase: str | None, error: str | None,

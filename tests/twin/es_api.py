@@ -36,12 +36,12 @@ class EsApiError(Exception):
 
 
 def es_call(env: Any, namespace: str, es: str, method: str, path: str, body: Any = None,
-            expect_ok: bool = True) -> tuple[int, Any]:
-    """One REST call as `elastic`, to the first pod of `es` in environment `env`."""
+            expect_ok: bool = True, pod: str | None = None) -> tuple[int, Any]:
+    """One REST call as `elastic`, to `pod` (default: the first pod) of `es` in environment `env`."""
     store = env.store
     password = decode_secret_data(store.get("secrets", namespace, f"{es}-es-elastic-user"))["elastic"]
     ca = decode_secret_data(store.get("secrets", namespace, f"{es}-es-http-certs-public"))["ca.crt"]
-    address = env.pod_target(namespace, env.first_pod(namespace, es), 9200)
+    address = env.pod_target(namespace, pod or env.first_pod(namespace, es), 9200)
     if address is None:
         raise EsApiError(503, {"error": f"no HTTP listener for {namespace}/{es}"})
     context = ssl.create_default_context(cadata=ca)

@@ -90,9 +90,11 @@ _CATALOGUE = [
     _s("rbac-restricted", "the local context's user may not read secrets nor port-forward", "", "ECKRC103",
        restricted_local=True),
     _s("cert-model-healthy", "certificate model: mutual CA trust, transport LB at 9300, connected", "",
-       "ECKRC603", cert_model="mutual", rcs_enabled=False),
+       "ECKRC603", cert_model="mutual", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",
-       "ECKRC601", cert_model="one-way", rcs_enabled=False),
+       "ECKRC601", cert_model="one-way", rcs_enabled=False, expose="transport-service"),
+    _s("cert-model-to-rcs", "certificate model (no API key) pointed at the remote cluster server 9443",
+       "F22 F9", "ECKRC602", cert_model="mutual"),
 ]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _CATALOGUE}

@@ -25,7 +25,8 @@ class Plan:
     link: bool = True  # False: two clusters, nothing set up
     rich_local: bool = False  # local ES carries user data a fix must keep
     rcs_enabled: bool = True
-    expose: str = "lb"  # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb
+    # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service
+    expose: str = "lb"
     path: str = "direct"  # direct | drop | reject | tls-proxy | plaintext-proxy
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
     mount: str = "all"  # all | none | wrong-path | first-nodeset

@@ -105,7 +105,7 @@ def _remote_spec(plan: Plan, build: Build) -> dict[str, Any]:
         spec["remoteClusterServer"] = {"enabled": True}
         if plan.expose == "eck-service":
             spec["remoteClusterServer"]["service"] = {"spec": {"type": "LoadBalancer"}}
-    if plan.cert_model:
+    if plan.expose == "transport-service":
         spec["transport"] = {"service": {"spec": {"type": "LoadBalancer"}}}
     if plan.ca == "user-ca":
         ca = pki.transport_ca(REMOTE_ES, key=_distinct_key(),
@@ -207,7 +207,7 @@ def _expose(build: Build) -> str:
     if plan.expose == "eck-service":
         _settle(remote)
         return f"{remote.network.lb_host(REMOTE_NS, f'{REMOTE_ES}-es-remote-cluster')}:9443"
-    if plan.cert_model:
+    if plan.expose == "transport-service":
         _settle(remote)
         return f"{remote.network.lb_host(REMOTE_NS, f'{REMOTE_ES}-es-transport')}:9300"
     port: dict[str, Any] = {"name": "rcs", "port": 9443, "targetPort": 9443, "protocol": "TCP"}

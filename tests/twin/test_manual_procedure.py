@@ -27,7 +27,7 @@ def _wait_for(what: str, probe: Callable[[], Any]) -> Any:
         time.sleep(0.05)
 
 
-def _rolled_out(custom: client.CustomObjectsApi, namespace: str, name: str) -> Callable[[], bool]:
+def _rolled_out(custom: Any, namespace: str, name: str) -> Callable[[], bool]:
     def probe() -> bool:
         es = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
         status = es.get("status") or {}
@@ -37,7 +37,8 @@ def _rolled_out(custom: client.CustomObjectsApi, namespace: str, name: str) -> C
 
 
 def _enable_and_expose_rcs(api: client.ApiClient) -> str:
-    custom, core = client.CustomObjectsApi(api), client.CoreV1Api(api)
+    custom: Any = client.CustomObjectsApi(api)
+    core: Any = client.CoreV1Api(api)
     custom.patch_namespaced_custom_object(GROUP, VERSION, "search", PLURAL, "remote-es",
                                           {"spec": {"remoteClusterServer": {"enabled": True}}})
     _wait_for("remote rollout", _rolled_out(custom, "search", "remote-es"))
@@ -56,7 +57,8 @@ def _enable_and_expose_rcs(api: client.ApiClient) -> str:
 
 
 def _configure_local(api: client.ApiClient, ca_pem: str, encoded: str) -> None:
-    core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+    core: Any = client.CoreV1Api(api)
+    custom: Any = client.CustomObjectsApi(api)
     core.create_namespaced_config_map("logging", {"metadata": {"name": "remote-ca"},
                                                   "data": {"remote-cluster-ca.crt": ca_pem}})
     credentials = {"cluster.remote.remote-es.credentials": encoded}
