@@ -2,8 +2,8 @@
 
 Without --apply nothing is written: the plan is printed with its diffs and every Kubernetes
 write is validated by a server-side dry run. With --apply the actions run in order; after
-them the clusters are read again and, if the findings call for more (a check that could
-only run once an earlier step took effect), the new steps run too, up to MAX_ROUNDS.
+them, when some checks could not be evaluated before (a blind spot), the clusters are read
+again and, if the findings now call for more, the new steps run too, up to MAX_ROUNDS.
 
 Exit codes: 0 nothing to do, or applied (and connected with --wait); 1 a finding no action
 covers, a rejected dry run, a failed step, or (without --apply) a plan still to carry out;
@@ -123,6 +123,11 @@ def _run(options: FixOptions, snap: Snapshot, sessions: Sessions) -> int:
     return _apply(options, snap, findings, plan, clients, result)
 
 
+def _blind_spots(findings: list[Finding]) -> bool:
+    """Checks that could not run: only then can a second look after the writes find more."""
+    return any(f.status is Status.NOT_EVALUATED for f in findings)
+
+
 def _es_names(snap: Snapshot) -> dict[str, list[str]]:
     return {role: facts.es_names_in_namespace(snap, role) for role in ("local", "remote")}
 
@@ -161,7 +166,7 @@ def _apply(
             result.outcomes, result.exit_code = all_outcomes, EXIT_FINDINGS
             result.resume = resume_command(options)
             return _finish(options, result)
-        if not any(o.changed for o in outcomes) or round_number == MAX_ROUNDS:
+        if not any(o.changed for o in outcomes) or round_number == MAX_ROUNDS or not _blind_spots(findings):
             break
         snap = collect(options.scope, options.debug)
         findings = _findings(snap)

@@ -27,8 +27,15 @@ TODO = {
     "ECKRC306": "configure the load balancer or ingress in front of 9443 as L4 TCP / TLS passthrough: "
     "something terminates TLS there and presents its own certificate",
 }
+BROKEN_PATH_TODO = (
+    "the remote cluster server is enabled and proxy_address is its exposure, yet the TLS handshake gets "
+    "no proper answer: something between the clusters (a firewall dropping traffic, a proxy) breaks the "
+    "connection; repair that path"
+)
 # Only a blocker when its own evidence says the cause is outside our objects.
 ADDRESS_CHECK = "ECKRC204"
+# A failed handshake is a path problem only when everything fix could change is already right.
+PATH_PREREQUISITES = ("ECKRC201", "ECKRC203", "ECKRC204")
 
 
 def blockers_of(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blocker]:
@@ -37,22 +44,33 @@ def blockers_of(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blo
         for f in findings
         if f.status is Status.FAIL and f.severity is Severity.ERROR and f.alias in (alias, None, "")
     ]
-    found = [_blocker(f) for f in failing if f.id in TODO and not _address_is_wrong(f, findings)]
-    fixable = any(f.fix is not None for f in failing)
+    found = [_blocker(f) for f in failing if f.id in TODO and not _not_outside(f, findings)]
+    fixable = any(f.fix is not None for f in findings if f.status in (Status.FAIL, Status.WARN))
     if not fixable:
         found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None]
     return found
 
 
-def _address_is_wrong(f: Finding, findings: list[Finding]) -> bool:
-    """Unreachable because proxy_address points at the wrong place is register-remote's job."""
-    if f.id != "ECKRC205":
-        return False
-    return any(g.id == ADDRESS_CHECK and g.alias == f.alias and g.status is not Status.PASS for g in findings)
+def _not_outside(f: Finding, findings: list[Finding]) -> bool:
+    """True when the failure is a consequence of something fix does change."""
+    if f.id == "ECKRC205":  # unreachable because proxy_address is wrong is register-remote's job
+        return _status(findings, ADDRESS_CHECK, f.alias) is not Status.PASS
+    if f.id == "ECKRC306" and "issuer" not in f.evidence:  # no certificate seen: the handshake broke
+        return not all(_status(findings, c, f.alias) is Status.PASS for c in PATH_PREREQUISITES)
+    return False
+
+
+def _status(findings: list[Finding], check_id: str, alias: str | None) -> Status | None:
+    for g in findings:
+        if g.id == check_id and g.alias in (alias, None):
+            return g.status
+    return None
 
 
 def _blocker(f: Finding) -> Blocker:
     todo = TODO.get(f.id) or f.hint or "see doctor's hint for this finding"
+    if f.id == "ECKRC306" and "issuer" not in f.evidence:
+        todo = BROKEN_PATH_TODO
     return Blocker(f.id, f.message, todo)
 
 

@@ -112,12 +112,13 @@ Planner = Callable[[Snapshot, list[Finding], FixOptions], list[Change]]
 
 
 def select_actions(findings: list[Finding], fixes: dict[str, str]) -> tuple[str, ...]:
-    """Actions named by failing findings, by skipped ones (their check could not run because
-    another failed: the action is cheap to evaluate and idempotent), plus what those imply."""
+    """Actions named by failing and warning findings, by skipped ones (their check could not run
+    because another failed), plus what those imply. Selecting an action that turns out to be
+    satisfied costs nothing: its planner returns no change."""
     wanted: set[str] = set()
     for f in findings:
         action = f.fix.action if f.fix else fixes.get(f.id, "")
-        if action in ACTION_ORDER and f.status in (Status.FAIL, Status.SKIPPED):
+        if action in ACTION_ORDER and f.status in (Status.FAIL, Status.WARN, Status.SKIPPED):
             wanted.add(action)
     frontier = list(wanted)
     while frontier:

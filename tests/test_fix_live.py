@@ -1,0 +1,231 @@
+"""fix through the CLI against the twin: it repairs what it can, explains what it cannot, and
+never writes what it must not.
+
+The CLI runs in-process (`kubectl_eckrc.cli.main`), as fast as a subprocess is slow, and so
+that a test can hook the writer (a concurrent edit, an injected failure). One scenario run
+carries several assertions: dry run writes nothing, apply repairs, doctor then passes, no
+secret in any output, no write to an ECK-owned object.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from kubectl_eckrc import cli
+from kubectl_eckrc.fix import apply
+from kubectl_eckrc.fix.plan import Change
+
+LOCAL_NS, LOCAL_ES, REMOTE_NS, REMOTE_ES, ALIAS = "logging", "local-es", "search", "remote-es", "remote-es"
+SCOPE = ("--context", "local", "-n", LOCAL_NS, "--es", LOCAL_ES,
+         "--remote-context", "remote", "--remote-namespace", REMOTE_NS, "--remote-es", REMOTE_ES)
+WAIT = ("--wait", "--timeout-wait", "60")
+
+REPAIRABLE = [
+    "no-remote-config", "rcs-disabled", "lb-no-address", "targetport-missing", "proxy-to-transport-port",
+    "ca-not-mounted", "ca-wrong-path", "ca-missing-on-one-nodeset", "stale-ca", "same-es-name",
+    "server-name-unset", "server-name-ip", "secure-settings-secret-missing", "alias-typo", "raw-api-key",
+    "rest-api-key", "expired-api-key", "invalidated-api-key", "sniff-mode",
+]
+UNREPAIRABLE = {
+    "basic-license": "ECKRC106",
+    "es-too-old": "ECKRC105",
+    "tls-terminating-proxy": "ECKRC306",
+    "blackhole": "ECKRC306",
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def document(self) -> dict[str, Any]:
+        return dict(json.loads(self.stdout))
+
+
+@pytest.fixture
+def eckrc(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
+    def run(running: Any, command: str, *args: str) -> Run:
+        capsys.readouterr()
+        code = cli.main([command, "--kubeconfig", str(running.kubeconfig), *SCOPE, *args])
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    yield run
+    apply.before_write = None
+
+
+def _clear(running: Any) -> None:
+    for env in (running.local, running.remote):
+        env.audit.clear()
+
+
+def _writes(running: Any, include_dry_run: bool = False) -> list[str]:
+    return [f"{env.name}: {e.method} {e.path}?{e.query}" for env in (running.local, running.remote)
+            for e in env.audit.mutating(include_dry_run=include_dry_run)]
+
+
+def _eck_owned_writes(running: Any) -> list[str]:
+    """Writes to anything ECK names `<es>-es-*` (the Elasticsearch resources are the user's)."""
+    owned = []
+    for env in (running.local, running.remote):
+        for e in env.audit.mutating(include_dry_run=True):
+            if e.plural != "elasticsearches" and any(
+                    f"/{es}-es-" in e.path or e.name.startswith(f"{es}-es-") for es in (LOCAL_ES, REMOTE_ES)):
+                owned.append(f"{e.method} {e.path}")
+    return owned
+
+
+def _no_canary(running: Any, *runs: Run) -> None:
+    for canary in running.canaries():
+        for run in runs:
+            assert canary not in run.stdout and canary not in run.stderr, "a secret value reached the output"
+
+
+def _doctor_ok(eckrc: Any, running: Any) -> Run:
+    doctor = eckrc(running, "doctor", "-o", "json")
+    bad = [f"{f['id']} {f['status']}: {f['message']}" for f in doctor.document["findings"]
+           if f["status"] in ("fail", "not-evaluated")]
+    assert doctor.code == 0, "\n".join(bad)
+    return doctor
+
+
+@pytest.mark.parametrize("scenario", REPAIRABLE)
+def test_fix_apply_wait_repairs_the_link_and_doctor_passes(twin: Any, eckrc: Any, scenario: str) -> None:
+    running = twin(scenario)
+    _clear(running)
+    plan = eckrc(running, "fix", "--alias", ALIAS)
+    assert plan.code == 1, plan.stdout + plan.stderr
+    assert "Nothing was changed" in plan.stdout and "--apply" in plan.stdout
+    assert _writes(running) == [], "the dry run wrote"
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT, "-o", "json")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert fixed.document["connected"] is True
+    assert _eck_owned_writes(running) == []
+    doctor = _doctor_ok(eckrc, running)
+    _no_canary(running, plan, fixed, doctor)
+
+
+@pytest.mark.parametrize("scenario", ["no-remote-config", "raw-api-key"])
+def test_second_fix_after_a_successful_one_writes_nothing(twin: Any, eckrc: Any, scenario: str) -> None:
+    running = twin(scenario)
+    first = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
+    assert first.code == 0, first.stdout + first.stderr
+    _clear(running)
+    again = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", "-o", "json")
+    assert again.code == 0, again.stdout + again.stderr
+    assert all(a["changed"] is False for a in again.document["actions"])
+    assert _writes(running, include_dry_run=True) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(UNREPAIRABLE))
+def test_fix_explains_what_it_cannot_repair_and_writes_nothing(twin: Any, eckrc: Any, scenario: str) -> None:
+    running = twin(scenario)
+    _clear(running)
+    args = ("--timeout", "2") if scenario == "blackhole" else ()
+    run = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *args)
+    assert run.code == 1, run.stdout + run.stderr
+    assert UNREPAIRABLE[scenario] in run.stdout and "todo:" in run.stdout
+    assert _writes(running, include_dry_run=True) == []
+    _no_canary(running, run)
+
+
+def _local_es(running: Any) -> dict[str, Any]:
+    return dict(running.local.store.get("elasticsearches", LOCAL_NS, LOCAL_ES))
+
+
+def _user_data(running: Any) -> dict[str, Any]:
+    store = running.local.store
+    return {
+        "gcs": store.get("secrets", LOCAL_NS, "local-es-gcs")["data"],
+        "synonyms": store.get("configmaps", LOCAL_NS, "local-es-synonyms")["data"],
+    }
+
+
+def _contains(after: Any, before: Any) -> bool:
+    """Everything in `before` is still in `after` (lists: every old item still present)."""
+    if isinstance(before, dict):
+        return isinstance(after, dict) and all(k in after and _contains(after[k], v) for k, v in before.items())
+    if isinstance(before, list):
+        return isinstance(after, list) and all(any(_contains(a, b) for a in after) for b in before)
+    return bool(after == before)
+
+
+def test_rich_local_user_data_survives_the_whole_repair(twin: Any, eckrc: Any) -> None:
+    running = twin("no-remote-config-rich")
+    es_before, data_before = copy.deepcopy(_local_es(running)), _user_data(running)
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    es_after = _local_es(running)
+    assert _contains(es_after["spec"], es_before["spec"])
+    for old, new in zip(es_before["spec"]["nodeSets"], es_after["spec"]["nodeSets"], strict=True):
+        for key, value in old["config"].items():
+            assert new["config"][key] == value
+        old_containers = {c["name"]: c for c in old["podTemplate"]["spec"]["containers"]}
+        new_containers = {c["name"]: c for c in new["podTemplate"]["spec"]["containers"]}
+        assert new_containers["log-shipper"] == old_containers["log-shipper"]
+        assert new_containers["elasticsearch"]["resources"] == old_containers["elasticsearch"]["resources"]
+    assert {"secretName": "local-es-gcs"} in es_after["spec"]["secureSettings"]
+    assert _user_data(running) == data_before
+    _doctor_ok(eckrc, running)
+
+
+def test_concurrent_edit_between_plan_and_apply_is_neither_lost_nor_overwritten(twin: Any, eckrc: Any) -> None:
+    running = twin("ca-missing-on-one-nodeset")
+    edits: list[str] = []
+
+    def someone_else_edits(change: Change) -> None:
+        if change.target.kind == "Elasticsearch" and not edits:
+            edits.append(change.action)
+            es = _local_es(running)
+            es["metadata"].setdefault("labels", {})["team"] = "search"
+            es["spec"]["nodeSets"][0]["config"]["node.attr.rack"] = "r1"
+            running.local.store.update("elasticsearches", es)
+
+    apply.before_write = someone_else_edits
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert edits, "the hook never ran"
+    es = _local_es(running)
+    assert es["metadata"]["labels"]["team"] == "search"
+    assert es["spec"]["nodeSets"][0]["config"]["node.attr.rack"] == "r1"
+    ca_setting = "xpack.security.remote_cluster_client.ssl.certificate_authorities"
+    assert all(ca_setting in ns["config"] for ns in es["spec"]["nodeSets"])
+    _doctor_ok(eckrc, running)
+
+
+def test_failure_mid_plan_reports_done_and_not_done_and_a_rerun_completes(twin: Any, eckrc: Any) -> None:
+    running = twin("no-remote-config")
+
+    def fail_on_key(change: Change) -> None:
+        if change.action == "create-api-key":
+            raise apply.WriteError("injected: the remote refused the request")
+
+    apply.before_write = fail_on_key
+    broken = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", "-o", "json")
+    assert broken.code == 1
+    outcomes = {a["action"]: a["outcome"] for a in broken.document["actions"]}
+    assert outcomes["mount-ca"] == "applied" and outcomes["create-api-key"] == "failed"
+    assert outcomes["register-remote"] == "not run"
+    assert broken.document["resume"].endswith("--alias remote-es --apply")
+    apply.before_write = None
+    table = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
+    assert table.code == 0, table.stdout + table.stderr
+    _doctor_ok(eckrc, running)
+
+
+def test_apply_without_a_terminal_and_without_yes_is_refused(twin: Any, eckrc: Any) -> None:
+    running = twin("stale-ca")
+    _clear(running)
+    run = eckrc(running, "fix", "--alias", ALIAS, "--apply")
+    assert run.code == 2
+    assert "--yes" in run.stderr
+    assert _writes(running) == []
