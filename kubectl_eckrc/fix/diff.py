@@ -45,10 +45,27 @@ def mask_secret(obj: dict[str, Any] | None) -> dict[str, Any] | None:
     return out
 
 
+def _pem_summary(value: Any) -> Any:
+    """PEM bundles (public, but 30 lines each) shown as subject + fingerprint per certificate."""
+    if isinstance(value, dict):
+        return {k: _pem_summary(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pem_summary(v) for v in value]
+    if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
+        from kubectl_eckrc.fix.facts import parse_pems
+
+        certs = parse_pems(value)
+        return (
+            "; ".join(f"<certificate {c.subject} sha256 {c.sha256[:16]}>" for c in certs)
+            or "<unparseable PEM>"
+        )
+    return value
+
+
 def render(obj: dict[str, Any] | None) -> str:
     if obj is None:
         return ""
-    clean = dict(obj)
+    clean = _pem_summary(dict(obj))
     if isinstance(clean.get("metadata"), dict):
         clean["metadata"] = {k: v for k, v in clean["metadata"].items() if k not in _NOISE}
     clean.pop("status", None)
