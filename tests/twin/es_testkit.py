@@ -140,7 +140,7 @@ def make_local(
         "logging",
         "logging",
         addresses=ALLOC,
-        key_base=50,
+        key_base=6,
         files=files,
         keystore=keystore,
         config={**api_key_local_config(), **(config or {})},

@@ -3,9 +3,9 @@
 Each configured alias gets a background thread that really connects (see remote_client.py),
 keeps the connection open while it lives, logs what Elasticsearch logs when it fails, and
 retries. `_remote/info` reads the current state and never waits (a black hole shows
-`connected: false` while the attempt is still running). In proxy mode the twin opens one real
-connection and reports `num_proxy_sockets_connected` = `max_proxy_socket_connections` once it
-is up, as Elasticsearch does after a successful handshake to a healthy remote.
+`connected: false` while the attempt is still running). In proxy mode the twin opens
+PROXY_PROBES real connections per attempt and scales `num_proxy_sockets_connected` to
+`max_proxy_socket_connections` from how many succeeded (all: max, as with a healthy remote).
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ SNIFF_STRATEGY = "org.elasticsearch.transport.SniffConnectionStrategy"
 CONNECTION_MANAGER = "org.elasticsearch.transport.ClusterConnectionManager"
 REQUEST_TIMED_OUT = "Request timed out before receiving a response from the remote cluster"
 REDACTED = "::es_redacted::"
+# Real sockets opened per proxy-mode attempt: partial failures (some LB backends broken) then
+# show as num_proxy_sockets_connected below max_proxy_socket_connections, as in Elasticsearch.
+PROXY_PROBES = 6
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,17 @@ class AliasLink:
         for conn in conns:
             close_quietly(conn.sock)
 
-    def attempt(self, pattern: str | None = None) -> list[Connection]:
-        """One full connection attempt with the real checks; raises LinkFailure."""
+    def attempt(self, pattern: str | None = None, probes: int = 1) -> list[Connection]:
+        """One connection attempt (`probes` parallel sockets in proxy mode); raises LinkFailure."""
         cfg = self.config
-        if cfg.mode == "proxy":
-            return [
-                handshake(
+        if cfg.mode != "proxy":
+            return self._sniff(pattern)
+        results: list[Connection | LinkFailure] = []
+        lock = threading.Lock()
+
+        def one() -> None:
+            try:
+                result: Connection | LinkFailure = handshake(
                     self.node,
                     cfg.alias,
                     cfg.proxy_address,
@@ -95,8 +103,20 @@ class AliasLink:
                     self._log,
                     pattern=pattern,
                 )
-            ]
-        return self._sniff(pattern)
+            except LinkFailure as failure:
+                result = failure
+            with lock:
+                results.append(result)
+
+        workers = [threading.Thread(target=one, daemon=True) for _ in range(probes)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        conns = [r for r in results if isinstance(r, Connection)]
+        if conns:
+            return conns
+        raise next(r for r in results if isinstance(r, LinkFailure))
 
     def _sniff(self, pattern: str | None) -> list[Connection]:
         cfg = self.config
@@ -129,7 +149,7 @@ class AliasLink:
         while not self._stopped.is_set():
             self._wake.clear()
             try:
-                conns = self.attempt()
+                conns = self.attempt(probes=PROXY_PROBES)
             except LinkFailure as failure:
                 self._fail(failure)
                 self._wake.wait(self._timeouts.retry)
@@ -160,7 +180,10 @@ class AliasLink:
             )
 
     def _up(self, conns: list[Connection]) -> bool:
-        sockets = self.config.proxy_socket_connections if self.config.mode == "proxy" else len(conns)
+        sockets = len(conns)
+        if self.config.mode == "proxy":
+            # Each probe stands for max/PROXY_PROBES of Elasticsearch's proxy sockets.
+            sockets = max(1, round(self.config.proxy_socket_connections * len(conns) / PROXY_PROBES))
         with self._lock:
             if self._stopped.is_set():
                 for conn in conns:

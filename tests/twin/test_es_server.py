@@ -25,7 +25,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def side() -> Iterator[kit.Side]:
-    built = kit.make_side("search", "search", rcs=True, pods=2, addresses=ALLOC, key_base=20)
+    built = kit.make_side("search", "search", rcs=True, pods=2, addresses=ALLOC, key_base=0)
     yield built
     built.cluster.stop()
 
@@ -111,7 +111,7 @@ def test_compatible_with_9_is_rejected_by_an_8x_server(side: kit.Side) -> None:
 
 
 def test_a_9x_server_accepts_compatible_with_8_and_9() -> None:
-    nine = kit.make_side("nine", "ns", version="9.1.2", addresses=ALLOC, key_base=30)
+    nine = kit.make_side("nine", "ns", version="9.1.2", addresses=ALLOC, key_base=6)
     try:
         for version in (8, 9):
             media = f"application/vnd.elasticsearch+json; compatible-with={version}"
@@ -272,7 +272,7 @@ def test_unknown_endpoints_and_indices_fail_like_elasticsearch(side: kit.Side) -
 
 
 def test_resolve_cluster_needs_8_13() -> None:
-    old = kit.make_side("old", "ns", version="8.12.2", addresses=ALLOC, key_base=30)
+    old = kit.make_side("old", "ns", version="8.12.2", addresses=ALLOC, key_base=6)
     try:
         status, body, _ = call(old, "GET", "/_resolve/cluster/my:*")
         assert status == 400 and "no handler found for uri" in body["error"]

@@ -27,7 +27,7 @@ from tests.twin.es_testkit import (
 
 @pytest.fixture
 def remote() -> Iterator[kit.Side]:
-    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=40)
+    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=0)
     yield side
     side.cluster.stop()
 
@@ -52,7 +52,7 @@ def test_rest_key_in_the_keystore_is_rejected_by_type(remote: kit.Side, cleanup:
     )
     logs = wait_for_log(local, reason)
     assert (
-        "org.elasticsearch.transport.RemoteTransportException: [search-es-default-0][10.40.0.10:9443]"
+        "org.elasticsearch.transport.RemoteTransportException: [search-es-default-0][10.0.0.10:9443]"
         f"[{HANDSHAKE}]" in logs
     )
     assert f"Caused by: org.elasticsearch.ElasticsearchSecurityException: {reason}" in logs

@@ -33,7 +33,7 @@ from tests.twin.remote_client import LinkTimeouts
 
 @pytest.fixture
 def remote() -> Iterator[kit.Side]:
-    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=40)
+    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=0)
     yield side
     side.cluster.stop()
 
@@ -88,9 +88,10 @@ def test_remote_info_over_rest_with_the_official_client(remote: kit.Side, cleanu
 def test_wrong_ca_is_a_trust_failure_computed_from_the_presented_chain(
     remote: kit.Side, cleanup: list[Any]
 ) -> None:
-    other = pki.make_ca("other-ca", key=pki.pooled_key(60))
+    other = pki.make_ca("other-ca", key=pki.pooled_key(11))
     local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"], ca=pki.cert_pem(other.cert))
     register(local, rcs(remote))
+    wait_for_log(local, "failed to open any proxy connections to cluster [my]")
     logs = wait_for_log(local, "failed to establish trust with server")
     host = rcs(remote).split(":")[0]
     assert (
@@ -119,7 +120,7 @@ def test_fixing_the_ca_file_by_hand_flips_the_link_to_connected(remote: kit.Side
 
 
 def test_stale_ca_with_the_same_subject_is_named(remote: kit.Side, cleanup: list[Any]) -> None:
-    stale = pki.transport_ca("search", key=pki.pooled_key(61))
+    stale = pki.transport_ca("search", key=pki.pooled_key(12))
     local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"], ca=pki.cert_pem(stale.cert))
     register(local, rcs(remote))
     logs = wait_for_log(local, "failed to establish trust")
@@ -167,9 +168,9 @@ def test_api_key_client_at_the_transport_port_gets_bad_certificate(
 def test_plaintext_forwarding_proxy_makes_the_remote_log_plaintext_traffic(
     remote: kit.Side, cleanup: list[Any]
 ) -> None:
-    proxy_ca = pki.make_ca("Example Corp Ingress CA", key=pki.pooled_key(62))
+    proxy_ca = pki.make_ca("Example Corp Ingress CA", key=pki.pooled_key(13))
     cert = pki.make_leaf(
-        proxy_ca.cert, proxy_ca.key, "rcs.example.com", dns=["rcs.example.com"], key=pki.pooled_key(63)
+        proxy_ca.cert, proxy_ca.key, "rcs.example.com", dns=["rcs.example.com"], key=pki.pooled_key(14)
     )
     target = remote.cluster.rcs_address(remote.pod())
     proxy = ALLOC.start(
@@ -187,7 +188,7 @@ def test_plaintext_forwarding_proxy_makes_the_remote_log_plaintext_traffic(
 
 
 def test_tls_terminating_ingress_presents_its_fake_certificate(remote: kit.Side, cleanup: list[Any]) -> None:
-    fake = pki.ingress_fake_cert(key=pki.pooled_key(64))
+    fake = pki.ingress_fake_cert(key=pki.pooled_key(15))
     target = remote.cluster.rcs_address(remote.pod())
     proxy = ALLOC.start(
         lambda h: TlsTerminatingProxy(
@@ -269,11 +270,11 @@ def test_expired_remote_certificate_fails_validity(remote: kit.Side, cleanup: li
         "search",
         pod,
         "default",
-        "10.40.0.10",
+        "10.0.0.10",
         rcs=True,
         not_before=begin,
         not_after=end,
-        key=pki.pooled_key(43),
+        key=pki.pooled_key(3),
     )
     remote.restart(pod, transport_cert_pem=leaf.chain_pem)
     local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"])
@@ -300,3 +301,15 @@ def test_pod_logs_are_ecs_json_lines(remote: kit.Side, cleanup: list[Any]) -> No
     assert warn["message"] == "failed to open any proxy connections to cluster [my]"
     assert warn["error.type"] == "org.elasticsearch.transport.ConnectTransportException"
     assert dataclasses.is_dataclass(local.views[local.pod()])
+
+
+def test_lb_with_one_broken_backend_connects_below_max_sockets(remote: kit.Side, cleanup: list[Any]) -> None:
+    good = remote.cluster.rcs_address(remote.pod())
+    broken = (ALLOC.next_host(), 9443)  # a backend pod whose RCS is not listening (yet)
+    lb = ALLOC.start(lambda h: TcpForwarder(h, 9443, lambda: [good, broken] if good else []))
+    cleanup.append(lb)
+    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"])
+    register(local, f"{lb.host}:9443")
+    eventually(lambda: info(local)["connected"])
+    assert info(local)["num_proxy_sockets_connected"] == 9
+    assert info(local)["max_proxy_socket_connections"] == 18
