@@ -93,6 +93,8 @@ _CATALOGUE = [
        "ECKRC603", cert_model="mutual", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",
        "ECKRC601", cert_model="one-way", rcs_enabled=False, expose="transport-service"),
+    _s("cert-model-configmap-wrong-key", "certificate model: the local trust ConfigMap has no key ca.crt",
+       "F14", "ECKRC601", cert_model="wrong-key", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-to-rcs", "certificate model (no API key) pointed at the remote cluster server 9443",
        "F22 F9", "ECKRC602", cert_model="mutual"),
 ]

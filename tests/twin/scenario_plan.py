@@ -39,4 +39,4 @@ class Plan:
     remote_user_ca_expired: bool = False
     rollout_pending: bool = False
     restricted_local: bool = False
-    cert_model: str = ""  # "" | mutual | one-way
+    cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)

@@ -360,9 +360,10 @@ def _build_cert_model(build: Build, local_sets: list[dict[str, Any]]) -> None:
     _settle(build.local)
     local_ca = decode_secret_data(build.local.store.get(
         "secrets", LOCAL_NS, f"{LOCAL_ES}-es-transport-certs-public"))["ca.crt"]
-    _create(build.local, "configmaps", LOCAL_NS, "remote-es-ca", {"data": {"ca.crt": remote_ca_pem(build)}})
+    key = "remote-ca.crt" if plan.cert_model == "wrong-key" else "ca.crt"
+    _create(build.local, "configmaps", LOCAL_NS, "remote-es-ca", {"data": {key: remote_ca_pem(build)}})
     _trust(build.local, LOCAL_NS, LOCAL_ES, "remote-es-ca")
-    if plan.cert_model == "mutual":
+    if plan.cert_model in ("mutual", "wrong-key"):
         _create(build.remote, "configmaps", REMOTE_NS, "local-es-ca", {"data": {"ca.crt": local_ca}})
         _trust(build.remote, REMOTE_NS, REMOTE_ES, "local-es-ca")
     _settle(build.local, build.remote)
