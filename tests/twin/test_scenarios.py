@@ -31,7 +31,7 @@ DEADLINE = 15.0
 
 
 def remote_info(running: RunningScenario, pod: str | None = None) -> dict[str, Any]:
-    return es_call(running.local, *LOCAL, "GET", "/_remote/info", pod=pod)[1]  # type: ignore[no-any-return]
+    return es_call(running.local, *LOCAL, "GET", "/_remote/info", pod=pod)[1]
 
 
 def resolve(running: RunningScenario, pod: str | None = None) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def wait_connected(running: RunningScenario, expected: bool = True) -> dict[str,
     while True:
         info = remote_info(running)["remote-es"]
         if info["connected"] is expected or time.monotonic() > deadline:
-            return info  # type: ignore[no-any-return]
+            return info
         time.sleep(0.05)
 
 
