@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.twin.es_errors import EsError, illegal_argument
 from tests.twin.es_node import minimum_wire_version
-from tests.twin.es_security import parse_time_value
+from tests.twin.es_security import ACTION_PRIVILEGES, parse_time_value
 from tests.twin.es_settings import flatten, nest
 
 if TYPE_CHECKING:
@@ -346,3 +346,41 @@ def nodes_info(ctx: Context) -> Any:
             "settings": _shape(settings, ctx),
         }
     return {**_nodes_header(ctx, len(pods)), "nodes": nodes}
+
+
+def xpack_info(ctx: Context) -> Any:
+    c = ctx.cluster
+    kind = c.license_type
+    paid = kind in ("platinum", "enterprise", "trial")
+    feature = {"available": True, "enabled": True}
+    return {
+        "build": {"hash": BUILD_HASH, "date": "2025-01-10T10:08:26.972230187Z"},
+        "license": {"uid": c.license_uid, "type": kind, "mode": kind, "status": "active"},
+        "features": {
+            "security": feature,
+            "ccr": {"available": paid, "enabled": True},
+            "monitoring": feature,
+            "ml": {"available": paid, "enabled": True},
+        },
+        "tagline": "You know, for X",
+    }
+
+
+def has_privileges(ctx: Context) -> Any:
+    """`_has_privileges` for cluster privileges (index checks: superuser-style `all` only)."""
+    body = ctx.request.json()
+    security = ctx.cluster.security
+    held = security.cluster_privileges(ctx.principal)
+    cluster = {p: bool(held & set(ACTION_PRIVILEGES.get(p, (p, "all")))) for p in body.get("cluster", [])}
+    index: dict[str, Any] = {}
+    for entry in body.get("index", []):
+        for name in entry.get("names", []):
+            index[name] = {p: "all" in held for p in entry.get("privileges", [])}
+    every = all(cluster.values()) and all(v for privs in index.values() for v in privs.values())
+    return {
+        "username": ctx.principal.username,
+        "has_all_requested": every,
+        "cluster": cluster,
+        "index": index,
+        "application": {},
+    }

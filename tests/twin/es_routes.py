@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.twin import es_handlers as h
 from tests.twin.es_errors import WWW_AUTHENTICATE, Cause, EsError
+from tests.twin.es_filter import filter_path
 from tests.twin.es_node import version_tuple
 from tests.twin.es_security import Principal
 
@@ -156,6 +157,14 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, str, Handler]] = [
         "cluster:monitor/nodes/info",
         h.nodes_info,
     ),
+    (("GET",), r"/_xpack", "monitor", "cluster:monitor/xpack/info", h.xpack_info),
+    (
+        ("GET", "POST"),
+        r"/_security/user/_has_privileges",
+        None,
+        "cluster:admin/xpack/security/user/has_privileges",
+        h.has_privileges,
+    ),
 ]
 
 
@@ -163,6 +172,9 @@ def dispatch(cluster: EsCluster, pod: str, request: Request) -> Response:
     try:
         content_type = negotiate(cluster.version, request)
         response = _route(cluster, pod, request)
+        spec = request.query.get("filter_path")
+        if spec and response.body is not None:
+            response.body = filter_path(response.body, spec)
     except EsError as err:
         content_type = "application/json"
         response = Response(err.status, err.body())

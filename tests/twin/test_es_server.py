@@ -293,3 +293,52 @@ def test_license_shape_for_basic(side: kit.Side) -> None:
     side.cluster.set_license("basic")
     lic = client(side).license.get()["license"]
     assert lic["type"] == "basic" and lic["status"] == "active" and "expiry_date" not in lic
+
+
+def test_filter_path_keeps_only_the_selected_settings(side: kit.Side) -> None:
+    es = client(side)
+    es.cluster.put_settings(
+        persistent={
+            "cluster.remote.my.mode": "proxy",
+            "cluster.remote.my.proxy_address": "a:1",
+            "indices.recovery.max_bytes_per_sec": "50mb",
+        }
+    )
+    filtered = call(side, "GET", "/_cluster/settings?filter_path=persistent.cluster.remote")[1]
+    assert filtered == {
+        "persistent": {"cluster": {"remote": {"my": {"mode": "proxy", "proxy_address": "a:1"}}}}
+    }
+    assert call(side, "GET", "/?filter_path=version.number,-version.x")[1] == {
+        "version": {"number": "8.15.3"}
+    }
+    assert call(side, "GET", "/_cluster/settings?filter_path=nothing.here")[1] == {}
+
+
+def test_restricted_user_gets_the_real_403(side: kit.Side) -> None:
+    side.cluster.security.put_role("viewer", {"cluster": ["monitor"]})
+    side.cluster.security.add_user("viewer", "viewer-pw", ["viewer"])
+    auth = "Basic " + base64.b64encode(b"viewer:viewer-pw").decode()
+    assert call(side, "GET", "/_remote/info", auth=auth)[0] == 200
+    status, body, _ = call(
+        side, "PUT", "/_cluster/settings", {"persistent": {"cluster.remote.a.mode": "proxy"}}, auth=auth
+    )
+    assert status == 403
+    assert body["error"]["reason"] == (
+        "action [cluster:admin/settings/update] is unauthorized for user [viewer] "
+        "with effective roles [viewer], this action is granted by the cluster "
+        "privileges [manage,all]"
+    )
+    privileges = call(
+        side,
+        "POST",
+        "/_security/user/_has_privileges",
+        {"cluster": ["monitor", "manage_security"]},
+        auth=auth,
+    )[1]
+    assert privileges["cluster"] == {"monitor": True, "manage_security": False}
+    assert privileges["has_all_requested"] is False
+
+
+def test_xpack_info_reports_the_license(side: kit.Side) -> None:
+    info = client(side).xpack.info()
+    assert info["license"]["type"] == "trial" and info["features"]["security"]["enabled"] is True

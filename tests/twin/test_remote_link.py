@@ -313,3 +313,13 @@ def test_lb_with_one_broken_backend_connects_below_max_sockets(remote: kit.Side,
     eventually(lambda: info(local)["connected"])
     assert info(local)["num_proxy_sockets_connected"] == 9
     assert info(local)["max_proxy_socket_connections"] == 18
+
+
+def test_wrong_server_name_is_a_dns_san_mismatch(remote: kit.Side, cleanup: list[Any]) -> None:
+    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"])
+    register(local, rcs(remote), server_name="search.example.com")
+    logs = wait_for_log(local, "No subject alternative DNS name matching search.example.com found.")
+    assert (
+        "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching "
+        "search.example.com found." in logs
+    )
