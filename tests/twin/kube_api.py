@@ -157,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _TlsHttpServer
     _audited = False
+    _body_dry_run = False
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -174,6 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = Query.parse(url.query)
         route = parse_resource_path(url.path)
         body = self._read_body()
+        self._body_dry_run = _delete_options_dry_run(body) if self.command == "DELETE" else False
         user = owner.user_of(self.headers.get("Authorization", "")) or ""
         code = 500
         self._audited = False
@@ -271,10 +273,18 @@ class _Handler(BaseHTTPRequestHandler):
             content_type=self.headers.get("Content-Type", ""), code=code,
             verb=_safe_verb(self.command, route, query), plural=route.plural if route else "",
             namespace=route.namespace if route else "", name=route.name if route else "",
-            subresource=route.subresource if route else "", dry_run=query.dry_run,
+            subresource=route.subresource if route else "", dry_run=query.dry_run or self._body_dry_run,
         )
         self.server.owner.audit.record(entry)
         self._audited = True
+
+
+def _delete_options_dry_run(body: bytes) -> bool:
+    try:
+        options = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return False
+    return isinstance(options, dict) and "All" in (options.get("dryRun") or [])
 
 
 def _safe_verb(method: str, route: Route | None, query: Query) -> str:

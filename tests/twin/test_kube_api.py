@@ -311,3 +311,16 @@ def test_kubectl_all_namespaces_events_and_auth_can_i(kubectl: Any, api: Running
     assert "elasticsearch/quickstart" in events.stdout and "Secure settings secret not found" in events.stdout
     assert kubectl("auth", "can-i", "get", "secrets", restricted_user=True).stdout.strip() == "no"
     assert kubectl("auth", "can-i", "list", "pods", restricted_user=True).stdout.strip() == "yes"
+
+
+def test_python_client_delete_dry_run_keeps_the_object_then_delete_removes_it(api: RunningApi,
+                                                                              tmp_path: Path) -> None:
+    with python_client(api, tmp_path) as api_client:
+        core: Any = client.CoreV1Api(api_client)
+        core.delete_namespaced_config_map("settings", "logging", dry_run="All")
+        assert api.store.exists("configmaps", "logging", "settings")
+        assert api.audit.mutating() == []
+        status = core.delete_namespaced_config_map("settings", "logging")
+        assert status["status"] == "Success" and status["details"]["name"] == "settings"
+        assert not api.store.exists("configmaps", "logging", "settings")
+        assert [e.verb for e in api.audit.mutating()] == ["delete"]
