@@ -19,7 +19,7 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import KubeConfigLoader
-from kubernetes.stream import portforward
+from kubernetes.stream.ws_client import portforward_call
 
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext
@@ -233,14 +233,16 @@ class KubeClient:
     # --- port-forward -------------------------------------------------------------------------
 
     def open_portforward(self, namespace: str, pod: str, port: int) -> Any:
-        """A socket-like object connected to `port` of the pod (one websocket, one TCP stream)."""
-        # A fresh ApiClient per port-forward: kubernetes.stream patches the client while it
-        # connects, so concurrent port-forwards (and reads) must not share one.
-        api = k8s.ApiClient(self.api.configuration)
-        core = k8s.CoreV1Api(api)
+        """A socket-like object connected to `port` of the pod (one websocket, one TCP stream).
+
+        The websocket is opened directly (`portforward_call`) rather than through CoreV1Api:
+        importing the generated API classes costs seconds, and kubernetes.stream patches the
+        shared ApiClient while it connects."""
+        path = f"/api/v1/namespaces/{namespace}/pods/{pod}/portforward?ports={port}"
+        _, url, headers, _, _ = self.api.param_serialize("GET", path, header_params={},
+                                                          auth_settings=["BearerToken"])
         try:
-            forward = portforward(core.connect_get_namespaced_pod_portforward, pod, namespace,
-                                  ports=str(port), _request_timeout=self.timeout)
+            forward = portforward_call(self.api.configuration, "GET", url, headers=headers)
         except Exception as e:
             reason = " ".join(scrub_known(str(getattr(e, "reason", "") or e)).split())
             raise KubeUnavailable(Unavailable(
