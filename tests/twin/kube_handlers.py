@@ -5,6 +5,7 @@ Watch and port-forward need the connection and live in kube_watch.py / portforwa
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,6 +66,29 @@ def _decode(body: bytes, content_type: str) -> Any:
         return json.loads(body or b"null")
     except (ValueError, yaml.YAMLError) as exc:
         raise BadRequest(f"couldn't get version/kind; json parse error: {exc}") from exc
+
+
+def _position(obj: dict[str, Any]) -> list[str]:
+    meta = obj.get("metadata") or {}
+    return [meta.get("namespace", ""), meta.get("name", "")]
+
+
+def _page(items: list[dict[str, Any]], query: Query) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """`limit` / `continue` chunking: the token remembers the last key returned, as etcd's does."""
+    token = query.get("continue")
+    if token:
+        try:
+            after = json.loads(base64.urlsafe_b64decode(token.encode()))["after"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadRequest("continue key is not valid: incorrect encoded start resourceVersion "
+                             "(version meta.k8s.io/v1)") from exc
+        items = [i for i in items if _position(i) > after]
+    limit = query.get("limit")
+    if not limit.isdigit() or int(limit) == 0 or len(items) <= int(limit):
+        return items, {}
+    shown, rest = items[:int(limit)], items[int(limit):]
+    next_token = base64.urlsafe_b64encode(json.dumps({"after": _position(shown[-1])}).encode()).decode()
+    return shown, {"continue": next_token, "remainingItemCount": len(rest)}
 
 
 def _field_validation(query: Query) -> str:
@@ -149,15 +173,17 @@ class ResourceApi:
         items, rv = self.store.list_with_version(rt.plural, request.route.namespace or None,
                                                  query.get("labelSelector") or None,
                                                  query.get("fieldSelector") or None)
+        items, page = _page(items, query)
         if request.wants_table:
             table = kube_table.to_table(rt, items, rv, self.clock(), query.get("includeObject", "Metadata"),
                                         self._crd(rt))
+            table["metadata"].update(page)
             return ApiResponse(200, table)
         if not rt.is_custom:
             # Typed lists of built-in kinds carry kind/apiVersion on the list only.
             items = [{k: v for k, v in i.items() if k not in ("kind", "apiVersion")} for i in items]
         return ApiResponse(200, {"kind": rt.list_kind, "apiVersion": rt.group_version,
-                                 "metadata": {"resourceVersion": rv}, "items": items})
+                                 "metadata": {"resourceVersion": rv, **page}, "items": items})
 
     def _body_object(self, request: ApiRequest, rt: ResourceType) -> dict[str, Any]:
         obj = _decode(request.body, request.content_type)

@@ -324,3 +324,19 @@ def test_python_client_delete_dry_run_keeps_the_object_then_delete_removes_it(ap
         assert status["status"] == "Success" and status["details"]["name"] == "settings"
         assert not api.store.exists("configmaps", "logging", "settings")
         assert [e.verb for e in api.audit.mutating()] == ["delete"]
+
+
+def test_list_chunks_with_limit_and_continue(api: RunningApi, tmp_path: Path) -> None:
+    for n in range(5):
+        api.store.create("configmaps", {"metadata": {"name": f"chunk-{n}", "namespace": "logging"}})
+    with python_client(api, tmp_path) as api_client:
+        core: Any = client.CoreV1Api(api_client)
+        names: list[str] = []
+        token = None
+        while True:
+            page = core.list_namespaced_config_map("logging", limit=2, _continue=token)
+            names += [c.metadata.name for c in page.items]
+            token = page.metadata._continue
+            if not token:
+                break
+    assert names == [f"chunk-{n}" for n in range(5)] + ["settings"]
