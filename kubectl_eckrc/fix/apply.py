@@ -37,7 +37,7 @@ PATHS = {
     "Service": "/api/v1/namespaces/{ns}/services",
     "Elasticsearch": "/apis/elasticsearch.k8s.elastic.co/v1/namespaces/{ns}/elasticsearches",
 }
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 5
 DRY_RUN_CREDENTIAL = base64.b64encode(base64.b64encode(b"dry-run:placeholder")).decode()
 ADDRESS_POLL_SECONDS = 0.5
 
@@ -122,11 +122,36 @@ def dry_run(plan: Plan, clients: Clients, es_names: dict[str, list[str]]) -> Dry
             continue
         try:
             _guard_owner(change, es_names)
-            _send(change, clients.kube(change.target.side), dry=True, credential=DRY_RUN_CREDENTIAL)
+            _dry_send(change, clients.kube(change.target.side))
             accepted += 1
         except WriteError as e:
             rejected.append((change.target.label, str(e)))
     return DryRun(accepted, tuple(rejected))
+
+
+def _dry_send(change: Change, kube: KubeWriter) -> None:
+    """A guarded patch whose object moved on since the snapshot (ECK updates the status all
+    the time) is validated against the current version: staleness is apply's business."""
+    try:
+        _send(change, kube, dry=True, credential=DRY_RUN_CREDENTIAL, on_stale=True)
+    except _Stale:
+        base = PATHS[change.target.kind].format(ns=change.target.namespace)
+        try:
+            current = kube.get(f"{base}/{change.target.name}")
+        except Exception as e:
+            raise WriteError(f"cannot re-read {change.target.label}: {redact.scrub_known(str(e))}") from e
+        rv = str((current.get("metadata") or {}).get("resourceVersion", ""))
+        body = [{**change.body[0], "value": rv}, *change.body[1:]] if _guarded(change) else change.body
+        _send(replace(change, body=body), kube, dry=True, credential=DRY_RUN_CREDENTIAL)
+
+
+def _guarded(change: Change) -> bool:
+    return (
+        change.patch_type == "json"
+        and isinstance(change.body, list)
+        and bool(change.body)
+        and change.body[0].get("path") == "/metadata/resourceVersion"
+    )
 
 
 # --- applying -----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from kubectl_eckrc.snapshot import SecretSummary, Snapshot
 ACTION = "create-api-key"
 DEFAULT_SECRET = "remote-api-keys"
 KEY_CHECKS = ("ECKRC403", "ECKRC404")
+SKEW_MS = 60_000
 
 
 def credential_key(alias: str) -> str:
@@ -105,7 +106,8 @@ def _info_ok(snap: Snapshot, info: dict[str, Any]) -> bool:
     if not info:
         return False
     expiration = info.get("expiration")
-    expired = isinstance(expiration, int | float) and expiration <= _epoch_ms(snap.taken_at)
+    # A key that expires within the clock-skew margin is as good as expired.
+    expired = isinstance(expiration, int | float) and expiration <= _epoch_ms(snap.taken_at) + SKEW_MS
     return (
         info.get("type", "cross_cluster") == "cross_cluster" and not info.get("invalidated") and not expired
     )
