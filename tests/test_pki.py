@@ -1,0 +1,106 @@
+"""PEM parsing, name matching and chain validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import NameOID
+
+from kubectl_eckrc import pki
+from tests.snapshot_builder import NOW, Issued, eck_leaf, key, make_ca, make_leaf
+
+CA = make_ca("remote-es", "remote-ca")
+LEAF = eck_leaf(CA)
+
+
+def test_parse_pem_reads_every_certificate_of_a_bundle() -> None:
+    other = make_ca("other-es", "other-ca")
+    infos = pki.parse_pem("junk before\n" + CA.pem + other.pem)
+    assert [i.subject for i in infos] == ["CN=remote-es-transport,OU=remote-es",
+                                          "CN=other-es-transport,OU=other-es"]
+    assert infos[0].is_ca and len(infos[0].sha256) == 64
+    assert infos[0].not_after == "2027-01-01T00:00:00Z"
+
+
+def test_parse_pem_refuses_text_without_certificates() -> None:
+    with pytest.raises(pki.PemError, match="no PEM certificate"):
+        pki.parse_pem("hello")
+    with pytest.raises(pki.PemError, match="does not parse"):
+        pki.parse_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+
+
+def test_leaf_sans_are_extracted_including_ips() -> None:
+    info = LEAF.info
+    assert "remote-es-es-remote-cluster.search.svc" in info.dns_names
+    assert info.ip_addresses == ["127.0.1.1"]
+
+
+def test_eck_chain_validates_against_its_ca() -> None:
+    assert pki.verify_chain([LEAF.info], [CA.info], NOW) == pki.ChainResult(True, "")
+
+
+def test_chain_with_a_name_checks_the_san() -> None:
+    assert pki.verify_chain([LEAF.info], [CA.info], NOW, "remote-es-es-remote-cluster.search.svc").ok
+    assert pki.verify_chain([LEAF.info], [CA.info], NOW, "127.0.1.1").ok
+    result = pki.verify_chain([LEAF.info], [CA.info], NOW, "127.0.0.10")
+    assert not result.ok and "subjectAltName" in result.error
+
+
+def test_chain_from_another_ca_fails() -> None:
+    assert not pki.verify_chain([LEAF.info], [make_ca("remote-es", "another-key").info], NOW).ok
+
+
+def test_expired_leaf_fails() -> None:
+    result = pki.verify_chain([LEAF.info], [CA.info], NOW + dt.timedelta(days=400))
+    assert not result.ok and "not valid at validation time" in result.error
+
+
+def test_renewed_ca_with_the_same_key_validates_old_leaves() -> None:
+    renewed = make_ca("remote-es", "remote-ca", start=dt.datetime(2026, 5, 1, tzinfo=dt.UTC))
+    assert pki.same_key(renewed.info, CA.info)
+    assert pki.verify_chain([LEAF.info], [renewed.info], NOW).ok
+
+
+def test_chain_only_the_web_pki_profile_refuses_is_accepted_like_pkix() -> None:
+    """A CA with a non-critical basicConstraints and no keyUsage: the JDK accepts it, the Web
+    PKI profile does not; that is reported as a stricter-profile issue, never a failure."""
+    private = key("remote-ca")
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "remote-es-transport")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(private.public_key()).serial_number(1)
+            .not_valid_before(start).not_valid_after(start + dt.timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=False)
+            .sign(private, hashes.SHA256()))
+    lax_ca = Issued(cert, private)
+    result = pki.verify_chain([eck_leaf(lax_ca).info], [lax_ca.info], NOW)
+    assert result.ok
+    assert "criticality" in result.stricter_issue
+
+
+def test_no_chain_or_no_ca_is_a_failure_not_an_exception() -> None:
+    assert pki.verify_chain([], [CA.info], NOW).error == "no certificate was presented"
+    assert pki.verify_chain([LEAF.info], [], NOW).error == "no trusted CA to validate against"
+
+
+def test_name_matching_handles_wildcards_and_ips() -> None:
+    leaf = make_leaf(CA, "w", "remote-es", ["*.search.example.com"], ["127.0.0.10"], key_name="wild").info
+    assert pki.matches_name(leaf, "rcs.search.example.com")
+    assert not pki.matches_name(leaf, "a.b.search.example.com")
+    assert pki.matches_name(leaf, "127.0.0.10")
+    assert not pki.matches_name(leaf, "127.0.0.11")
+
+
+def test_dns_name_validation() -> None:
+    assert pki.valid_dns_name("remote-es-es-remote-cluster.search.svc")
+    assert not pki.valid_dns_name("127.0.0.10")
+    assert not pki.valid_dns_name("bad_name.example")
+    assert not pki.valid_dns_name("-lead.example")
+    assert pki.is_ip("::1") and pki.is_ip("[::1]")
+
+
+def test_short_fingerprint() -> None:
+    assert pki.short("4f1a" + "0" * 56 + "009b") == "4F1A…009B"
