@@ -229,3 +229,65 @@ def test_eck_diagnostics_archives_of_the_twin_give_the_live_verdicts_they_suppor
     with zipfile.ZipFile(local) as zf:
         archive_secrets = json.loads(zf.read("logging/secrets.json"))["items"]
     assert all("data" not in s for s in archive_secrets)
+
+
+# --- redaction and refusal end to end -------------------------------------------------------
+
+
+def kubectl(scenario: Any, *args: str, stdin: str | None = None) -> str:
+    command = ["kubectl", "--kubeconfig", str(scenario.kubeconfig), "--context", "local", "-n", "logging",
+               *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl for a client-side apply")
+def test_kubectl_applied_env_values_and_last_applied_configuration_stay_out_of_the_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+) -> None:
+    scenario = scenario_runner("healthy")
+    planted = "planted-env-value-7f3c1b9a"
+    es = json.loads(kubectl(scenario, "get", "elasticsearch", "local-es", "-o", "json"))
+    for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        es["metadata"].pop(key, None)
+    es.pop("status", None)
+    pod_spec = es["spec"]["nodeSets"][0].setdefault("podTemplate", {}).setdefault("spec", {})
+    pod_spec["containers"] = [{"name": "elasticsearch", "env": [
+        {"name": "PLANTED", "value": planted},
+        {"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "remote-api-keys", "key": "x"}}}]}]
+    kubectl(scenario, "apply", "-f", "-", stdin=json.dumps(es))  # writes last-applied-configuration
+    bundle = tmp_path / "b.zip"
+    code, _, err = run_cli(capsys, "collect", "-o", str(bundle), *scope_flags(scenario.kubeconfig))
+    assert code == 0, err
+    with zipfile.ZipFile(bundle) as zf:
+        files = {name: zf.read(name) for name in zf.namelist()}
+    for name, data in files.items():
+        for form, needle in needles(planted):
+            assert needle not in data, (name, form)
+    snapshot = json.loads(files["snapshot.json"])
+    es_stored = snapshot["local"]["kube"]["elasticsearch"]
+    annotations = es_stored["metadata"]["annotations"]
+    assert annotations["kubectl.kubernetes.io/last-applied-configuration"] == "<redacted>"
+    env = es_stored["spec"]["nodeSets"][0]["podTemplate"]["spec"]["containers"][0]["env"]
+    assert env[0] == {"name": "PLANTED", "value": "<redacted>"}
+    assert env[1]["valueFrom"] == {"secretKeyRef": {"name": "remote-api-keys", "key": "x"}}
+
+
+def test_a_secret_value_copied_into_a_configmap_makes_collect_refuse_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+) -> None:
+    from tests.twin.eck_config import decode_secret_data
+
+    scenario = scenario_runner("healthy")
+    store = scenario.local.store
+    password = decode_secret_data(store.get("secrets", "logging", "local-es-es-elastic-user"))["elastic"]
+    configmap = store.get("configmaps", "logging", "remote-ca")
+    configmap["data"]["notes.txt"] = f"temporary admin password: {password}\n"
+    store.update("configmaps", configmap)
+    target = tmp_path / "out"
+    target.mkdir()
+    flags = scope_flags(scenario.kubeconfig)
+    code, out, err = run_cli(capsys, "collect", "-o", str(target / "b.zip"), *flags)
+    assert code == 3 and out == ""
+    assert err.startswith("error: refusing to write") and err.count("\n") == 1
+    assert "snapshot.json" in err and password not in err
+    assert list(target.iterdir()) == []
