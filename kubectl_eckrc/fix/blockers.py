@@ -38,7 +38,11 @@ ADDRESS_CHECK = "ECKRC204"
 PATH_PREREQUISITES = ("ECKRC201", "ECKRC203", "ECKRC204")
 
 
-def blockers_of(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blocker]:
+def blockers_of(
+    snap: Snapshot, findings: list[Finding], alias: str, migrating: bool = False
+) -> list[Blocker]:
+    """Failures outside fix's reach. Without any fixable finding, every failure without a fix
+    is one too (unless the plan migrates a certificate-model link, which replaces them)."""
     failing = [
         f
         for f in findings
@@ -46,7 +50,7 @@ def blockers_of(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blo
     ]
     found = [_blocker(f) for f in failing if f.id in TODO and not _not_outside(f, findings)]
     fixable = any(f.fix is not None for f in findings if f.status in (Status.FAIL, Status.WARN))
-    if not fixable:
+    if not fixable and not migrating:
         found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None]
     return found
 

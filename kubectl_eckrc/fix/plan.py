@@ -172,13 +172,13 @@ def build_plan(
     from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note
 
     alias = options.scope.alias or ""
-    blockers = blockers_of(snap, findings, alias)
     actions = select_actions(findings, check_fixes())
     notes: list[str] = []
     migration = certificate_model_note(snap, findings, alias)
     if migration:
         notes.append(migration)
         actions = ACTION_ORDER
+    blockers = blockers_of(snap, findings, alias, migrating=bool(migration))
     per_action: dict[str, list[Change]] = {}
     if not blockers:
         table = planners()
