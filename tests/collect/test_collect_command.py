@@ -111,3 +111,16 @@ def test_doctor_on_a_corrupt_bundle_is_one_error_line_exit_2(
     code, out, err = run_cli(capsys, "doctor", "--bundle", str(path))
     assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("error: ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.zip"]
+
+
+def test_collect_shows_progress_on_stderr_only_on_a_terminal(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, out, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"))
+    assert code == 0 and out.startswith("wrote ")
+    assert "collect: reading both environments ..." in err
+    assert "collect: scanning the bundle for secret values ..." in err
