@@ -42,6 +42,12 @@ class LeakError(EckrcError):
 # --- writing ------------------------------------------------------------------------------------
 
 
+def sanitized(snapshot: Snapshot) -> Snapshot:
+    """The snapshot as the bundle will store it. collect builds its report from this one, so
+    report.json is exactly what `doctor --bundle` recomputes from snapshot.json."""
+    return from_dict(sanitize_snapshot_dict(to_dict(snapshot)))
+
+
 def bundle_members(snapshot: Snapshot, report: Report, tool: dict[str, Any]) -> dict[str, bytes]:
     """Every file of the bundle except the manifest, as bytes."""
     from kubectl_eckrc.report import markdown, structured

@@ -31,7 +31,7 @@ def run(options: CollectOptions) -> int:
     progress = _progress_printer(sys.stderr.isatty())
     started = _now()
     progress("reading both environments")
-    snapshot = collect_live(options.scope, debug=options.debug)
+    snapshot = bundle.sanitized(collect_live(options.scope, debug=options.debug))
     progress("running the checks")
     report = build_report(snapshot, run_checks(snapshot))
     tool = tool_info(options, started, _now(), snapshot.taken_at)

@@ -338,3 +338,10 @@ def test_encrypted_member_is_a_usage_error(tmp_path: Path) -> None:
         central = raw.find(b"PK\x01\x02", central + 4)
     path.write_bytes(bytes(raw))
     _assert_usage_error(path, "enc.zip")
+
+
+def test_sanitizing_is_idempotent_so_the_report_matches_what_the_bundle_stores() -> None:
+    once = bundle.sanitized(_with_secret_fields(healthy_pair().build()))
+    assert to_dict(bundle.sanitized(once)) == to_dict(once)
+    es = once.local.kube.elasticsearch  # type: ignore[union-attr]
+    assert es["metadata"]["annotations"][LAST_APPLIED] == REDACTED
