@@ -198,11 +198,14 @@ def _finish(options: FixOptions, result: Result) -> int:
     plan = result.plan
     if result.outcomes is None:
         text = plan_table(plan, result.dry)
-        if plan.changes and not plan.blockers and result.dry is not None and not result.dry.rejected:
-            text += f"Nothing was changed. To carry this out: {command_line(options)} --apply\n"
-        elif plan.blockers:
+        if plan.blockers or (result.dry is not None and result.dry.rejected):
             text += "Nothing was changed.\n"
+        elif plan.changes:
+            text += f"Nothing was changed. To carry this out: {command_line(options)} --apply\n"
         write_document(text)
+        return result.exit_code
+    if not any(o.changed for o in result.outcomes) and not result.resume:
+        write_document("Nothing to change: every action is already satisfied.")
         return result.exit_code
     done = [o for o in result.outcomes if o.status in ("applied", "unchanged")]
     lines = [f"{len(done)} of {len(result.outcomes)} actions done."]
@@ -211,14 +214,15 @@ def _finish(options: FixOptions, result: Result) -> int:
         lines.append(f"Not done: {', '.join(pending)}. To resume: {result.resume}")
     if result.connected is not None:
         lines.append("_remote/info: connected" if result.connected else "_remote/info: not connected")
+    if not result.resume:
+        lines.append(f"To verify every check: {command_line(options, 'doctor')}")
     write_document("\n".join(lines))
     return result.exit_code
 
 
-def command_line(options: FixOptions) -> str:
-    """The fix command with the user's scope flags, for "to carry this out" and "to resume"."""
+def scope_flags(options: FixOptions) -> list[tuple[str, str | None]]:
+    """The user's scope flags (kubeconfig, contexts, namespaces, ES names, alias)."""
     scope = options.scope
-    parts = ["kubectl eckrc fix"]
     local, remote = scope.local, scope.remote
     flags = [
         ("--kubeconfig", local.kubeconfig),
@@ -234,16 +238,21 @@ def command_line(options: FixOptions) -> str:
             ("--remote-namespace", remote.namespace),
             ("--remote-es", remote.es_name),
         ]
-    flags += [("--alias", scope.alias)]
-    if options.expose != "loadbalancer":
-        flags.append(("--expose", options.expose))
-    flags += [
-        ("--server-name", options.server_name),
-        ("--proxy-address", options.proxy_address),
-        ("--expiration", options.expiration),
-    ]
-    parts += [f"{flag} {value}" for flag, value in flags if value]
-    return " ".join(parts)
+    return [*flags, ("--alias", scope.alias)]
+
+
+def command_line(options: FixOptions, command: str = "fix") -> str:
+    """The command with the user's flags, for "to carry this out", "to resume", "to verify"."""
+    flags = scope_flags(options)
+    if command == "fix":
+        if options.expose != "loadbalancer":
+            flags.append(("--expose", options.expose))
+        flags += [
+            ("--server-name", options.server_name),
+            ("--proxy-address", options.proxy_address),
+            ("--expiration", options.expiration),
+        ]
+    return " ".join([f"kubectl eckrc {command}", *(f"{flag} {value}" for flag, value in flags if value)])
 
 
 def resume_command(options: FixOptions) -> str:
