@@ -32,7 +32,20 @@ class Archive:
         self.sizes = sizes
         self.dates = dates or {}  # member -> its zip timestamp, ISO 8601 (zip times carry no zone)
         self.names = tuple(sizes)
+        self.prefix = ""  # members live under this folder of the zip (see within())
         self._total = 0
+
+    def within(self, directory: str) -> Archive:
+        """The members under `directory/`, named relative to it: an archive wrapped in a folder."""
+        prefix = directory.rstrip("/") + "/"
+        sizes = {n[len(prefix):]: s for n, s in self.sizes.items() if n.startswith(prefix)}
+        dates = {n[len(prefix):]: d for n, d in self.dates.items() if n.startswith(prefix)}
+        inner = Archive(self.path, sizes, dates)
+        inner.prefix = self.prefix + prefix
+        return inner
+
+    def top_directories(self) -> set[str]:
+        return {n.split("/", 1)[0] for n in self.names if "/" in n} | {n for n in self.names if "/" not in n}
 
     def has(self, name: str) -> bool:
         return name in self.sizes
@@ -46,7 +59,7 @@ class Archive:
                 f"(limit {MAX_MEMBER_BYTES})"
             )
         try:
-            with zipfile.ZipFile(self.path) as zf, zf.open(name) as member:
+            with zipfile.ZipFile(self.path) as zf, zf.open(self.prefix + name) as member:
                 data = _read_capped(member, self.path, name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
                 RuntimeError) as exc:

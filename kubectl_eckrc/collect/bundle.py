@@ -148,8 +148,8 @@ def load_snapshot(path: str, remote_path: str | None = None, scope: Scope | None
 
 
 def _load_one(path: str, target: SideTarget | None, remote: SideTarget | None, alias: str | None) -> Snapshot:
-    archive = open_archive(path)
-    if detect(archive) == "eck-diagnostics":
+    archive, kind = recognise(open_archive(path))
+    if kind == "eck-diagnostics":
         from kubectl_eckrc.collect import eck_diagnostics
 
         return eck_diagnostics.read_snapshot(archive, target, remote, alias)
@@ -176,6 +176,16 @@ def only_alias(snap: Snapshot, alias: str, path: str) -> Snapshot:
         raise UsageError(f"{path}: the bundle recorded no link {alias!r}; it holds: {held}")
     probes = {a: p for a, p in snap.probes.items() if a == alias}
     return dataclasses.replace(snap, aliases=[alias], probes=probes)
+
+
+def recognise(archive: Archive) -> tuple[Archive, str]:
+    """The archive (unwrapped from a single top folder, as some zip tools add one) and its kind."""
+    tops = archive.top_directories()
+    if len(tops) == 1 and not archive.has(MANIFEST) and not archive.has(SNAPSHOT):
+        inner = archive.within(next(iter(tops)))
+        if inner.names:
+            return inner, detect(inner)
+    return archive, detect(archive)
 
 
 def detect(archive: Archive) -> str:

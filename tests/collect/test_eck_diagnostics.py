@@ -196,3 +196,15 @@ def test_secret_data_in_an_archive_never_reaches_the_snapshot(tmp_path: Path) ->
 def test_alias_flag_narrows_the_links(tmp_path: Path) -> None:
     snap = bundle.load_snapshot(str(archive_of(tmp_path, healthy_pair())), scope=scope(alias="other"))
     assert snap.aliases == ["other"] and set(snap.probes) == {"other"}
+
+
+def test_archive_wrapped_in_one_top_folder_is_read_the_same(tmp_path: Path) -> None:
+    flat = archive_of(tmp_path, healthy_pair())
+    wrapped = tmp_path / "wrapped.zip"
+    with zipfile.ZipFile(flat) as src, zipfile.ZipFile(wrapped, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr("eck-diagnostics-2026-06-01T00-00-00/" + info.filename, src.read(info))
+    a = bundle.load_snapshot(str(flat), scope=scope())
+    b = bundle.load_snapshot(str(wrapped), scope=scope())
+    assert [f.status for f in run_checks(a)] == [f.status for f in run_checks(b)]
+    assert b.local.kube.elasticsearch == a.local.kube.elasticsearch  # type: ignore[union-attr]
