@@ -177,35 +177,6 @@ def files_of_volume(volume: dict[str, Any], keys: list[str]) -> dict[str, str]:
     return {k: k for k in keys}
 
 
-def mounted_files(
-    node_set: dict[str, Any], source_keys: dict[tuple[str, str], list[str]]
-) -> dict[str, tuple[str, str, str]]:
-    """Config-relative path -> (kind, source name, key) for every file the elasticsearch
-    container sees from a ConfigMap/Secret volume. `source_keys` gives the keys each source
-    holds (unknown sources contribute nothing: a path that resolves to nothing is no file)."""
-    found = es_container(node_set)
-    if found is None:
-        return {}
-    by_name = {v.get("name"): v for v in volumes(node_set)}
-    files: dict[str, tuple[str, str, str]] = {}
-    for mount in found[1].get("volumeMounts", []) or []:
-        volume = by_name.get(mount.get("name"))
-        source = volume_source(volume) if volume else None
-        if volume is None or source is None:
-            continue
-        base = _config_relative(str(mount.get("mountPath", "")))
-        if base is None:
-            continue
-        sub = mount.get("subPath")
-        for file_name, key in files_of_volume(volume, source_keys.get(source, [])).items():
-            if sub:
-                if sub == file_name:
-                    files[base] = (source[0], source[1], key)
-                continue
-            files[f"{base}/{file_name}" if base else file_name] = (source[0], source[1], key)
-    return files
-
-
 def _config_relative(mount_path: str) -> str | None:
     path = mount_path.rstrip("/")
     if path == ES_CONFIG_DIR:

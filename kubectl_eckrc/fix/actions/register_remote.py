@@ -33,14 +33,9 @@ def server_name(snap: Snapshot, options: FixOptions) -> str:
     return f"{facts.es_name(snap, 'remote')}-es-remote-cluster.{facts.namespace(snap, 'remote')}.svc"
 
 
-def node_host(snap: Snapshot) -> str:
-    """Where NodePorts of the remote are reached: the host of its API server is the best
-    guess the snapshot offers (override with --proxy-address)."""
-    return ""
-
-
 def exposure_addresses(snap: Snapshot) -> list[str]:
-    found = exposures(facts.services(snap, "remote"), facts.es_name(snap, "remote"), node_host(snap))
+    # NodePorts have no address the snapshot knows (no Node objects): --proxy-address then.
+    found = exposures(facts.services(snap, "remote"), facts.es_name(snap, "remote"))
     return [e.address for e in found if usable(e)]
 
 
