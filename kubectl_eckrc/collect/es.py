@@ -17,6 +17,7 @@ from urllib.parse import quote
 import elastic_transport
 from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError
 
+from kubectl_eckrc.collect.failures import ReadFailed
 from kubectl_eckrc.redact import scrub_known
 from kubectl_eckrc.snapshot import Unavailable
 
@@ -40,10 +41,8 @@ logging.getLogger("elastic_transport").addHandler(logging.NullHandler())
 logging.getLogger("elastic_transport").propagate = False
 
 
-class EsUnavailable(Exception):
-    def __init__(self, unavailable: Unavailable) -> None:
-        super().__init__(unavailable.reason)
-        self.unavailable = unavailable
+class EsUnavailable(ReadFailed):
+    """A failed read of this client."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import KubeConfigLoader
 from kubernetes.stream.ws_client import portforward_call
 
+from kubectl_eckrc.collect.failures import ReadFailed
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext
 from kubectl_eckrc.redact import scrub_known, secret_value, summarize_secret
@@ -38,10 +39,8 @@ for _name in ("kubernetes", "urllib3", "websocket"):
     logging.getLogger(_name).propagate = False
 
 
-class KubeUnavailable(Exception):
-    def __init__(self, unavailable: Unavailable) -> None:
-        super().__init__(unavailable.reason)
-        self.unavailable = unavailable
+class KubeUnavailable(ReadFailed):
+    """A failed read of this client."""
 
 
 def _status_message(body: bytes) -> str:

@@ -11,19 +11,22 @@ Every operation has its own timeout; nothing is retried.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kubectl_eckrc import __version__
 from kubectl_eckrc.collect import kube_side
-from kubectl_eckrc.collect.es import EsAuth, EsClient, EsUnavailable
-from kubectl_eckrc.collect.kube import KubeClient, KubeUnavailable
+from kubectl_eckrc.collect.failures import ReadFailed
+from kubectl_eckrc.collect.kube import KubeClient
 from kubectl_eckrc.collect.portforward import PortForwardListener
 from kubectl_eckrc.collect.tls_probe import probe
 from kubectl_eckrc.errors import UsageError
@@ -42,6 +45,9 @@ from kubectl_eckrc.snapshot import (
     Unavailable,
 )
 
+if TYPE_CHECKING:  # imported lazily: see _prewarm_es_client
+    from kubectl_eckrc.collect.es import EsAuth, EsClient
+
 T = TypeVar("T")
 REMOTE_KEY = re.compile(r"^cluster\.remote\.([a-z0-9_-]+)\.")
 NO_REMOTE = Unavailable(
@@ -57,9 +63,7 @@ def attempt(fn: Callable[[], T]) -> T | Unavailable:
     """Run one read; its failure becomes the Unavailable the snapshot stores."""
     try:
         return fn()
-    except KubeUnavailable as e:
-        return e.unavailable
-    except EsUnavailable as e:
+    except ReadFailed as e:
         return e.unavailable
 
 
@@ -120,6 +124,8 @@ def _read_kube(session: SideSession) -> None:
 
 
 def _auth(session: SideSession) -> EsAuth | Unavailable:
+    from kubectl_eckrc.collect.es import EsAuth
+
     target = session.target
     if target.es_api_key_env:
         return EsAuth(api_key=os.environ.get(target.es_api_key_env, ""))
@@ -143,6 +149,8 @@ def _auth(session: SideSession) -> EsAuth | Unavailable:
 
 def _connect_es(session: SideSession) -> None:
     """The ES client of one side, or the reason there is none (stored as es_failure)."""
+    from kubectl_eckrc.collect.es import EsClient
+
     auth = _auth(session)
     if isinstance(auth, Unavailable):
         session.es_failure = auth
@@ -192,23 +200,32 @@ def _port_forward_target(session: SideSession,
     return pod, "https", ca
 
 
-def _read_es_basics(session: SideSession) -> None:
+def _read_settings(session: SideSession) -> None:
+    """The cluster settings first and alone: they name the links, whose probes should start
+    as early as possible. A wrong endpoint shows here already."""
     client = session.es_client
     if client is None:
         return
+    settings = attempt(client.settings)
+    session.es_basics["settings"] = settings
+    if isinstance(settings, Unavailable) and _wrong_endpoint(settings):
+        if session.target.es_url:  # the user's own input is wrong: say so, as a usage error
+            flag = "--remote-es-url" if session.role == "remote" else "--es-url"
+            raise UsageError(f"{flag} {session.target.es_url}: {_after_url(settings.reason)}")
+        session.es_failure = settings  # every other read would say the same
+
+
+def _read_es_basics(session: SideSession) -> None:
+    client = session.es_client
+    if client is None or session.es_failure is not None:
+        return
     calls: dict[str, Callable[[], Any]] = {
         "info": client.info, "health": client.health, "license": client.license,
-        "settings": client.settings, "node_settings": client.node_settings,
+        "node_settings": client.node_settings,
     }
     if session.role == "local":
         calls["roles"] = client.roles
-    session.es_basics = parallel(calls)
-    first = session.es_basics["info"]
-    if isinstance(first, Unavailable) and _wrong_endpoint(first):
-        if session.target.es_url:  # the user's own input is wrong: say so, as a usage error
-            flag = "--remote-es-url" if session.role == "remote" else "--es-url"
-            raise UsageError(f"{flag} {session.target.es_url}: {_after_url(first.reason)}")
-        session.es_failure = first  # every other read would say the same
+    session.es_basics.update(parallel(calls))
 
 
 def _wrong_endpoint(failure: Unavailable) -> bool:
@@ -229,13 +246,14 @@ def _es_state(session: SideSession, remote_info: Read, resolve_cluster: dict[str
     if session.es_client is None:
         return Unavailable("Elasticsearch was not reached", "error")
     basics = session.es_basics
+    missing = Unavailable("not read", "error")
     return EsState(
         endpoint=session.es_endpoint,
-        info=basics["info"],
-        health=basics["health"],
-        license=basics["license"],
-        settings=basics["settings"],
-        node_settings=basics["node_settings"],
+        info=basics.get("info", missing),
+        health=basics.get("health", missing),
+        license=basics.get("license", missing),
+        settings=basics.get("settings", missing),
+        node_settings=basics.get("node_settings", missing),
         remote_info=remote_info,
         resolve_cluster=resolve_cluster,
         api_keys=api_keys,
@@ -248,9 +266,15 @@ def _side(session: SideSession, es: EsState | Unavailable) -> Side:
                 es_name=session.es_name, kube=session.kube_state, es=es)
 
 
-def _prepare(session: SideSession) -> SideSession:
+def _open_es(session: SideSession) -> SideSession:
     _read_kube(session)
     _connect_es(session)
+    _read_settings(session)
+    return session
+
+
+def _prepare(session: SideSession) -> SideSession:
+    _open_es(session)
     _read_es_basics(session)
     return session
 
@@ -360,9 +384,18 @@ def _api_keys(remote: SideSession | None, key_ids: dict[str, str]) -> dict[str, 
     return parallel({key_id: partial(client.api_key, key_id) for key_id in unique})
 
 
+def _prewarm_es_client() -> threading.Thread:
+    """Import the Elasticsearch client while the Kubernetes reads wait on the network."""
+    thread = threading.Thread(target=importlib.import_module, args=("kubectl_eckrc.collect.es",),
+                              name="eckrc-prewarm-es", daemon=True)
+    thread.start()
+    return thread
+
+
 def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
     """Read everything doctor needs from both sides, within the scope's timeouts."""
     taken_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _prewarm_es_client()
     local = _open_side("local", scope.local, scope.timeout, debug)
     remote = _open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
     try:
@@ -375,21 +408,32 @@ def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
 
 def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken_at: str,
              debug: bool) -> Snapshot:
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="eckrc-side") as pool:
-        remote_ready: Future[SideSession] | None = pool.submit(_prepare, remote) if remote else None
-        _prepare(local)
-        aliases = [scope.alias] if scope.alias else configured_aliases(local)
+    started = time.monotonic()
+
+    def phase(what: str) -> None:
         if debug:
-            log(f"debug: links in scope: {', '.join(aliases) or 'none'}")
+            log(f"debug: {time.monotonic() - started:6.2f}s {what}")
+
+    with ThreadPoolExecutor(max_workers=6, thread_name_prefix="eckrc-side") as pool:
+        remote_ready: Future[SideSession] | None = pool.submit(_prepare, remote) if remote else None
+        _open_es(local)
+        phase(f"local: Kubernetes read, Elasticsearch via {local.es_endpoint or 'nothing'}")
+        basics = pool.submit(_read_es_basics, local)
+        aliases = [scope.alias] if scope.alias else configured_aliases(local)
+        phase(f"links in scope: {', '.join(aliases) or 'none'}")
         probe_calls: dict[str, Callable[[], Any]] = {
             a: partial(_probe_link, local, a, scope.timeout) for a in aliases}
         probes_future = pool.submit(parallel, probe_calls)
         link_future = pool.submit(_local_link_reads, local, aliases)
         if remote_ready is not None:
             remote_ready.result()
+            phase("remote: Kubernetes and Elasticsearch read")
         api_keys = _api_keys(remote, credential_key_ids(local, aliases))
         remote_info, resolved = link_future.result()
+        phase("local: _remote/info and _resolve/cluster read")
         probes = probes_future.result()
+        phase("TLS probes done")
+        basics.result()
     local_side = _side(local, _es_state(local, remote_info, resolved, {}))
     remote_side: Side | Unavailable = NO_REMOTE
     if remote is not None:

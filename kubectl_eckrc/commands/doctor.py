@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
+
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
 from kubectl_eckrc.output import use_color, use_unicode, write_document
@@ -47,8 +51,29 @@ def diagnose(snapshot: Snapshot, only: tuple[str, ...] = (), skip: tuple[str, ..
     return build_report(snapshot, run_checks(snapshot, only=only, skip=skip))
 
 
+RENDERERS = {"json": "structured", "yaml": "structured", "junit": "junit", "markdown": "markdown",
+             "table": "table"}
+
+
+def _prewarm(output: str) -> threading.Thread:
+    """Import the check engine and the renderer while collection waits on the network: on a
+    black-holed link that wait is the whole --timeout, and the imports then cost nothing."""
+    modules = ("kubectl_eckrc.checks.engine", f"kubectl_eckrc.report.{RENDERERS.get(output, 'table')}")
+
+    def load_modules() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):  # a real import error resurfaces in diagnose()
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load_modules, name="eckrc-prewarm", daemon=True)
+    thread.start()
+    return thread
+
+
 def run(options: DoctorOptions) -> int:
+    warm = _prewarm(options.output)
     snapshot = load(options)
+    warm.join()
     report = diagnose(snapshot, options.only, options.skip)
     write_document(render(report, options.output, options.color))
     return report.exit_code
