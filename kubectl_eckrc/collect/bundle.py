@@ -24,7 +24,16 @@ from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snap
 from kubectl_eckrc.errors import EckrcError, UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import Scope, SideTarget
-from kubectl_eckrc.snapshot import SCHEMA_VERSION, Side, Snapshot, Unavailable, from_dict, to_dict
+from kubectl_eckrc.snapshot import (
+    SCHEMA_VERSION,
+    EsState,
+    KubeState,
+    Side,
+    Snapshot,
+    Unavailable,
+    from_dict,
+    to_dict,
+)
 
 BUNDLE_FORMAT = "kubectl-eckrc-bundle"
 BUNDLE_SCHEMA_VERSION = 1
@@ -252,12 +261,35 @@ def _check_version(path: str, what: str, found: Any, supported: int) -> None:
 def merge_remote(first: Snapshot, other: Snapshot, other_path: str) -> Snapshot:
     """The first snapshot with its remote side taken from a second one collected in the remote
     environment: that collection saw the remote Elasticsearch as its own local side."""
-    remote: Side | Unavailable = dataclasses.replace(other.local, role="remote")
+    remote: Side | Unavailable = as_remote(other.local, first, os.path.basename(other_path))
     if isinstance(other.remote, Side) and _same_side(other.local, first.local):
         remote = other.remote  # the second bundle was collected from the local side too
     note = (f"remote side read from {os.path.basename(other_path)} "
             f"(taken {other.taken_at}, source {other.source})")
     return dataclasses.replace(first, remote=remote, notes=[*first.notes, note])
+
+
+def as_remote(side: Side, first: Snapshot, name: str) -> Side:
+    """A side collected as `local` in its own environment, relabelled as the remote one. The
+    API keys the local credentials name were not looked up there (that collection did not see
+    the local secrets): they become offline reads, so ECKRC404 says why it cannot evaluate."""
+    kube = side.kube
+    if isinstance(kube, KubeState):
+        kube = dataclasses.replace(kube, access=[dataclasses.replace(a, side="remote") for a in kube.access])
+    es = side.es
+    if isinstance(es, EsState):
+        missing = {key_id: Unavailable(f"offline: {name} was collected without the local side, so API key "
+                                       f"{key_id} was not looked up; collect once with both contexts",
+                                       "offline", "kubectl eckrc collect with --remote-context")
+                   for key_id in _credential_key_ids(first) if key_id not in es.api_keys}
+        es = dataclasses.replace(es, api_keys={**es.api_keys, **missing})
+    return dataclasses.replace(side, role="remote", kube=kube, es=es)
+
+
+def _credential_key_ids(snap: Snapshot) -> list[str]:
+    from kubectl_eckrc import links
+
+    return sorted({r.info.key_id for r in links.credential_refs(snap) if r.info and r.info.key_id})
 
 
 def _same_side(a: Side, b: Side) -> bool:

@@ -345,3 +345,23 @@ def test_sanitizing_is_idempotent_so_the_report_matches_what_the_bundle_stores()
     assert to_dict(bundle.sanitized(once)) == to_dict(once)
     es = once.local.kube.elasticsearch  # type: ignore[union-attr]
     assert es["metadata"]["annotations"][LAST_APPLIED] == REDACTED
+
+
+def test_remote_bundle_without_the_local_side_marks_the_unlooked_api_key_offline(tmp_path: Path) -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys = {}  # the remote collection did not know which key the local side uses
+    full = pair.build()
+    assert isinstance(full.remote, Side) and isinstance(full.remote.kube, KubeState)
+    kube = dataclasses.replace(full.remote.kube, access=[dataclasses.replace(a, side="local")
+                                                        for a in full.remote.kube.access])
+    alone = dataclasses.replace(full, local=dataclasses.replace(full.remote, role="local", kube=kube),
+                                remote=Unavailable("no access", "no-access"))
+    pair.no_remote_access()
+    merged = bundle.load_snapshot(str(write(tmp_path / "l.zip", pair.build())),
+                                  str(write(tmp_path / "r.zip", alone)))
+    assert isinstance(merged.remote, Side) and isinstance(merged.remote.kube, KubeState)
+    assert {a.side for a in merged.remote.kube.access} == {"remote"}
+    key = merged.remote.es.api_keys["VuaCfGcBCdbkQm-e5aOx"]  # type: ignore[union-attr]
+    assert isinstance(key, Unavailable) and key.kind == "offline" and "r.zip" in key.reason
+    finding = next(f for f in run_checks(merged) if f.id == "ECKRC404")
+    assert finding.status.value == "not-evaluated" and "offline" in finding.message
