@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.verification import (
     Criticality,
@@ -86,6 +87,28 @@ def same_key(a: CertInfo, b: CertInfo) -> bool:
 
 def _spki(info: CertInfo) -> bytes:
     return load(info).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def issued_by(leaf: CertInfo, cas: list[CertInfo]) -> CertInfo | None:
+    """The CA among `cas` that signed `leaf` (name and signature; validity dates are not
+    judged here), or None."""
+    cert = load(leaf)
+    for ca in cas:
+        if ca.subject != leaf.issuer:
+            continue
+        try:
+            cert.verify_directly_issued_by(load(ca))
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return ca
+    return None
+
+
+def chain_from(chain: list[CertInfo], cas: list[CertInfo]) -> bool:
+    """Whether a presented chain comes from one of `cas` (a CA itself or a certificate it
+    signed), by name and signature only: dates are another question."""
+    known = {c.sha256 for c in cas}
+    return any(cert.sha256 in known or issued_by(cert, cas) for cert in chain)
 
 
 def _sans(cert: x509.Certificate) -> tuple[list[str], list[str]]:

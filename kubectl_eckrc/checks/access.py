@@ -18,7 +18,7 @@ from kubectl_eckrc.checks.spec import (
     passed,
     warned,
 )
-from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.findings import Status, Verdict
 from kubectl_eckrc.snapshot import AccessReview, KubeState, Side, Snapshot, Unavailable
 
 # A read failing for these reasons means "could not look", not "found a problem".
@@ -105,7 +105,8 @@ def rbac(snap: Snapshot) -> Verdict:
     doctor asks each API server (SelfSubjectAccessReview) whether it may read what the checks
     need: the Elasticsearch resource, services, endpoints, pods, statefulsets, configmaps,
     secrets and events. A denied read makes the checks that need it "not evaluated"; this check
-    lists the Role rules that would let them run.
+    lists the Role rules that would let them run. Denied reads make this check "not evaluated"
+    (exit code 3: could not evaluate), not failed.
 
     Fix by hand: add the Role rules the finding lists (get/list on the named resources in the
     ES namespace) to a Role bound to your user, on the side named.
@@ -117,11 +118,14 @@ def rbac(snap: Snapshot) -> Verdict:
         return not_evaluated("no access review was recorded (offline snapshot or reviews not allowed)")
     denied = [r for r in reviews if not r.allowed]
     if denied:
+        # Forbidden reads mean "could not evaluate" (exit code 3), not a finding about the link.
         missing = [f"{r.side}: {r.verb} {r.resource} in {r.namespace}" for r in denied]
         rules = sorted({f"{r.side}: {_rbac_rule(r)}" for r in denied})
-        return failed(f"{len(denied)} of {len(reviews)} reads are denied: " + "; ".join(missing),
-                      "add these rules to a Role bound to your user: " + "; ".join(rules),
-                      missing=missing, rules=rules)
+        return Verdict(Status.NOT_EVALUATED,
+                       f"{len(denied)} of {len(reviews)} reads are denied: " + "; ".join(missing),
+                       {"missing": missing, "rules": rules},
+                       "the checks that need these reads are not evaluated",
+                       "add to a Role bound to your user: " + "; ".join(rules))
     return passed(f"all {len(reviews)} reads allowed", reviewed=len(reviews))
 
 

@@ -122,8 +122,8 @@ def _info(snap: Snapshot, alias: str) -> dict[str, Any]:
 
 
 @check("ECKRC503", severity=ERROR, side=LINK,
-       requires=("ECKRC502", "ECKRC204", "ECKRC205", "ECKRC304", "ECKRC305", "ECKRC402", "ECKRC403",
-                 "ECKRC404", "ECKRC405", "ECKRC601", "ECKRC602"))
+       requires=("ECKRC502", "ECKRC204", "ECKRC205", "ECKRC304", "ECKRC305", "ECKRC306", "ECKRC307",
+                 "ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405", "ECKRC601", "ECKRC602"))
 def connected(snap: Snapshot, alias: str) -> Verdict:
     """The local cluster is connected to the remote (`_remote/info`)
 

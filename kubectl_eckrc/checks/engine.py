@@ -134,6 +134,9 @@ def build_report(snap: Snapshot, findings: list[Finding]) -> Report:
 
 def _link_headers(snap: Snapshot) -> list[dict[str, Any]]:
     unreadable = links.settings_readable(snap) is not None
+    if unreadable and not snap.aliases:
+        return [{"alias": "", "model": "unknown", "mode": "unknown", "proxy_address": "", "server_name": "",
+                 "skip_unavailable": None, "registered": None}]
     headers = []
     for link in links.configured_links(snap, snap.aliases):
         header = links.link_header(link)

@@ -17,6 +17,7 @@ from kubectl_eckrc.checks.spec import (
     failed,
     need,
     not_applicable,
+    not_evaluated,
     passed,
 )
 from kubectl_eckrc.findings import Verdict
@@ -198,10 +199,8 @@ def _probe_reached_remote(snap: Snapshot, remote: Side) -> str:
     except NotEvaluated:  # without the remote CA there is nothing to compare with
         return ""
     for probe in snap.probes.values():
-        if isinstance(probe, TlsProbe) and probe.chain:
-            result = pki.verify_chain(probe.chain, cas, pki.parse_time(snap.taken_at))
-            if result.ok:
-                return probe.address
+        if isinstance(probe, TlsProbe) and probe.chain and pki.chain_from(probe.chain, cas):
+            return probe.address
     return ""
 
 
@@ -250,6 +249,13 @@ def _match_exposure(snap: Snapshot, link: links.Link, evidence: dict[str, Any]) 
     if reached == link.proxy_address:
         return passed(f"{link.proxy_address} reaches the remote cluster server (exposure not visible "
                       "as a Service)", **evidence)
+    probe = snap.probes.get(link.alias)
+    if isinstance(probe, TlsProbe) and probe.tcp == "ok" and (probe.chain or probe.tls == "not-tls"):
+        # Something outside the remote's Services answers there (an ingress, an external LB):
+        # doctor cannot see it, and ECKRC306 judges what it presents.
+        return not_evaluated(f"{link.proxy_address} is not a Service of {remote.namespace}: something "
+                             "doctor cannot see (ingress, external load balancer) answers there; "
+                             "ECKRC306 judges what it presents")
     return failed(f"proxy_address {link.proxy_address} matches no exposure of the remote cluster server",
                   "set proxy_address to " + (found[0].where if found else "the exposed address of port 9443"),
                   **evidence)
@@ -279,14 +285,20 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     """proxy_address accepts TCP connections
 
     doctor opens a TCP connection to `proxy_address` from where it runs, within the timeout.
-    This is not the local pods' network: a pass here with a failure in `_remote/info` points at
-    egress rules of the local cluster.
+    A connection that is accepted but then gets no answer at all (a load balancer without a
+    working backend, a black hole) fails too. This is not the local pods' network: a pass here
+    with a failure in `_remote/info` points at egress rules of the local cluster.
 
     Fix by hand: check firewalls, security groups and NetworkPolicies between the clusters,
     and that the load balancer has healthy backends on 9443.
     """
     probe = reads.probe(snap, alias)
     evidence = {"address": probe.address, "result": probe.tcp}
+    if probe.tcp == "ok" and probe.tls in ("timeout", "closed") and not probe.chain:
+        return failed(f"{probe.address} accepts TCP but nothing answers: {probe.tls_error or probe.tls}",
+                      "the load balancer (or a firewall in between) accepts connections without a "
+                      "working backend: check its targets on 9443 and the remote pods' readiness",
+                      tls=probe.tls, **evidence)
     if probe.tcp == "ok":
         return passed(f"{probe.address} accepts TCP connections ({probe.elapsed_ms} ms)", **evidence)
     if probe.tcp_error:

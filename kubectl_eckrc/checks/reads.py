@@ -78,7 +78,7 @@ def transport_cas(side: Side) -> list[CertInfo]:
 def probe(snap: Snapshot, alias: str) -> TlsProbe:
     found = snap.probes.get(alias)
     if found is None:
-        raise NotEvaluated(f"no TLS probe was made for alias {alias} (no proxy_address to connect to)")
+        raise NotEvaluated(f"no TLS probe was made for {alias or 'any alias'} (no proxy_address)")
     result: TlsProbe = need(found, f"the TLS probe of {alias}")
     return result
 

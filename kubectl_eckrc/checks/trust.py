@@ -197,7 +197,21 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     if matching:
         return passed(f"the trusted CA {matching[0].subject} (sha256 {pki.short(matching[0].sha256)}) is "
                       "the remote's current CA", **evidence)
+    proxy = _trusted_proxy(snap, alias, trusted, current)
+    if proxy:
+        return warned(f"the trusted CA is not the remote's CA but the one of what answers at {proxy}",
+                      "something in front of the remote cluster server terminates TLS and the local cluster "
+                      "trusts its CA: see ECKRC306", **evidence)
     return _explain_mismatch(snap, trusted, current, evidence)
+
+
+def _trusted_proxy(snap: Snapshot, alias: str, trusted: list[CertInfo], current: list[CertInfo]) -> str:
+    """The probed address when the trusted CA signs what answers there and the remote's CA does
+    not: the copy is deliberate, for a TLS-terminating proxy (ECKRC306 names that cause)."""
+    probe = snap.probes.get(alias)
+    if not isinstance(probe, TlsProbe) or not probe.chain or pki.chain_from(probe.chain, current):
+        return ""
+    return probe.address if pki.chain_from(probe.chain, trusted) else ""
 
 
 def _explain_mismatch(snap: Snapshot, trusted: list[CertInfo], current: list[CertInfo],
@@ -366,7 +380,7 @@ def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     except NotEvaluated:
         remote_cas = []
     if remote_cas:
-        if pki.verify_chain(probe.chain, remote_cas, pki.parse_time(snap.taken_at)).ok:
+        if pki.chain_from(probe.chain, remote_cas):
             return passed(f"issued by the remote's CA {leaf.issuer}", **evidence)
         evidence["remoteCa"] = [c.subject for c in remote_cas]
     elif _ECK_ISSUER.match(leaf.issuer):
@@ -399,7 +413,8 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
         first = expired[0]
         return failed(f"{first['what']} {first['subject']} expired on {first['notAfter']}",
                       "refresh the copy with the remote's current CA" if "trusted" in str(first["what"])
-                      else "the remote's certificates were not renewed: check the remote ECK operator",
+                      else "the remote's certificates were not renewed: ECK renews its own CA and "
+                      "certificates, so check the remote operator, or renew a user-provided transport CA",
                       certificates=rows)
     soon = [r for r in rows if r["daysLeft"] < EXPIRY_WARNING_DAYS]
     if soon:
@@ -413,10 +428,11 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
 
 def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:
     found: list[tuple[str, CertInfo]] = []
-    with contextlib.suppress(SourceProblem):  # ECKRC302 reports it; unreadable is not evaluated
-        found += [("trusted CA", c) for c in configured_cas(snap)]
+    # The remote's own CA first: when the copy is the current CA, renewing it is the remote's job.
     with contextlib.suppress(NotEvaluated):
         found += [("remote CA", c) for c in reads.transport_cas(reads.remote_side(snap))]
+    with contextlib.suppress(SourceProblem):  # ECKRC302 reports it; unreadable is not evaluated
+        found += [("trusted CA", c) for c in configured_cas(snap)]
     probe = snap.probes.get(alias)
     if isinstance(probe, TlsProbe) and probe.chain:
         found.append(("presented certificate", probe.chain[0]))

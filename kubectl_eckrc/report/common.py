@@ -43,7 +43,7 @@ def side_line(side: dict[str, Any]) -> str:
 
 def link_line(link: dict[str, Any]) -> str:
     if link.get("mode") == "unknown":
-        return f"{link.get('alias', '')}  (settings not readable)"
+        return f"{link.get('alias') or '(aliases unknown)'}  (cluster settings not readable)"
     line = f"{link.get('alias', '')}  {link.get('mode') or 'sniff'}"
     if link.get("proxy_address"):
         line += f" -> {link['proxy_address']}"

@@ -57,13 +57,15 @@ def test_no_remote_access_is_not_evaluated_with_the_flag_to_pass() -> None:
     assert build_report(snap, run_checks(snap)).exit_code == 0  # not an error by itself
 
 
-def test_denied_secret_read_is_eckrc103_with_the_rbac_rule() -> None:
+def test_denied_secret_read_is_eckrc103_not_evaluated_with_the_rbac_rule_and_exit_3() -> None:
     pair = healthy_pair()
     pair.local.access = [AccessReview("get", "secrets", "logging", False, "local")]
     finding = outcome(pair, "ECKRC103")
-    assert finding.status is Status.FAIL
+    assert finding.status is Status.NOT_EVALUATED
     assert finding.evidence["missing"] == ["local: get secrets in logging"]
-    assert 'resources: ["secrets"], verbs: ["get"]' in finding.hint
+    assert 'resources: ["secrets"], verbs: ["get"]' in finding.permission
+    snap = pair.build()
+    assert build_report(snap, run_checks(snap)).exit_code == 3
 
 
 def test_forbidden_secret_read_makes_dependent_checks_not_evaluated() -> None:

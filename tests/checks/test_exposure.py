@@ -113,11 +113,31 @@ def test_in_cluster_service_name_is_eckrc204() -> None:
 def test_proxy_address_matching_nothing_is_eckrc204_suggesting_the_lb() -> None:
     pair = healthy_pair()
     pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
-    other = make_ca("other", "other-ca", subject_cn="some-proxy")
-    pair.present([make_leaf(other, "x", "other", ["x.example"], key_name="other-leaf")])
+    pair.present([], address="127.0.0.99:9443", tcp="refused", tcp_error="Connection refused", tls="skipped")
     finding = outcome(pair, "ECKRC204")
     assert finding.status is Status.FAIL
     assert "127.0.0.10:9443" in finding.hint
+
+
+def test_proxy_address_served_by_an_invisible_proxy_defers_to_eckrc306() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
+    other = make_ca("other", "other-ca", subject_cn="some-proxy")
+    pair.present([make_leaf(other, "x", "other", ["x.example"], key_name="other-leaf")],
+                 address="127.0.0.99:9443")
+    finding = outcome(pair, "ECKRC204")
+    assert finding.status is Status.NOT_EVALUATED
+    assert "ECKRC306" in finding.message
+    assert outcome(pair, "ECKRC306").status is Status.FAIL
+
+
+def test_accepted_connection_without_any_answer_is_eckrc205() -> None:
+    pair = healthy_pair()
+    pair.present([], tls="timeout", tls_error="the TLS handshake got no answer (accepted TCP, then silence)")
+    finding = outcome(pair, "ECKRC205")
+    assert finding.status is Status.FAIL
+    assert "accepts TCP but nothing answers" in finding.message
+    assert outcome(pair, "ECKRC304").message == "skipped: ECKRC205 failed"
 
 
 def test_nodeport_matches_eckrc204() -> None:

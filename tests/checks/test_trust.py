@@ -216,3 +216,28 @@ def _cert_key(ca):  # type: ignore[no-untyped-def]
     from tests.snapshot_builder import cert_key
 
     return cert_key([ca])
+
+
+def test_trusting_the_ca_of_a_tls_terminating_proxy_warns_in_eckrc303_and_fails_eckrc306() -> None:
+    pair = healthy_pair()
+    corp = make_ca("corp", "corp-ca", subject_cn="Corp Proxy CA")
+    proxy_leaf = make_leaf(corp, "proxy.example", "corp", ["remote-es-es-remote-cluster.search.svc"],
+                           key_name="proxy-leaf")
+    pair.set_configured_ca([corp])
+    pair.present([proxy_leaf])
+    stale = outcome(pair, "ECKRC303")
+    assert stale.status is Status.WARN and "ECKRC306" in stale.hint
+    assert outcome(pair, "ECKRC304").status is Status.PASS
+    assert first_failure(pair).id == "ECKRC306"
+
+
+def test_expired_remote_ca_still_counts_as_the_issuer_for_eckrc306() -> None:
+    pair = healthy_pair()
+    old = make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))
+    pair.remote.secrets["remote-es-es-transport-certs-public"] = secret(
+        "remote-es-es-transport-certs-public", {"ca.crt": _cert_key(old)})
+    pair.set_configured_ca([old])
+    pair.present([eck_leaf(old, start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
+    assert outcome(pair, "ECKRC306").status is Status.PASS
+    expiry = outcome(pair, "ECKRC307")
+    assert expiry.status is Status.FAIL and expiry.message.startswith("remote CA")
