@@ -291,3 +291,24 @@ def test_a_secret_value_copied_into_a_configmap_makes_collect_refuse_and_write_n
     assert err.startswith("error: refusing to write") and err.count("\n") == 1
     assert "snapshot.json" in err and password not in err
     assert list(target.iterdir()) == []
+
+
+def test_bundles_collected_separately_in_each_environment_combine_with_remote_bundle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+) -> None:
+    scenario = scenario_runner("healthy")
+    kubeconfig = str(scenario.kubeconfig)
+    code, out, _ = run_cli(capsys, "doctor", "-o", "json", *scope_flags(scenario.kubeconfig))
+    live = json.loads(out)
+    local, remote = tmp_path / "local.zip", tmp_path / "remote.zip"
+    for target, context, namespace in ((local, "local", "logging"), (remote, "remote", "search")):
+        code, _, err = run_cli(capsys, "collect", "-o", str(target), "--kubeconfig", kubeconfig,
+                               "--context", context, "-n", namespace, "--timeout", TIMEOUT)
+        assert code == 0, err
+    code, out, _ = run_cli(capsys, "doctor", "--bundle", str(local), "--remote-bundle", str(remote),
+                           "-o", "json")
+    offline = json.loads(out)
+    assert offline["remote"]["namespace"] == "search" and offline["remote"]["elasticsearch"] == "remote-es"
+    assert_agrees_with_live(offline, live, "healthy, two bundles")
+    not_evaluated = {f["id"] for f in offline["findings"] if f["status"] == "not-evaluated"}
+    assert not_evaluated <= {"ECKRC404"}, not_evaluated
