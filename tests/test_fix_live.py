@@ -168,6 +168,15 @@ def test_fix_explains_what_it_cannot_repair_and_writes_nothing(twin: Any, eckrc:
     _no_canary(running, run)
 
 
+def test_healthy_link_needs_nothing_and_apply_writes_nothing(twin: Any, eckrc: Any) -> None:
+    running = twin("healthy-eck-rcs-service")
+    _clear(running)
+    run = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "Nothing to change" in run.stdout
+    assert _writes(running, include_dry_run=True) == []
+
+
 def _local_es(running: Any) -> dict[str, Any]:
     return dict(running.local.store.get("elasticsearches", LOCAL_NS, LOCAL_ES))
 

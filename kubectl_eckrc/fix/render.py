@@ -41,7 +41,7 @@ def plan_table(plan: Plan, dry: DryRun | None) -> str:
         out.append(_change_lines(step, change))
     if plan.restarts:
         out.append("\nRestarts: " + ", ".join(RESTART_TEXT[r] for r in plan.restarts) + "\n")
-    if dry is not None:
+    if dry is not None and plan.changes:
         out.append(f"\nServer-side dry run: {dry.accepted} objects accepted.\n")
         for label, reason in dry.rejected:
             out.append(f"  rejected: {label}: {reason}\n")
