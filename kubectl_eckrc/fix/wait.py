@@ -19,6 +19,8 @@ from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log
 
 POLL_SECONDS = 1.0
+CONFIG_HASH = "elasticsearch.k8s.elastic.co/config-hash"
+STS_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Progress:
     @property
     def line(self) -> str:
         return (
-            f"waiting for the local cluster: phase {self.phase or '?'}, pods {self.rolled} ready ... "
+            f"waiting for the local cluster: phase {self.phase or '?'}, {self.rolled} pods rolled ... "
             f"_remote/info: {self.link}"
         )
 
@@ -71,13 +73,34 @@ def _observe(options: FixOptions, alias: str) -> Progress:
 
 
 def _rollout(state: Any) -> tuple[str, str]:
+    """(phase, "rolled/total"): a pod is rolled when its config hash is its StatefulSet's."""
     es = getattr(state, "elasticsearch", None)
     pods = getattr(state, "pods", None)
     phase = str(((es or {}).get("status") or {}).get("phase", "")) if isinstance(es, dict) else ""
     if not isinstance(pods, list):
         return phase, "?"
-    ready = sum(1 for p in pods if live.kube_side._is_ready(p))
-    return phase, f"{ready}/{len(pods)}"
+    wanted = _template_hashes(getattr(state, "statefulsets", None))
+    rolled = sum(1 for p in pods if live.kube_side._is_ready(p) and _hash_ok(p, wanted))
+    return phase, f"{rolled}/{len(pods)}"
+
+
+def _template_hashes(statefulsets: Any) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for sts in statefulsets if isinstance(statefulsets, list) else []:
+        annotations = (((sts.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
+            "annotations"
+        )
+        name = (sts.get("metadata") or {}).get("name", "")
+        if isinstance(annotations, dict) and CONFIG_HASH in annotations:
+            hashes[str(name)] = str(annotations[CONFIG_HASH])
+    return hashes
+
+
+def _hash_ok(pod: dict[str, Any], wanted: dict[str, str]) -> bool:
+    meta = pod.get("metadata") or {}
+    sts = (meta.get("labels") or {}).get(STS_LABEL, "")
+    have = (meta.get("annotations") or {}).get(CONFIG_HASH)
+    return sts not in wanted or have == wanted[sts]
 
 
 def wait_connected(

@@ -188,3 +188,30 @@ def test_second_apply_after_success_changes_nothing(options: FixOptions, action:
     outcomes, _ = apply_plan(plan, after, [], options, fakes)
     assert [o.changed for o in outcomes] == [False]
     assert local.writes == [] and remote.writes == []
+
+
+def test_wait_counts_a_pod_as_rolled_only_with_its_statefulset_config_hash() -> None:
+    from kubectl_eckrc.fix.wait import _rollout
+
+    pod = {
+        "metadata": {
+            "labels": {"elasticsearch.k8s.elastic.co/statefulset-name": "es-default"},
+            "annotations": {"elasticsearch.k8s.elastic.co/config-hash": "old"},
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    sts = {
+        "metadata": {"name": "es-default"},
+        "spec": {
+            "template": {"metadata": {"annotations": {"elasticsearch.k8s.elastic.co/config-hash": "new"}}}
+        },
+    }
+
+    class State:
+        elasticsearch = {"status": {"phase": "ApplyingChanges"}}
+        pods = [pod]
+        statefulsets = [sts]
+
+    assert _rollout(State()) == ("ApplyingChanges", "0/1")
+    pod["metadata"]["annotations"]["elasticsearch.k8s.elastic.co/config-hash"] = "new"
+    assert _rollout(State()) == ("ApplyingChanges", "1/1")
