@@ -137,6 +137,7 @@ class NodeListener(Acceptor):
             tls = self._ctx.wrap_socket(conn, server_side=True)
         except ssl.SSLError as err:
             self._log_tls_failure(err, chan)
+            _lingering_close(conn)
             return
         self.track(tls)
         try:
@@ -237,6 +238,17 @@ class NodeListener(Acceptor):
         if frame.get("pattern") is not None:
             answer["matching_indices"] = self._cluster.matching_indices(str(frame["pattern"]))
         return answer
+
+
+def _lingering_close(conn: socket.socket) -> None:
+    """Half-close and drain before closing, so the peer reads our TLS alert instead of a reset."""
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(0.5)
+        while conn.recv(4096):
+            pass
+    except OSError:
+        pass
 
 
 def _error(node: dict[str, str], exception: str, reason: str, status: int) -> dict[str, Any]:
