@@ -8,10 +8,12 @@ only bounds the wait).
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -222,3 +224,24 @@ def test_changing_the_ca_or_the_key_by_hand_flips_connected(twin: Twin) -> None:
     es_call(running.remote, *REMOTE, "DELETE", "/_security/api_key", {"ids": [key["api_keys"][0]["id"]]})
     assert "api key has been invalidated" in json.dumps(resolve(running)) + logs(running, "remote")
     assert resolve(running)["connected"] is False
+
+
+def test_up_command_serves_a_scenario_until_sigterm(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "twin.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.twin", "up", "--scenario", "healthy",
+                             "--kubeconfig", str(kubeconfig)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("ready scenario=healthy"), first
+        out = subprocess.run(["kubectl", "--kubeconfig", str(kubeconfig), "--context", "local",
+                              "--request-timeout=10s", "get", "elasticsearches", "-o", "name"],
+                             capture_output=True, text=True, check=True, timeout=60).stdout
+        assert out.strip() == "elasticsearch.elasticsearch.k8s.elastic.co/local-es"
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0
+    assert rest.strip().endswith("stopped")
