@@ -179,18 +179,23 @@ def handshake(
         raise
     if not answer.get("ok"):
         close_quietly(conn.sock)
-        remote = answer.get("node", {})
-        reason = str(answer.get("reason"))
-        raise LinkFailure(
-            reason,
-            (
-                f"org.elasticsearch.transport.RemoteTransportException: [{remote.get('name', '')}]"
-                f"[{remote.get('address', address)}][{HANDSHAKE_ACTION}]",
-                f"Caused by: {answer.get('exception')}: {reason}",
-            ),
-        )
+        raise _refusal(answer, address)
     conn.answer = answer
     return conn
+
+
+def _refusal(answer: dict[str, Any], address: str) -> LinkFailure:
+    """The remote answered the handshake with an error: Elasticsearch wraps it like this."""
+    remote = answer.get("node", {})
+    reason = str(answer.get("reason"))
+    return LinkFailure(
+        reason,
+        (
+            f"org.elasticsearch.transport.RemoteTransportException: [{remote.get('name', '')}]"
+            f"[{remote.get('address', address)}][{HANDSHAKE_ACTION}]",
+            f"Caused by: {answer.get('exception')}: {reason}",
+        ),
+    )
 
 
 def _exchange(
@@ -334,18 +339,10 @@ def _verify_failure(
     timeouts: LinkTimeouts,
     log: PodLog,
 ) -> LinkFailure:
-    code = err.verify_code
+    """OpenSSL refused the server: say why the way the JDK and DiagnosticTrustManager do."""
     chain, cipher, protocol = fetch_chain(target, sni, timeouts)
-    if code in (62, 64):
-        text = hostname_mismatch(checked_name, chain[0]) if chain else str(err.verify_message)
-    elif code in (9, 10):
-        text = PKIX_VALIDITY
-    elif code == 7:
-        text = PKIX_SIGNATURE
-    elif code in _UNTRUSTED_ISSUER_CODES:
-        text = PKIX_BUILD
-    else:
-        text = str(err.verify_message)
+    hostname = err.verify_code in (62, 64)
+    text = _verify_text(err, chain, checked_name)
     if chain:
         line = trust_failure(
             "server",
@@ -357,14 +354,12 @@ def _verify_failure(
             tls.trusted,
             jdk_default=tls.jdk_default,
         )
-        log.log(
-            "WARN",
-            TRUST_MANAGER,
-            line,
-            (f"java.security.cert.CertificateException: {text}",)
-            if code in (62, 64)
-            else (f"sun.security.validator.ValidatorException: {text}",),
+        cause = (
+            "java.security.cert.CertificateException"
+            if hostname
+            else "sun.security.validator.ValidatorException"
         )
+        log.log("WARN", TRUST_MANAGER, line, (f"{cause}: {text}",))
     return LinkFailure(
         text,
         (
@@ -372,6 +367,19 @@ def _verify_failure(
             f"Caused by: {SSL_HANDSHAKE_EXC}: {text}",
         ),
     )
+
+
+def _verify_text(err: ssl.SSLCertVerificationError, chain: list[x509.Certificate], checked_name: str) -> str:
+    code = err.verify_code
+    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH / IP_ADDRESS_MISMATCH
+        return hostname_mismatch(checked_name, chain[0]) if chain else str(err.verify_message)
+    if code in (9, 10):  # not yet valid / expired
+        return PKIX_VALIDITY
+    if code == 7:  # signature failure: a CA with the right name but another key
+        return PKIX_SIGNATURE
+    if code in _UNTRUSTED_ISSUER_CODES:
+        return PKIX_BUILD
+    return str(err.verify_message)
 
 
 def fetch_chain(

@@ -194,38 +194,10 @@ class NodeListener(Acceptor):
     def answer(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Answer one handshake frame after really checking what it carries."""
         node = self._node()
-        if frame.get("action") != HANDSHAKE_ACTION:
-            return _error(
-                node,
-                "org.elasticsearch.transport.ActionNotFoundTransportException",
-                f"No handler for action [{frame.get('action')}]",
-                400,
-            )
-        compatible, minimum = wire_compatible(str(frame.get("version", "")), self._cluster.version)
-        if not compatible:
-            return _error(
-                node,
-                "java.lang.IllegalStateException",
-                f"Received message from unsupported version: [{frame.get('version')}] minimal "
-                f"compatible version is: [{minimum}]",
-                500,
-            )
-        credential = frame.get("credentials")
-        if self.profile == RCS_PROFILE:
-            try:
-                self._cluster.security.authenticate_cross_cluster(credential, self._cluster.license_type)
-            except CrossClusterAuthFailure as failure:
-                if failure.remote_log:
-                    self._log.log("WARN", API_KEY_AUTHENTICATOR, failure.remote_log)
-                return _error(node, failure.exception, failure.reason, failure.status)
-        elif credential is not None:
-            return _error(
-                node,
-                "java.lang.IllegalArgumentException",
-                f"remote cluster handshake action requires channel profile to be [{RCS_PROFILE}], "
-                f"but got [{DEFAULT_PROFILE}]",
-                400,
-            )
+        refusal = self._refusal(frame)
+        if refusal is not None:
+            exception, reason, status = refusal
+            return {"ok": False, "node": node, "exception": exception, "reason": reason, "status": status}
         answer: dict[str, Any] = {
             "ok": True,
             "node": node,
@@ -239,6 +211,40 @@ class NodeListener(Acceptor):
             answer["matching_indices"] = self._cluster.matching_indices(str(frame["pattern"]))
         return answer
 
+    def _refusal(self, frame: dict[str, Any]) -> tuple[str, str, int] | None:
+        """(exception, reason, status) when Elasticsearch would refuse this handshake."""
+        if frame.get("action") != HANDSHAKE_ACTION:
+            return (
+                "org.elasticsearch.transport.ActionNotFoundTransportException",
+                f"No handler for action [{frame.get('action')}]",
+                400,
+            )
+        compatible, minimum = wire_compatible(str(frame.get("version", "")), self._cluster.version)
+        if not compatible:
+            return (
+                "java.lang.IllegalStateException",
+                f"Received message from unsupported version: "
+                f"[{frame.get('version')}] minimal compatible version is: [{minimum}]",
+                500,
+            )
+        credential = frame.get("credentials")
+        if self.profile != RCS_PROFILE:
+            if credential is None:
+                return None  # certificate model: the mutual TLS already authenticated the peer
+            return (
+                "java.lang.IllegalArgumentException",
+                "remote cluster handshake action requires channel "
+                f"profile to be [{RCS_PROFILE}], but got [{DEFAULT_PROFILE}]",
+                400,
+            )
+        try:
+            self._cluster.security.authenticate_cross_cluster(credential, self._cluster.license_type)
+        except CrossClusterAuthFailure as failure:
+            if failure.remote_log:
+                self._log.log("WARN", API_KEY_AUTHENTICATOR, failure.remote_log)
+            return failure.exception, failure.reason, failure.status
+        return None
+
 
 def _lingering_close(conn: socket.socket) -> None:
     """Half-close and drain before closing, so the peer reads our TLS alert instead of a reset."""
@@ -249,7 +255,3 @@ def _lingering_close(conn: socket.socket) -> None:
             pass
     except OSError:
         pass
-
-
-def _error(node: dict[str, str], exception: str, reason: str, status: int) -> dict[str, Any]:
-    return {"ok": False, "node": node, "exception": exception, "reason": reason, "status": status}
