@@ -210,12 +210,13 @@ def _echo_server(host: str, port: int) -> socket.socket:
     server.settimeout(5)
 
     def serve() -> None:
-        try:
-            conn, _ = server.accept()
-        except OSError:
-            return
-        with conn:
-            conn.sendall(b"pod:" + conn.recv(16))
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"pod:" + conn.recv(16))
 
     threading.Thread(target=serve, daemon=True).start()
     return server
@@ -256,6 +257,13 @@ def test_load_balancer_forwards_to_target_port_and_remapped_port_reaches_nothing
             conn.settimeout(5)
             assert conn.recv(16) == b""  # the LB closes: nothing listens on the pod's port 443
         assert not store.get("services", NS, "pending").get("status", {}).get("loadBalancer")
+        store.create("services", {"metadata": {"name": "node-port", "namespace": NS}, "spec": {
+            "type": "NodePort", "selector": {"app": "es"}, "ports": [{"port": 9443, "targetPort": 9443}]}})
+        assert network.settle()
+        node_port = store.get("services", NS, "node-port")["spec"]["ports"][0]["nodePort"]
+        with socket.create_connection((network.node_address, node_port), timeout=5) as conn:
+            conn.sendall(b"np")
+            assert conn.recv(32) == b"pod:np"
     finally:
         network.stop()
         echo.close()
