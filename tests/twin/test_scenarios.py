@@ -245,3 +245,10 @@ def test_up_command_serves_a_scenario_until_sigterm(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0
     assert rest.strip().endswith("stopped")
+
+
+def test_readme_catalogue_lists_every_scenario() -> None:
+    readme = (Path(__file__).parent / "README.md").read_text()
+    rows = [line.split("|")[1].strip() for line in readme.splitlines()
+            if line.startswith("| ") and not line.startswith("| scenario")]
+    assert rows == list(SCENARIOS)
