@@ -65,9 +65,11 @@ def kubectl_env(binary_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def kubectl(binary_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([kubectl_path(), "eckrc", *args], capture_output=True, text=True, timeout=180,
-                          env=kubectl_env(binary_dir, **env), cwd=binary_dir)
+def kubectl(binary_dir: Path, *args: str, env: dict[str, str] | None = None, wrapper: tuple[str, ...] = (),
+            drop: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in kubectl_env(binary_dir, **(env or {})).items() if k not in drop}
+    return subprocess.run([*wrapper, kubectl_path(), "eckrc", *args], capture_output=True, text=True,
+                          timeout=180, env=environment, cwd=binary_dir)
 
 
 def test_kubectl_runs_the_frozen_binary_as_kubectl_eckrc_version(binary_dir: Path) -> None:
@@ -155,10 +157,51 @@ def test_exec_credential_plugin_sees_the_users_environment_not_the_bundle(
     running = twin("healthy")
     kubeconfig, env_file = exec_kubeconfig(running.kubeconfig, tmp_path)
     extra = {"LD_LIBRARY_PATH": user_library_path} if user_library_path else {}
-    result = kubectl(binary_dir, *doctor_args(kubeconfig), **extra)
+    result = kubectl(binary_dir, *doctor_args(kubeconfig), env=extra)
     assert result.returncode == 0, result.stderr + result.stdout[-2000:]
     seen = recorded_environment(env_file)
     assert seen.get("LD_LIBRARY_PATH") == user_library_path
     assert "LD_LIBRARY_PATH_ORIG" not in seen
     assert not [name for name in seen if name.startswith("_PYI_")]
     assert not [f"{k}={v}" for k, v in seen.items() if "_MEI" in v]
+
+
+SSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+# The bundled libssl is Debian's: its compiled-in CA locations are under /usr/lib/ssl. Hiding
+# that directory in a private mount namespace is what the binary meets on Fedora or Alpine.
+WITHOUT_DEBIAN_SSL_DIR = ("unshare", "--mount", "sh", "-c", 'mount --bind "$0" /usr/lib/ssl && exec "$@"')
+
+
+def can_hide_ssl_dir(empty: Path) -> bool:
+    if not Path("/usr/lib/ssl").is_dir() or not shutil.which("unshare"):
+        return False
+    probe = subprocess.run([*WITHOUT_DEBIAN_SSL_DIR, str(empty), "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def test_where_the_bundled_openssl_finds_its_ca_files_nothing_is_set(
+    binary_dir: Path, twin: Any, tmp_path: Path
+) -> None:
+    running = twin("healthy")
+    kubeconfig, env_file = exec_kubeconfig(running.kubeconfig, tmp_path)
+    result = kubectl(binary_dir, *doctor_args(kubeconfig), drop=SSL_VARIABLES)
+    assert result.returncode == 0, result.stderr + result.stdout[-2000:]
+    seen = recorded_environment(env_file)
+    assert [name for name in SSL_VARIABLES if name in seen] == []
+
+
+def test_where_the_bundled_openssl_has_no_ca_files_the_system_ca_file_is_used(
+    binary_dir: Path, twin: Any, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    if not can_hide_ssl_dir(empty):
+        pytest.skip("needs /usr/lib/ssl and a private mount namespace (unshare --mount as root)")
+    running = twin("healthy")
+    kubeconfig, env_file = exec_kubeconfig(running.kubeconfig, tmp_path)
+    wrapper = (*WITHOUT_DEBIAN_SSL_DIR, str(empty))
+    result = kubectl(binary_dir, *doctor_args(kubeconfig), wrapper=wrapper, drop=SSL_VARIABLES)
+    assert result.returncode == 0, result.stderr + result.stdout[-2000:]
+    seen = recorded_environment(env_file)
+    assert seen.get("SSL_CERT_FILE") == "/etc/ssl/certs/ca-certificates.crt"
+    assert "_MEI" not in seen["SSL_CERT_FILE"]
