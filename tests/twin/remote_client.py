@@ -152,12 +152,16 @@ def handshake(
     log: PodLog,
     sniff: bool = False,
     pattern: str | None = None,
+    diagnose: bool = True,
 ) -> Connection:
-    """Connect, TLS, then the remote-cluster handshake; raises LinkFailure with the real texts."""
+    """Connect, TLS, then the remote-cluster handshake; raises LinkFailure with the real texts.
+
+    `diagnose=False` skips re-fetching the server chain for the DiagnosticTrustManager line.
+    """
     if credential is not None and node.cluster.license_type not in RCS_LICENSES:
         reason = f"current license is non-compliant for [{RCS_FEATURE}]"
         raise LinkFailure(reason, (f"org.elasticsearch.ElasticsearchSecurityException: {reason}",))
-    conn = open_channel(node, address, server_name, credential, timeouts, log)
+    conn = open_channel(node, address, server_name, credential, timeouts, log, diagnose)
     frame = {
         "action": HANDSHAKE_ACTION,
         "version": node.cluster.version,
@@ -247,6 +251,7 @@ def open_channel(
     credential: str | None,
     timeouts: LinkTimeouts,
     log: PodLog,
+    diagnose: bool = True,
 ) -> Connection:
     host, port = split_address(address)
     ip = node.resolve_host(host)
@@ -269,7 +274,8 @@ def open_channel(
         raw.settimeout(timeouts.tls)
         return Connection(tls.ctx.wrap_socket(raw, server_hostname=sni), ends)
     except ssl.SSLCertVerificationError as err:
-        failure = _verify_failure(err, node, tls, host, (ip, port), sni, server_name or host, timeouts, log)
+        target = (ip, port) if diagnose else None
+        failure = _verify_failure(err, tls, host, target, sni, server_name or host, timeouts, log)
     except ssl.SSLError as err:
         failure = _handshake_failure(err, address)
     except TimeoutError:
@@ -330,17 +336,16 @@ def _handshake_failure(err: ssl.SSLError, address: str) -> LinkFailure:
 
 def _verify_failure(
     err: ssl.SSLCertVerificationError,
-    node: LocalNode,
     tls: ClientTls,
     host: str,
-    target: tuple[str, int],
+    target: tuple[str, int] | None,
     sni: str | None,
     checked_name: str,
     timeouts: LinkTimeouts,
     log: PodLog,
 ) -> LinkFailure:
     """OpenSSL refused the server: say why the way the JDK and DiagnosticTrustManager do."""
-    chain, cipher, protocol = fetch_chain(target, sni, timeouts)
+    chain, cipher, protocol = fetch_chain(target, sni, timeouts) if target else ([], "", "")
     hostname = err.verify_code in (62, 64)
     text = _verify_text(err, chain, checked_name)
     if chain:

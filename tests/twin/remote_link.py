@@ -39,6 +39,8 @@ REDACTED = "::es_redacted::"
 # Real sockets opened per proxy-mode attempt: partial failures (some LB backends broken) then
 # show as num_proxy_sockets_connected below max_proxy_socket_connections, as in Elasticsearch.
 PROXY_PROBES = 6
+MAX_RETRY_DELAY = 8.0
+QUIET = PodLog("quiet-probes")  # where the extra, uncounted probes' TLS noise goes
 
 
 @dataclass(frozen=True)
@@ -84,39 +86,55 @@ class AliasLink:
             close_quietly(conn.sock)
 
     def attempt(self, pattern: str | None = None, probes: int = 1) -> list[Connection]:
-        """One connection attempt (`probes` parallel sockets in proxy mode); raises LinkFailure."""
+        """One connection attempt; raises LinkFailure with what the first socket hit.
+
+        In proxy mode `probes - 1` more sockets are tried in parallel (quietly: Elasticsearch only
+        logs when every socket fails) to count how many of the proxy's backends work.
+        """
         cfg = self.config
         if cfg.mode != "proxy":
             return self._sniff(pattern)
-        results: list[Connection | LinkFailure] = []
+        try:
+            first = self._probe(pattern, diagnose=True)
+        except LinkFailure:
+            others = self._parallel_probes(pattern, probes - 1) if probes > 1 else []
+            if not others:
+                raise
+            return others  # some of the proxy's backends work: connected, below max sockets
+        return [first, *self._parallel_probes(pattern, probes - 1)]
+
+    def _probe(self, pattern: str | None, diagnose: bool) -> Connection:
+        cfg = self.config
+        return handshake(
+            self.node,
+            cfg.alias,
+            cfg.proxy_address,
+            cfg.server_name,
+            self.credential,
+            self._timeouts,
+            self._log if diagnose else QUIET,
+            pattern=pattern,
+            diagnose=diagnose,
+        )
+
+    def _parallel_probes(self, pattern: str | None, count: int) -> list[Connection]:
+        results: list[Connection] = []
         lock = threading.Lock()
 
         def one() -> None:
             try:
-                result: Connection | LinkFailure = handshake(
-                    self.node,
-                    cfg.alias,
-                    cfg.proxy_address,
-                    cfg.server_name,
-                    self.credential,
-                    self._timeouts,
-                    self._log,
-                    pattern=pattern,
-                )
-            except LinkFailure as failure:
-                result = failure
+                conn = self._probe(pattern, diagnose=False)
+            except LinkFailure:
+                return
             with lock:
-                results.append(result)
+                results.append(conn)
 
-        workers = [threading.Thread(target=one, daemon=True) for _ in range(probes)]
+        workers = [threading.Thread(target=one, daemon=True) for _ in range(count)]
         for worker in workers:
             worker.start()
         for worker in workers:
             worker.join()
-        conns = [r for r in results if isinstance(r, Connection)]
-        if conns:
-            return conns
-        raise next(r for r in results if isinstance(r, LinkFailure))
+        return results
 
     def _sniff(self, pattern: str | None) -> list[Connection]:
         cfg = self.config
@@ -146,18 +164,23 @@ class AliasLink:
         raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
 
     def _run(self) -> None:
+        delay = self._timeouts.retry
         while not self._stopped.is_set():
             self._wake.clear()
             try:
                 conns = self.attempt(probes=PROXY_PROBES)
             except LinkFailure as failure:
                 self._fail(failure)
-                self._wake.wait(self._timeouts.retry)
+                # Back off so many broken links stay cheap; wake() (settings, resolve) retries now.
+                self._wake.wait(delay)
+                delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
-            if not self._up(conns):
+            delay = self._timeouts.retry
+            kept = self._up(conns)
+            if kept is None:
                 return
-            self._watch(conns)
-            self._down(conns)
+            self._watch([kept])
+            self._down([kept])
 
     def _fail(self, failure: LinkFailure) -> None:
         with self._lock:
@@ -179,19 +202,21 @@ class AliasLink:
                 failure.exception,
             )
 
-    def _up(self, conns: list[Connection]) -> bool:
+    def _up(self, conns: list[Connection]) -> Connection | None:
+        """Publish the connected state; keeps one socket open (the others only counted)."""
         sockets = len(conns)
         if self.config.mode == "proxy":
             # Each probe stands for max/PROXY_PROBES of Elasticsearch's proxy sockets.
             sockets = max(1, round(self.config.proxy_socket_connections * len(conns) / PROXY_PROBES))
+        for extra in conns[1:]:
+            close_quietly(extra.sock)
         with self._lock:
             if self._stopped.is_set():
-                for conn in conns:
-                    close_quietly(conn.sock)
-                return False
-            self._conns = conns
+                close_quietly(conns[0].sock)
+                return None
+            self._conns = conns[:1]
             self._state = LinkState(True, sockets, None)
-        return True
+        return conns[0]
 
     def _watch(self, conns: list[Connection]) -> None:
         socks = [c.sock for c in conns]
