@@ -360,13 +360,16 @@ def credential_key_ids(session: SideSession, aliases: list[str]) -> dict[str, st
 
 
 def _local_link_reads(session: SideSession, aliases: list[str]) -> tuple[Read, dict[str, Read]]:
-    client = session.es_client
-    if client is None or session.es_failure is not None:
+    if session.es_client is None or session.es_failure is not None:
         return Unavailable("Elasticsearch was not reached", "error"), {}
-    calls: dict[str, Callable[[], Any]] = {"_remote_info": client.remote_info}
-    for alias in aliases:
-        calls[alias] = _resolver(client, alias, session.timeout)
-    results = parallel(calls)
+    client = session.es_client.widened(min(16, len(aliases) + 1))
+    try:
+        calls: dict[str, Callable[[], Any]] = {"_remote_info": client.remote_info}
+        for alias in aliases:
+            calls[alias] = _resolver(client, alias, session.timeout)
+        results = parallel(calls)
+    finally:
+        client.close()
     remote_info = results.pop("_remote_info")
     return remote_info, results
 
