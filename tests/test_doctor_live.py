@@ -39,13 +39,12 @@ class Expect:
 SCENARIOS = {
     "healthy": Expect(0),
     "cert-model-healthy": Expect(0),
+    "healthy-eck-rcs-service": Expect(0),
     "rcs-disabled": Expect(1, ("ECKRC201",)),
     "lb-no-address": Expect(1, ("ECKRC203",)),
     "targetport-missing": Expect(1, ("ECKRC203",)),
     "proxy-to-transport-port": Expect(1, ("ECKRC204",)),
-    "blackhole": Expect(1, ("ECKRC205",), args=("--timeout", "2"), known_issue=(
-        "checks: the twin's black hole accepts TCP then stays silent; ECKRC205 passes on the TCP "
-        "connect and only ECKRC304/306 fail on the TLS timeout")),
+    "blackhole": Expect(1, ("ECKRC205",), args=("--timeout", "2")),
     "refused": Expect(1, ("ECKRC205",)),
     "ca-not-mounted": Expect(1, ("ECKRC301", "ECKRC302")),
     "ca-wrong-path": Expect(1, ("ECKRC301", "ECKRC302")),
@@ -54,11 +53,8 @@ SCENARIOS = {
     "same-es-name": Expect(1, ("ECKRC303",)),
     "server-name-unset": Expect(1, ("ECKRC305",)),
     "server-name-ip": Expect(1, ("ECKRC305",)),
-    "tls-terminating-proxy": Expect(1, ("ECKRC306",), also=("ECKRC304",), known_issue=(
-        "checks: ECKRC204 fails (proxy_address matches no exposure) before the cause ECKRC306")),
-    "plaintext-proxy": Expect(1, ("ECKRC306",), known_issue=(
-        "checks: ECKRC204 (no exposure) and ECKRC303 (the trusted proxy CA is not the remote CA) "
-        "fail before the cause ECKRC306")),
+    "tls-terminating-proxy": Expect(1, ("ECKRC306",), also=("ECKRC304",)),
+    "plaintext-proxy": Expect(1, ("ECKRC306",)),
     "secure-settings-secret-missing": Expect(1, ("ECKRC401",)),
     "alias-typo": Expect(1, ("ECKRC402",)),
     "raw-api-key": Expect(1, ("ECKRC403",)),
@@ -70,11 +66,8 @@ SCENARIOS = {
     "es-too-old": Expect(1, ("ECKRC105",)),
     "sniff-mode": Expect(1, ("ECKRC502",)),
     "skip-unavailable-broken": Expect(1, ("ECKRC505",), status="warn", also=("ECKRC301",)),
-    "cert-expired": Expect(1, ("ECKRC307",), also=("ECKRC304",), known_issue=(
-        "checks: ECKRC306 says the certificate issued by the remote's own (expired, user-provided) "
-        "CA is not the remote's CA")),
-    "rbac-restricted": Expect(3, ("ECKRC103",), status="any", known_issue=(
-        "checks: ECKRC103 fails with error severity, so the exit code is 1, not 3 (forbidden)")),
+    "cert-expired": Expect(1, ("ECKRC307",), also=("ECKRC304",)),
+    "rbac-restricted": Expect(3, ("ECKRC103",), status="any"),
     "cert-model-one-way": Expect(1, ("ECKRC601",)),
     "no-remote-config": Expect(1, ("ECKRC501",), args=("--alias", "remote-es"),
                                also=("ECKRC201", "ECKRC301")),
