@@ -206,3 +206,13 @@ def test_eck_3_3_exposes_through_the_remote_cluster_server_service_template(opti
         "enabled": True,
         "service": {"spec": {"type": "LoadBalancer"}},
     }
+
+
+def test_rest_key_is_replaced_and_the_old_id_is_named_for_manual_invalidation(options: FixOptions) -> None:
+    from tests.snapshot_builder import KEY_ID
+
+    pair = healthy_pair()
+    pair.remote.api_keys[KEY_ID]["api_keys"][0]["type"] = "rest"
+    post, store = create_api_key.plan(pair.build(), [], options)
+    assert post.produces_api_key and f"replaces key {KEY_ID}" in post.summary
+    assert store.target.name == "remote-api-keys"

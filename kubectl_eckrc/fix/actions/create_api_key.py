@@ -61,7 +61,8 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
     if orphan is not None and _usable(snap, *orphan):
         return [_move(snap, orphan, alias)] + _secure_settings(snap, es, orphan[0].name)
     secret = holder.name if holder is not None else _secret_name(snap, es)
-    changes = [_create_key(snap, alias, options), _store(snap, secret, alias)]
+    old_id = _old_key_id(holder, alias)
+    changes = [_create_key(snap, alias, options, old_id), _store(snap, secret, alias)]
     if orphan is not None:
         changes.append(_remove_orphan(snap, orphan))
     return changes + _secure_settings(snap, es, secret)
@@ -148,7 +149,14 @@ def _secret_name(snap: Snapshot, es: dict[str, Any]) -> str:
     return DEFAULT_SECRET
 
 
-def _create_key(snap: Snapshot, alias: str, options: FixOptions) -> Change:
+def _old_key_id(holder: SecretSummary | None, alias: str) -> str:
+    if holder is None:
+        return ""
+    cred = holder.keys[credential_key(alias)].credential
+    return cred.key_id if cred is not None else ""
+
+
+def _create_key(snap: Snapshot, alias: str, options: FixOptions, old_id: str = "") -> Change:
     access: dict[str, Any] = {}
     if options.indices or not options.replication_indices:
         access["search"] = [{"names": list(options.indices or ("*",))}]
@@ -175,7 +183,12 @@ def _create_key(snap: Snapshot, alias: str, options: FixOptions) -> Change:
         body=body,
         produces_api_key=True,
         summary=f"create cross-cluster API key {body['name']} (search: "
-        f"{', '.join(access.get('search', [{}])[0].get('names', [])) or '-'})",
+        f"{', '.join(access.get('search', [{}])[0].get('names', [])) or '-'})"
+        + (
+            f"; replaces key {old_id}, left valid on the remote: invalidate it by hand once unused"
+            if old_id
+            else ""
+        ),
         diff=unified(None, body, "POST /_security/cross_cluster/api_key"),
     )
 
