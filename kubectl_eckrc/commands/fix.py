@@ -140,8 +140,9 @@ def _confirmed(options: FixOptions, plan: Plan) -> bool:
         return False
     if options.output == "table":
         write_document(plan_table(plan, None))
-    restarts = ", ".join(plan.restarts) or "none"
-    question = f"Apply {len(plan.changes)} changes (restarts: {restarts})?"
+    where = {"local": f"the local pods of {plan.local}", "remote": f"the remote pods of {plan.remote}"}
+    restarts = " and ".join(where[r] for r in plan.restarts) or "no pods"
+    question = f"Apply {len(plan.changes)} changes? This restarts {restarts}."
     return click.confirm(question, default=False, err=True)
 
 
