@@ -273,10 +273,18 @@ def test_failure_mid_plan_reports_done_and_not_done_and_a_rerun_completes(twin: 
     _doctor_ok(eckrc, running)
 
 
-def test_apply_without_a_terminal_and_without_yes_is_refused(twin: Any, eckrc: Any) -> None:
-    running = twin("stale-ca")
+def test_apply_asks_on_a_terminal_and_refuses_without_one(
+    twin: Any, eckrc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = twin("ca-not-mounted")
     _clear(running)
     run = eckrc(running, "fix", "--alias", ALIAS, "--apply")
     assert run.code == 2
     assert "--yes" in run.stderr
+    questions: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("click.confirm", lambda text, **kw: questions.append(text) or False)
+    declined = eckrc(running, "fix", "--alias", ALIAS, "--apply")
+    assert declined.code == 1
+    assert questions and "restarts the local pods of local logging/local-es" in questions[0]
     assert _writes(running) == []
