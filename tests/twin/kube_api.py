@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from tests.twin import discovery, kube_watch, portforward
 from tests.twin.audit import AuditEntry, AuditLog
-from tests.twin.kube_errors import BadRequest, KubeError, path_not_found, unauthorized
+from tests.twin.kube_errors import BadRequest, KubeError, MethodNotAllowed, path_not_found, unauthorized
 from tests.twin.kube_handlers import ApiRequest, ApiResponse, Authorizer, PodLogs, ResourceApi, allow_all
 from tests.twin.kube_routes import Query, Route, parse_resource_path, verb_of
 from tests.twin.kube_store import Store
@@ -199,8 +199,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self, owner: KubeApiServer, path: str, route: Route | None, query: Query, user: str,
                   body: bytes) -> int:
         if route is None:
-            return self._respond(ApiResponse(200, _non_resource(owner, path)) if self.command == "GET"
-                                 else ApiResponse(405, path_not_found().status()))
+            if self.command != "GET":
+                raise MethodNotAllowed("the server does not allow this method on the requested resource", {})
+            return self._respond(ApiResponse(200, _non_resource(owner, path)))
         request = ApiRequest(self.command, route, query, user, self.headers.get("Accept", "application/json"),
                              self.headers.get("Content-Type", ""), body)
         if route.subresource == "portforward":
