@@ -1,5 +1,6 @@
-"""Clients for fix, built the way the live collector builds them (thin adapter over
-`collect.live`, whose session helpers are not public yet).
+"""Clients for fix: the snapshot comes from the same collector as doctor; Kubernetes writes
+go through one `KubeClient` per side; Elasticsearch writes through sessions built the way the
+live collector builds them (its session helpers are not public yet: this is the adapter).
 
 Elasticsearch writes go through `ReconnectingEs`: a fix rolls pods, and a port-forward bound
 to a pod that is being replaced must not fail the step, so an unreachable cluster gets a
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_eckrc.collect import live
 from kubectl_eckrc.collect.es import EsUnavailable
+from kubectl_eckrc.collect.kube import KubeClient
 from kubectl_eckrc.fix.apply import Clients
+from kubectl_eckrc.kubeconfig import resolve
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -25,15 +27,17 @@ RETRY_PAUSE = 1.0
 
 @dataclass
 class Sessions:
+    """The Kubernetes clients fix writes through (one per side)."""
+
     scope: Scope
-    local: live.SideSession
-    remote: live.SideSession | None
+    local_kube: KubeClient
+    remote_kube: KubeClient | None
     debug: bool
 
     def clients(self) -> Clients:
         return Clients(
-            local_kube=self.local.kube,  # type: ignore[arg-type]
-            remote_kube=None if self.remote is None else self.remote.kube,
+            local_kube=self.local_kube,
+            remote_kube=self.remote_kube,
             local_es=ReconnectingEs("local", self.scope.local, self.scope.timeout, self.debug),
             remote_es=None
             if self.scope.remote is None
@@ -41,23 +45,16 @@ class Sessions:
         )
 
     def close(self) -> None:
-        self.local.close()
-        if self.remote is not None:
-            self.remote.close()
+        self.local_kube.close()
+        if self.remote_kube is not None:
+            self.remote_kube.close()
 
 
 def open_and_collect(scope: Scope, debug: bool) -> tuple[Snapshot, Sessions]:
-    """The same snapshot `doctor` would take, plus the open sessions for the writes."""
-    taken_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    local = live._open_side("local", scope.local, scope.timeout, debug)
-    remote = live._open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
-    try:
-        snap = live._collect(scope, local, remote, taken_at, debug)
-    except BaseException:
-        local.close()
-        if remote is not None:
-            remote.close()
-        raise
+    """The same snapshot `doctor` takes, plus a Kubernetes client per side for the writes."""
+    snap = live.collect_live(scope, debug=debug)
+    local = KubeClient(resolve(scope.local), scope.timeout)
+    remote = KubeClient(resolve(scope.remote, "remote-"), scope.timeout) if scope.remote else None
     return snap, Sessions(scope, local, remote, debug)
 
 
