@@ -42,7 +42,13 @@ def plan_table(plan: Plan, dry: DryRun | None) -> str:
     if plan.restarts:
         out.append("\nRestarts: " + ", ".join(RESTART_TEXT[r] for r in plan.restarts) + "\n")
     if dry is not None and plan.changes:
-        out.append(f"\nServer-side dry run: {dry.accepted} objects accepted.\n")
+        requests = sum(1 for c in plan.changes if not c.is_kube)
+        extra = (
+            f" ({requests} Elasticsearch requests have no dry run; they run only with --apply)"
+            if requests
+            else ""
+        )
+        out.append(f"\nServer-side dry run: {dry.accepted} objects accepted.{extra}\n")
         for label, reason in dry.rejected:
             out.append(f"  rejected: {label}: {reason}\n")
     return "".join(out)
