@@ -136,12 +136,49 @@ def configured_links(snap: Snapshot, aliases: list[str]) -> list[Link]:
     return [link_for(snap, alias) for alias in aliases if alias]
 
 
+# Every check asks for its alias's link: derive all links of a snapshot in one pass and keep
+# them for the latest few snapshots, so that many aliases cost linear time, not quadratic.
+_DERIVED: dict[int, tuple[Snapshot, dict[str, Link]]] = {}
+
+
+def _links(snap: Snapshot) -> dict[str, Link]:
+    hit = _DERIVED.get(id(snap))
+    if hit is None or hit[0] is not snap:
+        if len(_DERIVED) > 8:
+            _DERIVED.clear()
+        hit = (snap, _derive_all(snap))
+        _DERIVED[id(snap)] = hit
+    return hit[1]
+
+
 def link_for(snap: Snapshot, alias: str) -> Link:
-    settings = remote_settings(snap)
-    prefix = f"cluster.remote.{alias}."
-    mine = {name[len(prefix) :]: vs for name, vs in settings.items() if name.startswith(prefix)}
+    return _links(snap).get(alias) or _derive(snap, alias, {}, [])
+
+
+def registered_aliases(snap: Snapshot) -> list[str]:
+    """configured_aliases, from the links derived once per snapshot."""
+    return sorted(a for a, link in _links(snap).items() if link.sources)
+
+
+def all_credentials(snap: Snapshot) -> list[CredentialRef]:
+    """credential_refs, from the links derived once per snapshot."""
+    return [ref for link in _links(snap).values() for ref in link.credentials]
+
+
+def _derive_all(snap: Snapshot) -> dict[str, Link]:
+    per_alias: dict[str, dict[str, tuple[Any, str]]] = {}
+    for name, value_source in remote_settings(snap).items():
+        match = _SETTING.match(name)
+        if match:
+            per_alias.setdefault(match[1], {})[match[2]] = value_source
+    refs = credential_refs(snap)
+    aliases = set(per_alias) | {ref.alias for ref in refs} | set(snap.aliases)
+    return {alias: _derive(snap, alias, per_alias.get(alias, {}), [r for r in refs if r.alias == alias])
+            for alias in aliases}
+
+
+def _derive(snap: Snapshot, alias: str, mine: dict[str, tuple[Any, str]], creds: list[CredentialRef]) -> Link:
     value = {k: v for k, (v, _) in mine.items()}
-    creds = [ref for ref in credential_refs(snap) if ref.alias == alias]
     link = Link(
         alias=alias,
         registered=bool(set(value) - {"credentials"}),

@@ -8,6 +8,7 @@ it; what the strict profile would have refused is reported separately, never as 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -38,7 +39,13 @@ class PemError(ValueError):
 def parse_pem(text: str) -> list[CertInfo]:
     """Every certificate of a PEM bundle, in order. Raises PemError when there is none or one
     does not parse."""
-    blocks = _PEM_BLOCK.findall(text or "")
+    return list(_parse_pem(text or ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_pem(text: str) -> tuple[CertInfo, ...]:
+    """Parsing is pure and the same CA file is read by several checks per alias: cache it."""
+    blocks = _PEM_BLOCK.findall(text)
     if not blocks:
         raise PemError("no PEM certificate found")
     infos = []
@@ -48,7 +55,7 @@ def parse_pem(text: str) -> list[CertInfo]:
         except ValueError as exc:
             raise PemError(f"certificate {i} does not parse: {exc}") from exc
         infos.append(cert_info(cert))
-    return infos
+    return tuple(infos)
 
 
 def cert_info(cert: x509.Certificate) -> CertInfo:
@@ -77,7 +84,12 @@ def short(sha256: str) -> str:
 
 
 def load(info: CertInfo) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(info.pem.encode())
+    return _load(info.pem)
+
+
+@functools.lru_cache(maxsize=256)
+def _load(pem: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pem.encode())
 
 
 def same_key(a: CertInfo, b: CertInfo) -> bool:

@@ -65,7 +65,7 @@ def registered(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.mode: proxy`,
     `proxy_address` and `server_name`.
     """
-    configured = links.configured_aliases(snap)
+    configured = links.registered_aliases(snap)
     if not alias:
         unreadable = links.settings_readable(snap)
         if unreadable is not None and not configured:

@@ -61,7 +61,7 @@ def _credentials(snap: Snapshot, alias: str) -> list[links.CredentialRef]:
     es = reads.resource(snap.local)
     for setting in eck.secure_settings(es):
         reads.secret(snap.local, setting.secret_name)  # NotEvaluated when secrets cannot be read
-    return [ref for ref in links.credential_refs(snap) if ref.alias == alias]
+    return list(links.link_for(snap, alias).credentials)
 
 
 @check("ECKRC402", severity=ERROR, side=LINK, requires=("ECKRC501",), fix="create-api-key", covers=("F9",))
@@ -80,8 +80,8 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     if link.model != links.API_KEY:
         return not_applicable(CERT_MODEL)
     mine = _credentials(snap, alias)
-    configured = set(links.configured_aliases(snap))
-    strays = [ref for ref in links.credential_refs(snap) if ref.alias not in configured]
+    configured = set(links.registered_aliases(snap))
+    strays = [ref for ref in links.all_credentials(snap) if ref.alias not in configured]
     stray_text = ", ".join(f"cluster.remote.{r.alias}.credentials in secret {r.secret}" for r in strays)
     if not mine:
         if strays:
