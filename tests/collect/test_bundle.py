@@ -365,3 +365,8 @@ def test_remote_bundle_without_the_local_side_marks_the_unlooked_api_key_offline
     assert isinstance(key, Unavailable) and key.kind == "offline" and "r.zip" in key.reason
     finding = next(f for f in run_checks(merged) if f.id == "ECKRC404")
     assert finding.status.value == "not-evaluated" and "offline" in finding.message
+
+
+def test_bundle_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    path = write(tmp_path / "b.zip", healthy_pair().build())
+    assert path.stat().st_mode & 0o777 == 0o600
