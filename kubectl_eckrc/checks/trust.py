@@ -27,6 +27,7 @@ from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import CertInfo, Snapshot, TlsProbe
 
 CERT_MODEL = "certificate model: trust is ECKRC601"
+EVIDENCE_KEYS = {"remote CA": "remoteCa", "trusted CA": "trustedCa", "presented certificate": "presented"}
 EXPIRY_WARNING_DAYS = 30
 # RFC 4514 order depends on how the subject was encoded: accept both.
 _ECK_ISSUER = re.compile(r"^(CN=(?P<a>[^,]+)-transport,OU=(?P=a)|OU=(?P<b>[^,]+),CN=(?P=b)-transport)$")
@@ -339,6 +340,7 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
     now = pki.parse_time(snap.taken_at)
     rows: list[dict[str, Any]] = [{"what": what, "subject": c.subject, "notAfter": c.not_after,
              "daysLeft": math.floor(pki.days_left(c, now))} for what, c in certs]
+    evidence = {EVIDENCE_KEYS[r["what"]]: {k: v for k, v in r.items() if k != "what"} for r in rows}
     expired = [r for r in rows if r["daysLeft"] < 0]
     if expired:
         first = expired[0]
@@ -346,15 +348,15 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
                       "refresh the copy with the remote's current CA" if "trusted" in str(first["what"])
                       else "the remote's certificates were not renewed: ECK renews its own CA and "
                       "certificates, so check the remote operator, or renew a user-provided transport CA",
-                      certificates=rows)
+                      **evidence)
     soon = [r for r in rows if r["daysLeft"] < EXPIRY_WARNING_DAYS]
     if soon:
         return warned(f"{soon[0]['what']} {soon[0]['subject']} expires in {soon[0]['daysLeft']} days",
                       "renew it before it expires (ECK renews its own certificates; copies must be "
                       "refreshed)",
-                      certificates=rows)
+                      **evidence)
     return passed(f"{len(rows)} certificates valid for {min(r['daysLeft'] for r in rows)}+ days",
-                  certificates=rows)
+                  **evidence)
 
 
 def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:

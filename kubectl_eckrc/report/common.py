@@ -69,7 +69,14 @@ def evidence_value(value: Any) -> str:
 
 
 def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(str(k), evidence_value(v)) for k, v in evidence.items()]
+    """(key, text) pairs; a list of records gets one line per record, the key on the first."""
+    lines: list[tuple[str, str]] = []
+    for key, value in evidence.items():
+        if isinstance(value, list) and len(value) > 1 and all(isinstance(v, dict) for v in value):
+            lines += [(str(key) if i == 0 else "", evidence_value(v)) for i, v in enumerate(value)]
+        else:
+            lines.append((str(key), evidence_value(value)))
+    return lines
 
 
 def grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:

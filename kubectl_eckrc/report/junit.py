@@ -42,7 +42,7 @@ def _testcase(finding: Finding) -> ET.Element:
 
 
 def _details(finding: Finding) -> str:
-    lines = [f"{key}: {value}" for key, value in evidence_lines(finding.evidence)]
+    lines = [f"{key}: {value}" if key else f"  {value}" for key, value in evidence_lines(finding.evidence)]
     if finding.hint:
         lines.append(f"cause: {finding.hint}")
     if finding.fix:

@@ -53,7 +53,8 @@ def _attention(finding: Finding) -> list[str]:
     lines = [f"### {word}: {finding.id} {finding.title}{alias}", "", finding.message, ""]
     if finding.hint:
         lines.append(f"- **cause**: {finding.hint}")
-    lines += [f"- {key}: `{value}`" for key, value in evidence_lines(finding.evidence)]
+    lines += [f"- {key or '  '}: `{value}`" if key else f"  `{value}`"
+              for key, value in evidence_lines(finding.evidence)]
     if finding.fix:
         lines.append(f"- **fix**: `{finding.fix.command}` ({finding.fix.action})")
     lines += [f"- docs: {finding.doc}", ""]

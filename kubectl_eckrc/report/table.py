@@ -65,7 +65,11 @@ def _finding(finding: Finding, color: bool, unicode: bool, several_links: bool) 
 
 
 def _details(finding: Finding) -> list[str]:
-    lines = [f"{INDENT}{key + ':':<9} {value}" for key, value in evidence_lines(finding.evidence)]
+    lines, width = [], 9
+    for key, value in evidence_lines(finding.evidence):
+        if key:
+            width = max(9, len(key) + 1)
+        lines.append(f"{INDENT}{key + ':' if key else '':<{width}} {value}")
     if finding.hint:
         lines.append(f"{INDENT}cause:    {finding.hint}")
     if finding.fix:
