@@ -158,12 +158,22 @@ def _side_flags(target: SideTarget, prefix: str) -> list[str]:
         ("context", target.context),
         ("namespace", target.namespace),
         ("es", target.es_name),
-        ("es-url", target.es_url),
+        ("es-url", _without_query(target.es_url)),
         ("es-api-key-env", target.es_api_key_env),
         ("es-username-env", target.es_username_env),
         ("es-password-env", target.es_password_env),
     ]
     return [item for flag, value in pairs if value for item in (prefix + flag, value)]
+
+
+def _without_query(url: str | None) -> str | None:
+    """A URL's query or fragment could carry a token: keep scheme, host, port and path."""
+    if not url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
 
 
 # --- progress --------------------------------------------------------------------------------

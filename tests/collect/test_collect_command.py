@@ -124,3 +124,15 @@ def test_collect_shows_progress_on_stderr_only_on_a_terminal(
     assert code == 0 and out.startswith("wrote ")
     assert "collect: reading both environments ..." in err
     assert "collect: scanning the bundle for secret values ..." in err
+
+
+def test_tool_json_command_line_keeps_names_and_drops_url_queries() -> None:
+    from kubectl_eckrc.commands.collect import command_line
+    from kubectl_eckrc.options import CollectOptions, Scope, SideTarget
+
+    scope = Scope(SideTarget(None, "prod-a", "logging", "local-es", es_url="https://es.example:9200/?token=abc",
+                             es_api_key_env="ES_KEY"), None)
+    args = command_line(CollectOptions(scope, "/tmp/out/b.zip"))
+    assert args[:5] == ["kubectl", "eckrc", "collect", "-o", "b.zip"]
+    assert "https://es.example:9200/" in args and "ES_KEY" in args
+    assert not any("token=abc" in a for a in args)
