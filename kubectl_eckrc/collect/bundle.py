@@ -21,7 +21,7 @@ from typing import Any
 
 from kubectl_eckrc.collect.archive import Archive, open_archive
 from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snapshot_dict
-from kubectl_eckrc.errors import EckrcError, UsageError
+from kubectl_eckrc.errors import EXIT_UNEVALUATED, EckrcError, UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.snapshot import (
@@ -39,7 +39,7 @@ BUNDLE_FORMAT = "kubectl-eckrc-bundle"
 BUNDLE_SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 SNAPSHOT = "snapshot.json"
-EXIT_LEAK = 3  # the bundle could not be produced safely; see docs/bundle.md
+EXIT_LEAK = EXIT_UNEVALUATED  # 3: the bundle could not be produced safely; see docs/bundle.md
 
 
 class LeakError(EckrcError):
@@ -112,7 +112,7 @@ def write_bundle(path: str, members: dict[str, bytes], manifest_doc: dict[str, A
     if leak:
         raise LeakError(
             f"refusing to write {path}: {leak.member} would contain {leak.origin} ({leak.encoding}); "
-            "nothing was written - please report this as a bug"
+            "nothing was written. Move that secret out of the object that copies it, or report a bug"
         )
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
