@@ -20,6 +20,7 @@ from typing import Any
 from kubectl_eckrc import __version__
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.options import CollectOptions, Scope, SideTarget
+from kubectl_eckrc.snapshot import KubeState, SecretSummary, Side, Snapshot
 
 
 def run(options: CollectOptions) -> int:
@@ -38,7 +39,8 @@ def run(options: CollectOptions) -> int:
     members = bundle.bundle_members(snapshot, report, tool)
     manifest = bundle.manifest(members, __version__, _now())
     progress("scanning the bundle for secret values")
-    bundle.write_bundle(options.output_file, members, manifest, collected_secrets(options.scope))
+    secrets = collected_secrets(options.scope, snapshot)
+    bundle.write_bundle(options.output_file, members, manifest, secrets)
     summary = report.summary
     sys.stdout.write(
         f"wrote {options.output_file} ({len(members) + 1} files): {summary.passed} passed, "
@@ -62,19 +64,36 @@ def check_output_path(path: str) -> None:
         raise UsageError(f"-o {path}: directory {directory} is not writable")
 
 
-def collected_secrets(scope: Scope) -> list[Any]:
+def collected_secrets(scope: Scope, snapshot: Snapshot | None = None) -> list[Any]:
     """Every secret value this process saw: what redact.py remembered while summarizing
-    Secrets and credentials, plus the ES credentials taken from the environment."""
+    Secrets and credentials, plus the ES credentials taken from the environment. Each is named
+    by the Secret key whose fingerprint it matches, so a refusal says where it came from."""
     from kubectl_eckrc import redact
     from kubectl_eckrc.collect.sanitize import SecretValue
 
+    origins = secret_origins(snapshot) if snapshot else {}
     read = "a secret value read during collection"
-    values = [SecretValue(read, v.encode()) for v in _remembered(redact)]
+    values = [SecretValue(origins.get(redact.fingerprint(v.encode()), read), v.encode())
+              for v in _remembered(redact)]
     for var in _credential_env_vars(scope):
         if os.environ.get(var):
             values.append(SecretValue(f"the value of ${var}", os.environ[var].encode()))
     values += [SecretValue("a kubeconfig credential", v) for v in kubeconfig_credentials(scope)]
     return values
+
+
+def secret_origins(snapshot: Snapshot) -> dict[str, str]:
+    """Fingerprint (redact.fingerprint) -> "the value of Secret ns/name key K"."""
+    origins: dict[str, str] = {}
+    for side in (snapshot.local, snapshot.remote):
+        if not isinstance(side, Side) or not isinstance(side.kube, KubeState):
+            continue
+        secrets = side.kube.secrets if isinstance(side.kube.secrets, dict) else {}
+        for summary in secrets.values():
+            if isinstance(summary, SecretSummary):
+                for key, entry in summary.keys.items():
+                    origins[entry.sha256] = f"the value of Secret {side.namespace}/{summary.name} key {key}"
+    return origins
 
 
 def kubeconfig_credentials(scope: Scope) -> list[bytes]:

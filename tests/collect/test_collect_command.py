@@ -136,3 +136,20 @@ def test_tool_json_command_line_keeps_names_and_drops_url_queries() -> None:
     assert args[:5] == ["kubectl", "eckrc", "collect", "-o", "b.zip"]
     assert "https://es.example:9200/" in args and "ES_KEY" in args
     assert not any("token=abc" in a for a in args)
+
+
+def test_refusal_names_the_secret_key_the_leaked_value_came_from(
+    tmp_path: Path, collected: list[Snapshot], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kubectl_eckrc.snapshot import SecretKey
+    from tests.snapshot_builder import secret
+
+    value = "token-from-a-user-secret-5e6f7a"
+    pair = healthy_pair()
+    pair.local.secrets["es-extra"] = secret("es-extra", {"token": SecretKey(len(value), redact.fingerprint(
+        value.encode()))})
+    pair.local.es["metadata"]["labels"] = {"note": value}
+    collected[0] = pair.build()
+    redact.remember(value)
+    code, _, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"))
+    assert code == 3 and "Secret logging/es-extra key token" in err and value not in err
