@@ -26,7 +26,8 @@ from kubectl_eckrc.snapshot import Snapshot
 
 # Error texts of a failing link, and what they mean (domain.md section 6).
 KNOWN_ERRORS: list[tuple[str, str]] = [
-    ("_cross_cluster_access_credentials", "the keystore has no credentials for this alias (ECKRC405)"),
+    ("_cross_cluster_access_credentials", "no API key reaches the remote cluster server: the keystore "
+     "has no credentials for this alias, or a certificate-model link points at 9443"),
     ("expected api key type of [cross_cluster]", "a REST API key was stored instead of a cross-cluster one"),
     ("unable to find apikey", "the API key does not exist on the remote (another cluster's key?)"),
     ("invalid credentials", "the stored credential is not the key's encoded value, or is damaged"),

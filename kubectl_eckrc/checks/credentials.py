@@ -57,6 +57,11 @@ def secure_settings_exist(snap: Snapshot) -> Verdict:
     return passed(f"secureSettings secrets exist: {', '.join(names)}", secureSettings=names)
 
 
+def _missing_secrets(snap: Snapshot) -> list[str]:
+    es = reads.resource(snap.local)
+    return [s.secret_name for s in eck.secure_settings(es) if reads.secret(snap.local, s.secret_name) is None]
+
+
 def _credentials(snap: Snapshot, alias: str) -> list[links.CredentialRef]:
     es = reads.resource(snap.local)
     for setting in eck.secure_settings(es):
@@ -89,9 +94,11 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
                           f"the alias differs: rename the key to cluster.remote.{alias}.credentials (or "
                           f"register the remote as {strays[0].alias})",
                           expected=f"cluster.remote.{alias}.credentials", found=[r.alias for r in strays])
+        missing = _missing_secrets(snap)
         return failed(f"no secureSettings secret provides cluster.remote.{alias}.credentials",
-                      "create a cross-cluster API key on the remote, store its `encoded` value under that "
-                      "key in a secret of the local namespace, and list the secret in spec.secureSettings",
+                      f"secureSettings names {', '.join(missing)}, which does not exist (ECKRC401)" if missing
+                      else "create a cross-cluster API key on the remote, store its `encoded` value under "
+                      "that key in a secret of the local namespace, and list it in spec.secureSettings",
                       expected=f"cluster.remote.{alias}.credentials")
     evidence = {"secret": mine[0].secret, "key": mine[0].key}
     if strays:

@@ -44,6 +44,8 @@ def side_line(side: dict[str, Any]) -> str:
 def link_line(link: dict[str, Any]) -> str:
     if link.get("mode") == "unknown":
         return f"{link.get('alias') or '(aliases unknown)'}  (cluster settings not readable)"
+    if link.get("registered") is False:
+        return f"{link.get('alias', '')}  (not registered)"
     line = f"{link.get('alias', '')}  {link.get('mode') or 'sniff'}"
     if link.get("proxy_address"):
         line += f" -> {link['proxy_address']}"
@@ -51,8 +53,6 @@ def link_line(link: dict[str, Any]) -> str:
         line += f"  server_name {link['server_name']}"
     if link.get("model"):
         line += f"  ({link['model']} model)"
-    if link.get("registered") is False:
-        line += "  (not registered)"
     return line
 
 
