@@ -34,8 +34,8 @@ from kubectl_eckrc.snapshot import (
 
 SOURCE = "eck-diagnostics"
 MANIFEST = "manifest.json"
-NO_REMOTE = ("offline: this eck-diagnostics archive was not given the remote side; pass "
-             "--remote-namespace/--remote-es if it holds it, or --remote-bundle with the remote's archive")
+NO_REMOTE = ("this eck-diagnostics archive was not given the remote side; pass --remote-namespace/"
+             "--remote-es if it holds it, or --remote-bundle with the remote's archive")
 NOT_CAPTURED = (
     "eck-diagnostics archive: no TLS handshake to proxy_address (TLS checks not evaluated)",
     "eck-diagnostics archive: Secrets are metadata only (no CA certificates, no credentials)",
@@ -55,7 +55,7 @@ def read_snapshot(archive: Archive, target: SideTarget | None, wanted: SideTarge
     candidates = elasticsearch_resources(archive)
     namespace, name = choose(archive.path, candidates, target, "-n/--namespace and --es")
     local = read_side(archive, namespace, name, "local", candidates)
-    remote: Side | Unavailable = offline(NO_REMOTE.removeprefix("offline: "), "--remote-bundle FILE")
+    remote: Side | Unavailable = offline(NO_REMOTE, "--remote-bundle FILE")
     if wanted and (wanted.namespace or wanted.es_name):
         r_ns, r_name = choose(archive.path, candidates, wanted, "--remote-namespace and --remote-es")
         remote = read_side(archive, r_ns, r_name, "remote", candidates)
