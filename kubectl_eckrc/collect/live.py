@@ -33,6 +33,7 @@ from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.output import log
+from kubectl_eckrc.redact import remember
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
     EsState,
@@ -128,10 +129,13 @@ def _auth(session: SideSession) -> EsAuth | Unavailable:
 
     target = session.target
     if target.es_api_key_env:
-        return EsAuth(api_key=os.environ.get(target.es_api_key_env, ""))
+        api_key = os.environ.get(target.es_api_key_env, "")
+        remember(api_key)
+        return EsAuth(api_key=api_key)
     if target.es_username_env and target.es_password_env:
-        return EsAuth(username=os.environ.get(target.es_username_env, ""),
-                      password=os.environ.get(target.es_password_env, ""))
+        user_password = os.environ.get(target.es_password_env, "")
+        remember(user_password)
+        return EsAuth(username=os.environ.get(target.es_username_env, ""), password=user_password)
     if session.kube is None or not session.es_name:
         return Unavailable("no Elasticsearch credentials: the elastic user secret cannot be read", "error",
                            "--es-api-key-env VAR")

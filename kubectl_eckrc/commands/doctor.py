@@ -17,7 +17,7 @@ def load(options: DoctorOptions) -> Snapshot:
     if options.bundle:
         from kubectl_eckrc.collect.bundle import load_snapshot
 
-        return load_snapshot(options.bundle, options.remote_bundle)
+        return load_snapshot(options.bundle, options.remote_bundle, options.scope)
     from kubectl_eckrc.collect.live import collect_live
 
     return collect_live(options.scope, debug=options.debug)
