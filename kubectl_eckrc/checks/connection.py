@@ -42,6 +42,8 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     ("bad_certificate", "proxy_address reaches the transport port (9300), which wants a client certificate"),
     ("empty client certificate chain", "proxy_address reaches the transport port (9300)"),
     ("_remote_cluster]", "proxy_address reaches the transport port (9300), not the remote cluster server"),
+    ("connection closed while ssl/tls handshake", "something at proxy_address closes TLS connections: a "
+     "port that does not reach 9443 (targetPort), or a proxy in between"),
     ("connect_exception", "nothing accepts connections at proxy_address (host, port, firewall)"),
     ("connect_timeout", "connections to proxy_address time out (firewall, NetworkPolicy, wrong address)"),
     ("unable to open any proxy connections", "no connection to proxy_address could be opened"),

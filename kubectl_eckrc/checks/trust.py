@@ -362,10 +362,14 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
 def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:
     found: list[tuple[str, CertInfo]] = []
     # The remote's own CA first: when the copy is the current CA, renewing it is the remote's job.
+    # A copy that is not the remote's CA at all is ECKRC303's finding, not an expiry to report.
+    remote: list[CertInfo] | None = None
     with contextlib.suppress(NotEvaluated):
-        found += [("remote CA", c) for c in reads.transport_cas(reads.remote_side(snap))]
+        remote = reads.transport_cas(reads.remote_side(snap))
+        found += [("remote CA", c) for c in remote]
     with contextlib.suppress(SourceProblem):  # ECKRC302 reports it; unreadable is not evaluated
-        found += [("trusted CA", c) for c in configured_cas(snap)]
+        current = {c.sha256 for c in remote or []}
+        found += [("trusted CA", c) for c in configured_cas(snap) if remote is None or c.sha256 in current]
     probe = snap.probes.get(alias)
     if isinstance(probe, TlsProbe) and probe.chain:
         found.append(("presented certificate", probe.chain[0]))

@@ -241,3 +241,10 @@ def test_expired_remote_ca_still_counts_as_the_issuer_for_eckrc306() -> None:
     assert outcome(pair, "ECKRC306").status is Status.PASS
     expiry = outcome(pair, "ECKRC307")
     assert expiry.status is Status.FAIL and expiry.message.startswith("remote CA")
+
+
+def test_expired_stale_copy_is_reported_once_by_eckrc303_not_again_by_eckrc307() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
+    assert outcome(pair, "ECKRC303").status is Status.FAIL
+    assert outcome(pair, "ECKRC307").status is Status.PASS
