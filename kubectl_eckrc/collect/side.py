@@ -1,0 +1,253 @@
+"""One side of a live collection: its Kubernetes reads, its Elasticsearch client, its basics.
+
+`SideSession` holds what one side needs while a collection runs (clients, the port-forward
+listener, credentials in memory). live.py orchestrates two of them; fix reuses them to write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from kubectl_eckrc.collect import kube_side
+from kubectl_eckrc.collect.failures import ReadFailed
+from kubectl_eckrc.collect.kube import KubeClient
+from kubectl_eckrc.collect.portforward import PortForwardListener
+from kubectl_eckrc.errors import UsageError
+from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
+from kubectl_eckrc.options import SideTarget
+from kubectl_eckrc.redact import remember
+from kubectl_eckrc.snapshot import EsState, KubeState, Read, Side, Unavailable
+
+if TYPE_CHECKING:  # imported lazily: the client is imported while Kubernetes reads run
+    from kubectl_eckrc.collect.es import EsAuth, EsClient
+
+T = TypeVar("T")
+PF_IDLE_SECONDS = 60.0
+ES_HTTP_PORT = 9200
+
+
+def attempt(fn: Callable[[], T]) -> T | Unavailable:
+    """Run one read; its failure becomes the Unavailable the snapshot stores."""
+    try:
+        return fn()
+    except ReadFailed as e:
+        return e.unavailable
+
+
+def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run independent reads at once; each bounds itself with its own timeout."""
+    if not calls:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(16, len(calls)), thread_name_prefix="eckrc-read") as pool:
+        futures = {name: pool.submit(attempt, fn) for name, fn in calls.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+@dataclass
+class SideSession:
+    """What one side's collection holds while it runs (clients, listener, secrets in memory)."""
+
+    role: str
+    target: SideTarget
+    resolved: ResolvedContext
+    timeout: float
+    debug: bool
+    kube: KubeClient | None = None
+    kube_state: KubeState | Unavailable = field(default_factory=lambda: Unavailable("not read"))
+    es_name: str = ""
+    es_client: EsClient | None = None
+    es_failure: Unavailable | None = None
+    es_endpoint: str = ""
+    es_basics: dict[str, Any] = field(default_factory=dict)
+    listener: PortForwardListener | None = None
+
+    def close(self) -> None:
+        if self.es_client is not None:
+            self.es_client.close()
+        if self.listener is not None:
+            self.listener.close()
+        if self.kube is not None:
+            self.kube.close()
+
+
+# --- one side ----------------------------------------------------------------------------------
+
+
+def open_side(role: str, target: SideTarget, timeout: float, debug: bool) -> SideSession:
+    prefix = "remote-" if role == "remote" else ""
+    resolved = resolve(target, prefix)
+    session = SideSession(role, target, resolved, timeout, debug)
+    session.kube = KubeClient(resolved, timeout)
+    return session
+
+
+def read_kube(session: SideSession) -> None:
+    assert session.kube is not None
+    state, es_name = kube_side.read_state(
+        session.kube, session.role, session.resolved.context, session.resolved.namespace,
+        session.target.es_name,
+    )
+    session.kube_state, session.es_name = state, es_name
+
+
+def _auth(session: SideSession) -> EsAuth | Unavailable:
+    from kubectl_eckrc.collect.es import EsAuth
+
+    target = session.target
+    if target.es_api_key_env:
+        api_key = os.environ.get(target.es_api_key_env, "")
+        remember(api_key)
+        return EsAuth(api_key=api_key)
+    if target.es_username_env and target.es_password_env:
+        user_password = os.environ.get(target.es_password_env, "")
+        remember(user_password)
+        return EsAuth(username=os.environ.get(target.es_username_env, ""), password=user_password)
+    if session.kube is None or not session.es_name:
+        return Unavailable("no Elasticsearch credentials: the elastic user secret cannot be read", "error",
+                           "--es-api-key-env VAR")
+    ns = session.resolved.namespace
+    password = attempt(lambda: session.kube.secret_text(  # type: ignore[union-attr]
+        ns, f"{session.es_name}-es-elastic-user", "elastic"))
+    if isinstance(password, Unavailable):
+        return Unavailable(f"cannot read the elastic user's password: {password.reason}", password.kind,
+                           password.permission or f"get secrets in namespace {ns}")
+    if password is None:
+        return Unavailable(f"secret {ns}/{session.es_name}-es-elastic-user has no key 'elastic'", "not-found",
+                           "--es-api-key-env VAR")
+    return EsAuth(username="elastic", password=password)
+
+
+def connect_es(session: SideSession) -> None:
+    """The ES client of one side, or the reason there is none (stored as es_failure)."""
+    from kubectl_eckrc.collect.es import EsClient
+
+    auth = _auth(session)
+    if isinstance(auth, Unavailable):
+        session.es_failure = auth
+        return
+    ns = session.resolved.namespace
+    ca = None
+    if session.kube is not None and session.es_name:
+        ca = kube_side.http_ca(session.kube, ns, session.es_name)
+    if session.target.es_url:
+        session.es_endpoint = session.target.es_url
+        session.es_client = EsClient(session.target.es_url, auth, session.timeout,
+                                     ca if isinstance(ca, str) else None, None, system_trust=True)
+        return
+    target = _port_forward_target(session, ca)
+    if isinstance(target, Unavailable):
+        session.es_failure = target
+        return
+    pod, scheme, ca_pem = target
+    kube = session.kube
+    assert kube is not None
+    session.listener = PortForwardListener(lambda: kube.open_portforward(ns, pod, ES_HTTP_PORT),
+                                           PF_IDLE_SECONDS, session.debug)
+    session.es_endpoint = f"port-forward pod {ns}/{pod}:{ES_HTTP_PORT}"
+    session.es_client = EsClient(f"{scheme}://127.0.0.1:{session.listener.port}", auth, session.timeout,
+                                 ca_pem, f"{session.es_name}-es-http.{ns}.svc")
+
+
+PortForwardTarget = tuple[str, str, str | None]  # pod, scheme, CA PEM
+
+
+def _port_forward_target(session: SideSession,
+                         ca: str | Unavailable | None) -> PortForwardTarget | Unavailable:
+    state = session.kube_state
+    if isinstance(state, Unavailable):
+        return Unavailable(f"no port-forward without the Kubernetes API: {state.reason}", state.kind,
+                           "--es-url URL")
+    pod = kube_side.ready_pod(state.pods)
+    if isinstance(pod, Unavailable):
+        return pod
+    if kube_side.http_tls_disabled(state.elasticsearch):
+        return pod, "http", None
+    if isinstance(ca, Unavailable):
+        return Unavailable(f"cannot read the HTTP CA: {ca.reason}", ca.kind, ca.permission)
+    if ca is None:
+        name = f"{session.resolved.namespace}/{session.es_name}-es-http-certs-public"
+        return Unavailable(f"secret {name} holds no ca.crt or tls.crt", "not-found")
+    return pod, "https", ca
+
+
+def read_settings(session: SideSession) -> None:
+    """The cluster settings first and alone: they name the links, whose probes should start
+    as early as possible. A wrong endpoint shows here already."""
+    client = session.es_client
+    if client is None:
+        return
+    settings = attempt(client.settings)
+    session.es_basics["settings"] = settings
+    if isinstance(settings, Unavailable) and _wrong_endpoint(settings):
+        if session.target.es_url:  # the user's own input is wrong: say so, as a usage error
+            flag = "--remote-es-url" if session.role == "remote" else "--es-url"
+            raise UsageError(f"{flag} {session.target.es_url}: {_after_url(settings.reason)}")
+        session.es_failure = settings  # every other read would say the same
+
+
+def read_es_basics(session: SideSession) -> None:
+    client = session.es_client
+    if client is None or session.es_failure is not None:
+        return
+    calls: dict[str, Callable[[], Any]] = {
+        "info": client.info, "health": client.health, "license": client.license,
+        "node_settings": client.node_settings,
+    }
+    if session.role == "local":
+        calls["roles"] = client.roles
+    session.es_basics.update(parallel(calls))
+
+
+def _wrong_endpoint(failure: Unavailable) -> bool:
+    return "is not Elasticsearch" in failure.reason or "plaintext where TLS was expected" in failure.reason
+
+
+def _after_url(reason: str) -> str:
+    """'GET / at https://h:1: plaintext ...' -> 'plaintext ...'; keep 'X is not Elasticsearch'."""
+    if "is not Elasticsearch" in reason:
+        return "not Elasticsearch" + reason.split("is not Elasticsearch", 1)[1]
+    return reason.rsplit(": ", 1)[-1] if "plaintext" not in reason else reason[reason.index("plaintext"):]
+
+
+def es_state(session: SideSession, remote_info: Read, resolve_cluster: dict[str, Read],
+              api_keys: dict[str, Read]) -> EsState | Unavailable:
+    if session.es_failure is not None:
+        return session.es_failure
+    if session.es_client is None:
+        return Unavailable("Elasticsearch was not reached", "error")
+    basics = session.es_basics
+    missing = Unavailable("not read", "error")
+    return EsState(
+        endpoint=session.es_endpoint,
+        info=basics.get("info", missing),
+        health=basics.get("health", missing),
+        license=basics.get("license", missing),
+        settings=basics.get("settings", missing),
+        node_settings=basics.get("node_settings", missing),
+        remote_info=remote_info,
+        resolve_cluster=resolve_cluster,
+        api_keys=api_keys,
+        roles=basics.get("roles", Unavailable("not read on the remote side", "error")),
+    )
+
+
+def to_side(session: SideSession, es: EsState | Unavailable) -> Side:
+    return Side(role=session.role, context=session.resolved.context, namespace=session.resolved.namespace,
+                es_name=session.es_name, kube=session.kube_state, es=es)
+
+
+def open_es(session: SideSession) -> SideSession:
+    read_kube(session)
+    connect_es(session)
+    read_settings(session)
+    return session
+
+
+def prepare(session: SideSession) -> SideSession:
+    open_es(session)
+    read_es_basics(session)
+    return session
