@@ -307,7 +307,47 @@ class EckResources:
         with contextlib.suppress(NotFound):
             sts = self.store.get("statefulsets", namespace, plan.sts["metadata"]["name"])
             desired["metadata"]["ownerReferences"][0]["uid"] = sts["metadata"]["uid"]
+        with contextlib.suppress(NotFound):
+            current = self.store.get("pods", namespace, desired["metadata"]["name"])
+            if (current["metadata"].get("annotations") or {}).get(cfg.CONFIG_HASH) != plan.restart_hash:
+                # ECK restarts a pod by deleting it; the StatefulSet re-creates it (new uid, start time)
+                self.delete("pods", namespace, desired["metadata"]["name"])
         self.apply("pods", desired, ("spec", "status"))
+
+    def write_sts_status(self, namespace: str, plans: list[PodPlan],
+                         running_hash: Callable[[str], str]) -> None:
+        """StatefulSet status as the controller reports it with the OnDelete strategy ECK uses."""
+        by_sts: dict[str, list[PodPlan]] = {}
+        for plan in plans:
+            by_sts.setdefault(plan.sts["metadata"]["name"], []).append(plan)
+        for name, members in by_sts.items():
+            wanted = members[0].restart_hash
+            current = [running_hash(p.pod) for p in members]
+            stale = [h for h in current if h != wanted]
+            status = {
+                "observedGeneration": 0, "replicas": len(members), "readyReplicas": len(members),
+                "availableReplicas": len(members), "updatedReplicas": len(members) - len(stale),
+                "currentReplicas": len(stale) or len(members),
+                "updateRevision": f"{name}-{wanted[:10]}",
+                "currentRevision": f"{name}-{(stale[0] if stale else wanted)[:10]}",
+            }
+            self._put_status("statefulsets", namespace, name, status)
+
+    def _put_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        for _ in range(5):
+            try:
+                current = self.store.get(plural, namespace, name)
+            except NotFound:
+                return
+            status["observedGeneration"] = current["metadata"].get("generation", 1)
+            if current.get("status") == status:
+                return
+            current["status"] = status
+            try:
+                self.store.update(plural, current)
+                return
+            except Conflict:
+                continue
 
     def status(self, es_obj: dict[str, Any], status: dict[str, Any], phase: str | None, error: str | None,
                nodes: int | None) -> dict[str, Any]:

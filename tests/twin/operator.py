@@ -223,6 +223,8 @@ class Operator:
             self._set_status(es_obj, phase=None, error=str(err))
             return
         pending = self._roll(es_obj, desired, restart_due)
+        self.resources.write_sts_status(namespace, desired.pods,
+                                        lambda pod: self.runs[(namespace, pod)].restart_hash)
         self._publish(es_obj, desired)
         self._set_status(es_obj, phase="ApplyingChanges" if pending else "Ready", error=None,
                          nodes=len(desired.pods))

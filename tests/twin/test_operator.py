@@ -94,9 +94,14 @@ def test_enabling_rcs_creates_the_service_and_rolls_the_pods(env: tuple[Store, O
     store, operator, hooks = env
     store.create("elasticsearches", _es())
     assert operator.settle()
-    before = store.get("pods", NS, f"{ES}-es-default-0")["metadata"]["annotations"][CONFIG_HASH]
+    old_pod = store.get("pods", NS, f"{ES}-es-default-0")["metadata"]
+    before = old_pod["annotations"][CONFIG_HASH]
     _update_spec(store, remoteClusterServer={"enabled": True})
     assert operator.settle()
+    assert store.get("pods", NS, f"{ES}-es-default-0")["metadata"]["uid"] != old_pod["uid"]
+    sts_status = store.get("statefulsets", NS, f"{ES}-es-default")["status"]
+    assert sts_status["currentRevision"] == sts_status["updateRevision"]
+    assert sts_status["updatedReplicas"] == 2
     rcs = store.get("services", NS, f"{ES}-es-remote-cluster")
     assert rcs["spec"]["ports"] == [{"name": "rcs", "port": 9443, "protocol": "TCP", "targetPort": 9443}]
     after = store.get("pods", NS, f"{ES}-es-default-0")["metadata"]["annotations"][CONFIG_HASH]
@@ -156,6 +161,9 @@ def test_restarts_blocked_by_change_budget_leave_the_old_keystore(env: tuple[Sto
     assert operator.settle()
     assert hooks.views[f"{ES}-es-default-0"].keystore == {"a": "1"}
     assert store.get("elasticsearches", NS, ES)["status"]["phase"] == "ApplyingChanges"
+    sts_status = store.get("statefulsets", NS, f"{ES}-es-default")["status"]
+    assert sts_status["currentRevision"] != sts_status["updateRevision"]
+    assert sts_status["updatedReplicas"] == 0
 
 
 def test_certificate_authorities_configmap_errors_are_reconcile_errors(
