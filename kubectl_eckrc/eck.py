@@ -58,6 +58,16 @@ def transport_ca_subject(es: str) -> str:
     return f"CN={es}-transport,OU={es}"
 
 
+_ECK_CA_SUBJECT = re.compile(r"^CN=(?P<a>[^,]+)-transport,OU=(?P=a)$|^OU=(?P<b>[^,]+),CN=(?P=b)-transport$")
+
+
+def transport_ca_owner(subject: str) -> str:
+    """The Elasticsearch name when `subject` is an ECK transport CA's, else "" (RFC 4514 order
+    depends on how the name was encoded: both are accepted)."""
+    match = _ECK_CA_SUBJECT.match(subject)
+    return (match["a"] or match["b"]) if match else ""
+
+
 # --- the Elasticsearch resource ------------------------------------------------------------------
 
 

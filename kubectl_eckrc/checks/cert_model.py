@@ -59,7 +59,7 @@ def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     """
     if reads.link(snap, alias).model != links.CERTIFICATE:
         return not_applicable(API_KEY_MODEL)
-    remote = reads.remote_side(snap)
+    remote = reads.remote_for(snap, alias)
     local_cas, remote_cas = reads.transport_cas(snap.local), reads.transport_cas(remote)
     problems = [p for p in (_trust_problem(snap.local, remote, remote_cas),
                             _trust_problem(remote, snap.local, local_cas)) if p]

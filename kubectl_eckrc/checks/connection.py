@@ -255,7 +255,7 @@ def access_covers(snap: Snapshot, alias: str) -> Verdict:
 
 def _key_access(snap: Snapshot, alias: str) -> list[str] | None:
     try:
-        entry = remote_key(snap, key_id(snap, alias))
+        entry = remote_key(snap, alias, key_id(snap, alias))
     except NotEvaluated:
         return None
     access = (entry or {}).get("access") or {}

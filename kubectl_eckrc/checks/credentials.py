@@ -142,8 +142,8 @@ def key_id(snap: Snapshot, alias: str) -> str:
     return refs[0].info.key_id
 
 
-def remote_key(snap: Snapshot, key: str) -> dict[str, Any] | None:
-    remote = reads.remote_side(snap)
+def remote_key(snap: Snapshot, alias: str, key: str) -> dict[str, Any] | None:
+    remote = reads.remote_for(snap, alias)
     es = reads.es_api(remote)
     if key not in es.api_keys:
         raise NotEvaluated(f"API key {key} was not looked up on the remote",
@@ -174,7 +174,7 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
     kid = key_id(snap, alias)
-    entry = remote_key(snap, kid)
+    entry = remote_key(snap, alias, kid)
     if entry is None:
         return failed(f"the remote has no API key {kid}",
                       "the credential comes from another cluster, or the key was deleted: create a new "
@@ -246,7 +246,7 @@ def _stale_keystore(snap: Snapshot, alias: str, pending: str) -> Verdict:
 
 def _secret_key_valid(snap: Snapshot, alias: str) -> bool:
     try:
-        entry = remote_key(snap, key_id(snap, alias))
+        entry = remote_key(snap, alias, key_id(snap, alias))
     except NotEvaluated:
         return False
     return entry is not None and entry.get("type") == "cross_cluster" and not entry.get("invalidated")

@@ -234,7 +234,7 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
 
 
 def _match_exposure(snap: Snapshot, link: links.Link, evidence: dict[str, Any]) -> Verdict:
-    remote = reads.remote_side(snap)
+    remote = reads.remote_for(snap, link.alias)
     found, _ = exposures(remote)
     evidence["exposures"] = [e.describe() for e in found]
     for e in found:

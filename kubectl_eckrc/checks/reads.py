@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from kubectl_eckrc import eck, links
@@ -21,6 +22,37 @@ from kubectl_eckrc.snapshot import (
 def remote_side(snap: Snapshot) -> Side:
     side: Side = need(snap.remote, "the remote environment")
     return side
+
+
+def remote_for(snap: Snapshot, alias: str) -> Side:
+    """The remote side, for checks of one link. A snapshot holds one remote environment; with
+    several aliases in scope, one that visibly points at another cluster is not judged against
+    it (its server_name names another service, or its server presents another ECK CA)."""
+    remote = remote_side(snap)
+    if len(snap.aliases) > 1:
+        other = elsewhere(snap, alias, remote)
+        if other:
+            raise NotEvaluated(f"{alias} points at {other}, not at the remote environment given "
+                               f"({remote.namespace}/{remote.es_name})",
+                               f"run with --alias {alias} and that cluster's --remote-context")
+    return remote
+
+
+_RCS_NAME = re.compile(r"^(?P<es>.+)-es-remote-cluster\.(?P<ns>[^.]+)\.svc(\.cluster\.local)?$")
+
+
+def elsewhere(snap: Snapshot, alias: str, remote: Side) -> str:
+    """What the alias visibly points at when that is not `remote`, else ""."""
+    found = links.link_for(snap, alias)
+    match = _RCS_NAME.match(found.server_name)
+    if match and (match["es"], match["ns"]) != (remote.es_name, remote.namespace):
+        return f"{match['ns']}/{match['es']} (server_name)"
+    probe = snap.probes.get(alias)
+    if isinstance(probe, TlsProbe) and probe.chain:
+        name = eck.transport_ca_owner(probe.chain[0].issuer)
+        if name and name != remote.es_name:
+            return f"Elasticsearch {name} (its certificate's issuer)"
+    return ""
 
 
 def kube(side: Side) -> KubeState:

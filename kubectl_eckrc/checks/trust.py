@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import re
 from typing import Any
 
 from kubectl_eckrc import eck, links, pki
@@ -29,8 +28,6 @@ from kubectl_eckrc.snapshot import CertInfo, Snapshot, TlsProbe
 CERT_MODEL = "certificate model: trust is ECKRC601"
 EVIDENCE_KEYS = {"remote CA": "remoteCa", "trusted CA": "trustedCa", "presented certificate": "presented"}
 EXPIRY_WARNING_DAYS = 30
-# RFC 4514 order depends on how the subject was encoded: accept both.
-_ECK_ISSUER = re.compile(r"^(CN=(?P<a>[^,]+)-transport,OU=(?P=a)|OU=(?P<b>[^,]+),CN=(?P=b)-transport)$")
 
 
 def _api_key_model(snap: Snapshot) -> bool:
@@ -120,7 +117,7 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     if reads.link(snap, alias).model != links.API_KEY:
         return not_applicable(CERT_MODEL)
     trusted = configured_cas(snap)
-    remote = reads.remote_side(snap)
+    remote = reads.remote_for(snap, alias)
     current = reads.transport_cas(remote)
     current_sums = {c.sha256 for c in current}
     matching = [c for c in trusted if c.sha256 in current_sums]
@@ -230,7 +227,7 @@ def _untrusted_cause(leaf: CertInfo, trusted: list[CertInfo], error: str) -> str
     if "not valid at validation time" in error:
         return "a certificate of the chain is expired or not yet valid (see ECKRC307)"
     if leaf.issuer not in {c.subject for c in trusted}:
-        if _ECK_ISSUER.match(leaf.issuer):
+        if eck.transport_ca_owner(leaf.issuer):
             return f"the server's certificate is issued by {leaf.issuer}, another ECK cluster's CA"
         return (f"the server's certificate is issued by {leaf.issuer}, not an ECK transport CA: something "
                 "in front of the remote cluster server terminates TLS (see ECKRC306)")
@@ -308,14 +305,14 @@ def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     leaf = probe.chain[0]
     evidence: dict[str, Any] = {"issuer": leaf.issuer, "subject": leaf.subject}
     try:
-        remote_cas = reads.transport_cas(reads.remote_side(snap))
+        remote_cas = reads.transport_cas(reads.remote_for(snap, alias))
     except NotEvaluated:
         remote_cas = []
     if remote_cas:
         if pki.chain_from(probe.chain, remote_cas):
             return passed(f"issued by the remote's CA {leaf.issuer}", **evidence)
         evidence["remoteCa"] = [c.subject for c in remote_cas]
-    elif _ECK_ISSUER.match(leaf.issuer):
+    elif eck.transport_ca_owner(leaf.issuer):
         return passed(f"issued by {leaf.issuer}, an ECK transport CA (remote not readable to compare)",
                       **evidence)
     return failed(f"{probe.address} presents a certificate issued by {leaf.issuer}, not the remote's ECK CA",
@@ -365,7 +362,7 @@ def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:
     # A copy that is not the remote's CA at all is ECKRC303's finding, not an expiry to report.
     remote: list[CertInfo] | None = None
     with contextlib.suppress(NotEvaluated):
-        remote = reads.transport_cas(reads.remote_side(snap))
+        remote = reads.transport_cas(reads.remote_for(snap, alias))
         found += [("remote CA", c) for c in remote]
     with contextlib.suppress(SourceProblem):  # ECKRC302 reports it; unreadable is not evaluated
         current = {c.sha256 for c in remote or []}

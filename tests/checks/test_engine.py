@@ -80,3 +80,25 @@ def test_no_check_crashes_on_an_empty_snapshot() -> None:
     pair.local.settings, pair.local.remote_info = {}, {}
     result = run_checks(pair.build())
     assert not [f for f in result if "internal error" in f.message]
+
+
+def test_alias_pointing_at_another_cluster_is_not_judged_against_the_given_remote() -> None:
+    pair = healthy_pair()
+    prefix = "cluster.remote.other"
+    pair.local.settings["persistent"].update({
+        f"{prefix}.mode": "proxy", f"{prefix}.proxy_address": "127.0.0.20:9443",
+        f"{prefix}.server_name": "other-es-es-remote-cluster.other.svc"})
+    pair.aliases = [ALIAS, "other"]
+    stale = outcome(pair, "ECKRC303", "other")
+    assert stale.status is Status.NOT_EVALUATED
+    assert "points at other/other-es" in stale.message
+    assert stale.permission == "run with --alias other and that cluster's --remote-context"
+    assert outcome(pair, "ECKRC303", ALIAS).status is Status.PASS
+
+
+def test_eck_transport_ca_owner() -> None:
+    from kubectl_eckrc import eck
+
+    assert eck.transport_ca_owner("CN=remote-es-transport,OU=remote-es") == "remote-es"
+    assert eck.transport_ca_owner("OU=remote-es,CN=remote-es-transport") == "remote-es"
+    assert eck.transport_ca_owner("CN=remote-es-transport,OU=other") == ""
