@@ -87,6 +87,9 @@ def test_kubectl_reads_elasticsearches_of_a_scenario(twin: Twin) -> None:
                             timeout=60)
     assert denied.returncode != 0
     assert 'secrets is forbidden: User "restricted" cannot list resource "secrets"' in denied.stderr
+    review = subprocess.run([*base, "--context", "local", "auth", "can-i", "get", "secrets"],
+                            capture_output=True, text=True, timeout=60)
+    assert review.stdout.strip() == "no"
 
 
 def test_official_clients_reach_remote_info_through_a_port_forward(twin: Twin) -> None:
