@@ -85,6 +85,8 @@ _CATALOGUE = [
        "ECKRC405", rollout_pending=True),
     _s("es-too-old", "both clusters run Elasticsearch 8.12.2", "F19", "ECKRC105",
        local_version="8.12.2", remote_version="8.12.2"),
+    _s("version-pair-unsupported", "local 9.1.0 and remote 8.18.2: not a supported transport pair", "F19",
+       "ECKRC105", local_version="9.1.0", remote_version="8.18.2"),
     _s("cert-expired", "the remote's (user-provided) transport CA and RCS certificates expired", "F23",
        "ECKRC307 ECKRC304", ca="user-ca", remote_user_ca_expired=True),
     _s("rbac-restricted", "the local context's user may not read secrets nor port-forward", "", "ECKRC103",

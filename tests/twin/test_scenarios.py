@@ -154,6 +154,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "rollout-pending": ("resolve", "unable to authenticate user ["),
     "es-too-old": ("resolve", "no handler found for uri [/_resolve/cluster/remote-es:*]"),
     "cert-expired": ("resolve", "validity check failed"),
+    "version-pair-unsupported": ("resolve", "minimal compatible version is: [8.19.0]"),
     "cert-model-one-way": ("resolve", "Received fatal alert: certificate_unknown"),
     "cert-model-to-rcs": ("resolve", "require transport header [_cross_cluster_access_credentials] but none"),
     "cert-model-configmap-wrong-key": ("events", "config map logging/remote-es-ca specified in "
