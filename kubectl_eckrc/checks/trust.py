@@ -97,7 +97,7 @@ def ca_file_present(snap: Snapshot) -> Verdict:
 
 
 def _cert(cert: CertInfo) -> dict[str, str]:
-    return {"subject": cert.subject, "sha256": pki.short(cert.sha256), "notAfter": cert.not_after}
+    return {"subject": cert.subject, "sha256": cert.sha256, "notAfter": cert.not_after}
 
 
 @check("ECKRC303", severity=ERROR, side=LINK, requires=("ECKRC302", "ECKRC501"), fix="sync-ca",
@@ -212,7 +212,7 @@ def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
     leaf = probe.chain[0]
     result = pki.verify_chain(probe.chain, trusted, pki.parse_time(snap.taken_at))
     evidence: dict[str, Any] = {"presented": {"subject": leaf.subject, "issuer": leaf.issuer,
-                                              "sha256": pki.short(leaf.sha256), "notAfter": leaf.not_after},
+                                              "sha256": leaf.sha256, "notAfter": leaf.not_after},
                                 "trusted": [c.subject for c in trusted]}
     if result.ok:
         if result.stricter_issue:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_eckrc import pki
 from kubectl_eckrc.checks.registry import area_of
 from kubectl_eckrc.findings import Finding, Report, Status, Summary
 
@@ -57,8 +58,10 @@ def link_line(link: dict[str, Any]) -> str:
 
 
 def evidence_value(value: Any) -> str:
+    """Evidence as one line of text; full fingerprints are shortened for reading (the JSON
+    document keeps them whole)."""
     if isinstance(value, dict):
-        return "  ".join(f"{k} {evidence_value(v)}" for k, v in value.items())
+        return "  ".join(f"{k} {_short(k, v)}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(evidence_value(v) for v in value) or "(none)"
     if value is None:
@@ -66,6 +69,12 @@ def evidence_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def _short(key: str, value: Any) -> str:
+    if key == "sha256" and isinstance(value, str) and len(value) == 64:
+        return pki.short(value)
+    return evidence_value(value)
 
 
 def evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:

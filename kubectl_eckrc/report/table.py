@@ -35,7 +35,9 @@ def render(report: Report, color: bool = False, unicode: bool = True) -> str:
     lines.append("")
     lines.append(summary_line(report))
     text = "\n".join(lines) + "\n"
-    return text if unicode else text.encode("ascii", "replace").decode("ascii")
+    if unicode:
+        return text
+    return text.replace("…", "...").encode("ascii", "replace").decode("ascii")
 
 
 def _header(report: Report) -> list[str]:
