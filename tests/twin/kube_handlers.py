@@ -208,7 +208,7 @@ class ResourceApi:
         obj = self._body_object(request, rt)
         warnings: list[str] = []
         created = self.store.create(rt.plural, obj, request.query.dry_run, _field_validation(request.query),
-                                    warnings)
+                                    warnings, strict_status=True)
         return ApiResponse(201, created, warnings=tuple(warnings))
 
     def _update(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
@@ -219,7 +219,7 @@ class ResourceApi:
                              f"({request.route.name})")
         warnings: list[str] = []
         updated = self.store.update(rt.plural, obj, request.query.dry_run, request.route.subresource or None,
-                                    _field_validation(request.query), warnings)
+                                    _field_validation(request.query), warnings, strict_status=True)
         return ApiResponse(200, updated, warnings=tuple(warnings))
 
     def _patch(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:
@@ -235,7 +235,7 @@ class ResourceApi:
         warnings: list[str] = []
         patched = self.store.patch(rt.plural, route.namespace, route.name, patch_type, request.body,
                                    request.query.dry_run, route.subresource or None,
-                                   _field_validation(request.query), warnings)
+                                   _field_validation(request.query), warnings, strict_status=True)
         return ApiResponse(200 if existed else 201, patched, warnings=tuple(warnings))
 
     def _delete(self, request: ApiRequest, rt: ResourceType) -> ApiResponse:

@@ -20,7 +20,8 @@ class ResourceType:
     verbs: tuple[str, ...] = ALL_VERBS
     # The object has a spec whose changes bump metadata.generation.
     has_generation: bool = False
-    # Writes to the main resource keep the stored status; /status writes change only status.
+    # Writes to the main resource keep the stored status, even from in-process callers (who
+    # must use subresource="status"); /status writes change only status.
     status_subresource: bool = False
     # Served only while this CustomResourceDefinition exists in the store (a real server
     # has no such endpoint before the CRD is installed).
@@ -37,6 +38,10 @@ class ResourceType:
     def group_resource(self) -> str:
         """`secrets` or `elasticsearches.elasticsearch.k8s.elastic.co`, as error messages say."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def has_status_subresource(self) -> bool:
+        return any(name == "status" for name, _ in self.subresources)
 
     @property
     def is_custom(self) -> bool:

@@ -87,7 +87,13 @@ class _Write:
     subresource: str | None
     field_validation: str
     warnings: list[str] | None
+    strict_status: bool = False  # status changes only through /status (requests via the API)
     events: Events = field(default_factory=list)
+
+    @property
+    def keeps_status(self) -> bool:
+        """Main-resource writes leave status alone, as the API server's strategies do."""
+        return self.rt.status_subresource or (self.strict_status and self.rt.has_status_subresource)
 
 
 class Store:
@@ -140,13 +146,18 @@ class Store:
     # ---- writes --------------------------------------------------------------------------
 
     def create(self, plural: str, obj: dict[str, Any], dry_run: bool = False,
-               field_validation: str = "Ignore", warnings: Warnings | None = None) -> dict[str, Any]:
+               field_validation: str = "Ignore", warnings: Warnings | None = None,
+               strict_status: bool = False) -> dict[str, Any]:
         """Create; for custom resources, fields the CRD schema does not declare are pruned
-        (`field_validation` Ignore), reported in `warnings` (Warn) or refused (Strict)."""
+        (`field_validation` Ignore), reported in `warnings` (Warn) or refused (Strict).
+        `strict_status` (what the HTTP API uses) drops a body's status for every kind with a
+        status subresource; in-process callers may otherwise set status of built-in kinds."""
         rt = resource_type(plural)
         new = self._prepare_create(rt, obj)
         key = self._key(rt, new["metadata"].get("namespace"), new["metadata"]["name"])
-        w = _Write(rt, key, dry_run, None, field_validation, warnings)
+        w = _Write(rt, key, dry_run, None, field_validation, warnings, strict_status)
+        if w.keeps_status:
+            new.pop("status", None)
         with self._lock:
             if key in self._objects:
                 raise already_exists(rt, key[2])
@@ -161,11 +172,12 @@ class Store:
         return result
 
     def update(self, plural: str, obj: dict[str, Any], dry_run: bool = False, subresource: str | None = None,
-               field_validation: str = "Ignore", warnings: Warnings | None = None) -> dict[str, Any]:
+               field_validation: str = "Ignore", warnings: Warnings | None = None,
+               strict_status: bool = False) -> dict[str, Any]:
         rt = resource_type(plural)
         meta = obj.get("metadata") or {}
         key = self._key(rt, meta.get("namespace"), meta.get("name", ""))
-        w = _Write(rt, key, dry_run, subresource, field_validation, warnings)
+        w = _Write(rt, key, dry_run, subresource, field_validation, warnings, strict_status)
         with self._lock:
             old = self._objects.get(key)
             if old is None:
@@ -181,7 +193,7 @@ class Store:
 
     def patch(self, plural: str, namespace: str | None, name: str, patch_type: str, body: Any,
               dry_run: bool = False, subresource: str | None = None, field_validation: str = "Ignore",
-              warnings: Warnings | None = None) -> dict[str, Any]:
+              warnings: Warnings | None = None, strict_status: bool = False) -> dict[str, Any]:
         """Patch with one of MERGE, JSON_PATCH, STRATEGIC, APPLY (server-side apply without field
         ownership: a merge of the applied configuration, creating the object when absent)."""
         rt = resource_type(plural)
@@ -191,7 +203,8 @@ class Store:
             raise UnsupportedPatch(f"the body of the request was in an unknown format - accepted media types "
                                    f"include: {JSON_PATCH}, {MERGE}, {APPLY}, {STRATEGIC}")
         patch = kube_patch.parse_body(patch_type == APPLY, body)
-        w = _Write(rt, self._key(rt, namespace, name), dry_run, subresource, field_validation, warnings)
+        w = _Write(rt, self._key(rt, namespace, name), dry_run, subresource, field_validation, warnings,
+                   strict_status)
         with self._lock:
             old = self._objects.get(w.key)
             if old is not None:
@@ -288,8 +301,6 @@ class Store:
         meta["creationTimestamp"] = self._clock().strftime("%Y-%m-%dT%H:%M:%SZ")
         if rt.has_generation:
             meta["generation"] = 1
-        if rt.status_subresource:
-            new.pop("status", None)
         return new
 
     def _apply_create(self, w: _Write, patch: Any) -> dict[str, Any]:
@@ -299,7 +310,7 @@ class Store:
         meta.setdefault("name", w.key[2])
         if w.rt.namespaced:
             meta.setdefault("namespace", w.key[1])
-        return self.create(w.rt.plural, patch, w.dry_run, w.field_validation, w.warnings)
+        return self.create(w.rt.plural, patch, w.dry_run, w.field_validation, w.warnings, w.strict_status)
 
     def _check_schema(self, w: _Write, obj: dict[str, Any]) -> None:
         crd = self._objects.get(("customresourcedefinitions", "", w.rt.crd_name)) if w.rt.is_custom else None
@@ -342,7 +353,7 @@ class Store:
             new.pop("status", None)
             if status is not None:
                 new["status"] = status
-        elif rt.status_subresource:
+        elif w.keeps_status:
             new.pop("status", None)
             if "status" in old:
                 new["status"] = copy.deepcopy(old["status"])

@@ -340,3 +340,20 @@ def test_list_chunks_with_limit_and_continue(api: RunningApi, tmp_path: Path) ->
             if not token:
                 break
     assert names == [f"chunk-{n}" for n in range(5)] + ["settings"]
+
+
+def test_api_writes_change_service_status_only_through_the_status_subresource(api: RunningApi,
+                                                                              tmp_path: Path) -> None:
+    name = "quickstart-es-remote-cluster"
+    with python_client(api, tmp_path) as api_client:
+        core: Any = client.CoreV1Api(api_client)
+        svc = api_client.sanitize_for_serialization(core.read_namespaced_service(name, "logging"))
+        svc.pop("status")
+        svc["metadata"].setdefault("labels", {})["edited"] = "yes"
+        core.replace_namespaced_service(name, "logging", svc)
+        core.patch_namespaced_service(name, "logging", {"status": {"loadBalancer": {}}})
+        assert api.store.get("services", "logging", name)["status"]["loadBalancer"]["ingress"] == [
+            {"ip": "127.0.0.77"}]
+        core.patch_namespaced_service_status(name, "logging", {"status": {"loadBalancer": {"ingress": None}}})
+    stored = api.store.get("services", "logging", name)
+    assert stored["status"] == {"loadBalancer": {}} and stored["metadata"]["labels"] == {"edited": "yes"}
