@@ -65,14 +65,17 @@ def _http_failure(code: int, body: bytes, what: str, permission: str) -> Unavail
 
 def _network_failure(error: Exception, server: str) -> Unavailable:
     text = " ".join(scrub_known(str(error)).split())
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3 2: test refusal first.
+    if isinstance(error, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
+        if "refused" in text.lower() or isinstance(error, ConnectionRefusedError):
+            return Unavailable(f"cannot connect to the Kubernetes API at {server}: connection refused",
+                               "unreachable")
+        return Unavailable(f"cannot connect to the Kubernetes API at {server}: {text}", "unreachable")
     if isinstance(error, urllib3.exceptions.ConnectTimeoutError | urllib3.exceptions.ReadTimeoutError
                   | socket.timeout | TimeoutError):
         return Unavailable(f"timed out talking to the Kubernetes API at {server}", "timeout")
     if isinstance(error, urllib3.exceptions.SSLError):
         return Unavailable(f"TLS failure talking to the Kubernetes API at {server}: {text}", "unreachable")
-    if isinstance(error, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
-        return Unavailable(f"cannot connect to the Kubernetes API at {server}: connection refused",
-                           "unreachable")
     return Unavailable(f"cannot reach the Kubernetes API at {server}: {text}", "unreachable")
 
 

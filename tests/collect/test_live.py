@@ -162,3 +162,40 @@ def test_an_alias_without_proxy_address_is_not_probed() -> None:
     session = _session(state, {"persistent": {"cluster.remote.s.seeds": ["10.0.0.1:9300"]}})
     result = live._probe_link(session, "s", 1.0)
     assert isinstance(result, Unavailable) and "sniff" in result.reason
+
+
+def _kubeconfig_for(tmp_path: Any, port: int) -> str:
+    path = tmp_path / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: local\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}',\n"
+        "  insecure-skip-tls-verify: true}}]\n"
+        "users: [{name: u, user: {token: not-a-real-token}}]\n"
+        "contexts: [{name: local, context: {cluster: c, user: u, namespace: logging}}]\n"
+    )
+    return str(path)
+
+
+def test_a_black_holed_api_server_costs_one_timeout_and_is_unavailable(tmp_path: Any) -> None:
+    from kubectl_eckrc.options import Scope
+    from tests.collect import servers
+
+    with servers.black_hole() as port:
+        target = SideTarget(_kubeconfig_for(tmp_path, port), None, None, None)
+        snapshot = live.collect_live(Scope(local=target, remote=None, timeout=0.5))
+    kube = snapshot.local.kube
+    assert isinstance(kube, Unavailable) and kube.kind == "timeout"
+    assert isinstance(snapshot.local.es, Unavailable)
+    assert isinstance(snapshot.remote, Unavailable) and snapshot.remote.kind == "no-access"
+    assert snapshot.aliases == [] and snapshot.probes == {}
+
+
+def test_a_refusing_api_server_is_unreachable(tmp_path: Any) -> None:
+    from kubectl_eckrc.options import Scope
+    from tests.collect import servers
+
+    target = SideTarget(_kubeconfig_for(tmp_path, servers.free_port()), None, None, None)
+    snapshot = live.collect_live(Scope(local=target, remote=None, timeout=1))
+    kube = snapshot.local.kube
+    assert isinstance(kube, Unavailable) and kube.kind == "unreachable"
+    assert "connection refused" in kube.reason
