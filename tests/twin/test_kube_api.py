@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -357,3 +358,18 @@ def test_api_writes_change_service_status_only_through_the_status_subresource(ap
         core.patch_namespaced_service_status(name, "logging", {"status": {"loadBalancer": {"ingress": None}}})
     stored = api.store.get("services", "logging", name)
     assert stored["status"] == {"loadBalancer": {}} and stored["metadata"]["labels"] == {"edited": "yes"}
+
+
+def test_kubectl_wait_follows_a_watch_until_the_status_changes(kubectl: Any, api: RunningApi) -> None:
+    def become_ready() -> None:
+        current = api.store.get("elasticsearches", "logging", "quickstart")
+        current["status"] = {"phase": "Ready", "health": "green"}
+        api.store.update("elasticsearches", current, subresource="status")
+
+    timer = threading.Timer(0.5, become_ready)
+    timer.start()
+    result = kubectl("wait", "es/quickstart", "--for=jsonpath={.status.phase}=Ready", "--timeout=20s")
+    timer.join()
+    assert result.returncode == 0, result.stderr
+    assert "condition met" in result.stdout
+    assert any(e.verb == "watch" for e in api.audit.entries())

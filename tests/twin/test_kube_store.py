@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -294,3 +295,25 @@ def test_required_fields_of_the_crd_schema_are_enforced(schema_store: Store) -> 
                                                 "spec": {}})
     assert err.value.message == ('Elasticsearch.elasticsearch.k8s.elastic.co "x" is invalid: spec.version: '
                                  "Required value")
+
+
+def test_concurrent_read_modify_write_loses_no_update(store: Store) -> None:
+    store.create("configmaps", {"metadata": {"name": "counter", "namespace": "logging"}, "data": {"n": "0"}})
+
+    def increment() -> None:
+        for _ in range(20):
+            while True:
+                current = store.get("configmaps", "logging", "counter")
+                current["data"]["n"] = str(int(current["data"]["n"]) + 1)
+                try:
+                    store.update("configmaps", current)
+                    break
+                except Conflict:
+                    continue
+
+    threads = [threading.Thread(target=increment) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("configmaps", "logging", "counter")["data"]["n"] == "160"
