@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.twin import kube_patch, kube_schema, kube_selectors
+from tests.twin import kube_gc, kube_patch, kube_schema, kube_selectors
 from tests.twin.kube_defaults import apply_defaults, validate_name
 from tests.twin.kube_errors import (
     AlreadyExists,
@@ -58,7 +58,6 @@ WatchCallback = Callable[[str, str, dict[str, Any]], None]
 Event = tuple[int, str, str, dict[str, Any]]  # (resourceVersion, type, plural, object)
 Events = list[Event]
 Objects = list[dict[str, Any]]
-Keys = list[Key]
 Watchers = list[WatchCallback]
 Warnings = list[str]
 HISTORY = 2000
@@ -242,7 +241,7 @@ class Store:
             if dry_run:
                 return copy.deepcopy(old)
             removed = self._remove(key, events)
-            for dependant in self._dependants(rt, old):
+            for dependant in kube_gc.dependants(self._objects, rt.plural, old):
                 if dependant in self._objects:
                     self._remove(dependant, events)
         self._notify(events)
@@ -389,24 +388,6 @@ class Store:
         entry = (self._rv, event, plural, copy.deepcopy(obj))
         self._history.append(entry)
         events.append(entry)
-
-    def _dependants(self, rt: ResourceType, old: dict[str, Any]) -> Keys:
-        name, uid = old["metadata"]["name"], old["metadata"]["uid"]
-        if rt.plural == "namespaces":
-            return [k for k in self._objects if k[1] == name]
-        if rt.plural == "customresourcedefinitions":
-            plural = (old.get("spec") or {}).get("names", {}).get("plural", "")
-            return [k for k in self._objects if k[0] == plural]
-        found: Keys = []
-        pending = [uid]
-        while pending:
-            owner = pending.pop()
-            for k, o in self._objects.items():
-                refs = o["metadata"].get("ownerReferences") or []
-                if k not in found and any(r.get("uid") == owner for r in refs):
-                    found.append(k)
-                    pending.append(o["metadata"]["uid"])
-        return found
 
     def _notify(self, events: Events) -> None:
         if not events:
