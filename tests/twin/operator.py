@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from tests.twin import eck_config as cfg
 from tests.twin.eck_resources import EckResources, ReconcileError
+from tests.twin.eck_status import EventRecorder, es_status
 from tests.twin.kube_errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Operator:
         self.eck_version = eck_version
         self.restart_delay = restart_delay
         self.resources = EckResources(store, eck_version, self._event, clock)
+        self.events = EventRecorder(store, self.resources.now)
         self.runs: dict[tuple[str, str], PodRun] = {}  # (namespace, pod) -> last start
         self._published: dict[Key, tuple[ClusterInputs, list[PodView]]] = {}
         self._queue = _Queue()
@@ -299,7 +301,7 @@ class Operator:
             current = self.store.get("elasticsearches", es_obj["metadata"]["namespace"],
                                      es_obj["metadata"]["name"])
             status = dict(current.get("status") or {})
-            new = self.resources.status(current, status, phase, error, nodes)
+            new = es_status(current, status, phase, error, nodes, self.resources.now())
             if new == status:
                 return
             current["status"] = new
@@ -310,7 +312,7 @@ class Operator:
                 continue
 
     def _event(self, es_obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
-        self.resources.record_event(es_obj, event_type, reason, message)
+        self.events.record(es_obj, event_type, reason, message)
 
 
 def _restarts_blocked(es_obj: dict[str, Any]) -> bool:

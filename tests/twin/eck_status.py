@@ -1,0 +1,74 @@
+"""What the simulated ECK operator reports: the Elasticsearch status and Kubernetes events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from tests.twin import eck_objects as objs
+from tests.twin.kube_errors import Conflict, NotFound
+
+
+def es_status(es_obj: dict[str, Any], status: dict[str, Any], phase: str | None, error: str | None,
+              nodes: int | None, now: str) -> dict[str, Any]:
+    """The Elasticsearch status ECK writes: phase, health, nodes, version, generation, conditions."""
+    new = dict(status)
+    spec = es_obj.get("spec") or {}
+    if phase:
+        new["phase"] = phase
+    if nodes is not None:
+        new["availableNodes"] = nodes
+        new["health"] = "green" if nodes else "unknown"
+        new["version"] = str(spec.get("version", ""))
+    new.setdefault("health", "unknown")
+    new["observedGeneration"] = es_obj["metadata"].get("generation", 1)
+    new["conditions"] = _conditions(status.get("conditions") or [], error, now, spec)
+    return new
+
+
+class EventRecorder:
+    """Warning/Normal events on the Elasticsearch resource; a repeat bumps `count`, as
+    client-go's recorder aggregates them."""
+
+    def __init__(self, store: Any, clock: Callable[[], str]) -> None:
+        self.store = store
+        self.now = clock
+        self._event_names: dict[tuple[str, str, str, str, str], str] = {}
+        self._event_seq = 0
+
+    def record(self, es_obj: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+        meta = es_obj["metadata"]
+        key = (meta["namespace"], meta["name"], event_type, reason, message)
+        name = self._event_names.get(key)
+        now = self.now()
+        if name:
+            try:
+                current = self.store.get("events", meta["namespace"], name)
+                current["count"] = int(current.get("count", 1)) + 1
+                current["lastTimestamp"] = now
+                self.store.update("events", current)
+                return
+            except (NotFound, Conflict):
+                pass
+        self._event_seq += 1
+        name = f"{meta['name']}.{int(dt.datetime.now(dt.UTC).timestamp() * 1e6):x}{self._event_seq:x}"
+        self._event_names[key] = name
+        self.store.create("events", objs.event(es_obj, event_type, reason, message, now, name))
+
+
+def _conditions(previous: list[dict[str, Any]], error: str | None, now: str, spec: dict[str, Any]
+                ) -> list[dict[str, Any]]:
+    wanted = {
+        "ReconciliationComplete": ("False", error) if error else ("True", ""),
+        "RunningDesiredVersion": ("True", f"All nodes are running version {spec.get('version', '')}"),
+        "ElasticsearchIsReachable": ("True", "Service is reachable"),
+    }
+    old = {c.get("type"): c for c in previous}
+    out = []
+    for ctype, (status, message) in wanted.items():
+        before = old.get(ctype) or {}
+        changed = before.get("status") != status
+        out.append({"type": ctype, "status": status, "message": message or "",
+                    "lastTransitionTime": now if changed else before.get("lastTransitionTime", now)})
+    return out

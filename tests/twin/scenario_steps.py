@@ -1,0 +1,342 @@
+"""The steps a user takes to link the two clusters, as `scenarios.build` runs them.
+
+Each step works through public objects only: Kubernetes objects in the stores (what kubectl
+would write) and Elasticsearch REST calls (`es_api.es_call`). `Plan` (scenario_plan.py)
+decides which variant of each step the user took.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.twin import pki
+from tests.twin.eck_config import CLUSTER_LABEL, TYPE_LABEL, decode_secret_data
+from tests.twin.environment import Environment
+from tests.twin.es_api import es_call
+from tests.twin.network import Acceptor, LoopbackAllocator, TlsTerminatingProxy
+from tests.twin.scenario_plan import ALIAS, Plan
+
+LOCAL_NS, LOCAL_ES = "logging", "local-es"
+REMOTE_NS, REMOTE_ES = "search", "remote-es"
+RCS_SERVICE = "remote-es-rcs"
+CA_CONFIGMAP, CA_KEY = "remote-ca", "remote-cluster-ca.crt"
+KEYS_SECRET = "remote-api-keys"
+KEY_NAME = "local-es-to-remote-es"
+CA_MOUNT = "/usr/share/elasticsearch/config/remote-certs"
+RCS_DNS = f"{REMOTE_ES}-es-remote-cluster.{REMOTE_NS}.svc"
+PROXY_DNS = "rcs.remote-es.example.com"
+ALLOCATOR = LoopbackAllocator()
+EXTRA_KEYS = 4
+_EXTRA_KEYS = itertools.count()
+
+
+@dataclass
+class Build:
+    """The state of one scenario while it is built, then while it runs."""
+
+    plan: Plan
+    local: Environment
+    remote: Environment
+    workdir: Path
+    extras: list[Acceptor] = field(default_factory=list)
+    planted: list[str] = field(default_factory=list)
+    proxy_address: str = ""
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+# ---- Elasticsearch resources ------------------------------------------------------------------
+
+
+def es_resource(namespace: str, name: str, version: str, node_sets: list[dict[str, Any]],
+                **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"version": version, "nodeSets": node_sets, **spec}}
+
+
+def node_set(name: str, config: dict[str, Any] | None = None, count: int = 1) -> dict[str, Any]:
+    return {"name": name, "count": count, "config": {"node.store.allow_mmap": False, **(config or {})}}
+
+
+def remote_spec(plan: Plan, build: Build) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if plan.rcs_enabled:
+        spec["remoteClusterServer"] = {"enabled": True}
+        if plan.expose == "eck-service":
+            spec["remoteClusterServer"]["service"] = {"spec": {"type": "LoadBalancer"}}
+    if plan.expose == "transport-service":
+        spec["transport"] = {"service": {"spec": {"type": "LoadBalancer"}}}
+    if plan.ca == "user-ca":
+        ca = pki.transport_ca(REMOTE_ES, key=_distinct_key(),
+                              **_window(expired=plan.remote_user_ca_expired))
+        build.local.ensure_namespace(LOCAL_NS)
+        _create(build.remote, "secrets", REMOTE_NS, "remote-es-transport-ca", {
+            "stringData": {"ca.crt": pki.cert_pem(ca.cert).decode(), "ca.key": ca.key_pem.decode()}})
+        spec.setdefault("transport", {})["tls"] = {"certificate": {"secretName": "remote-es-transport-ca"}}
+    return spec
+
+
+def _window(expired: bool) -> dict[str, Any]:
+    if not expired:
+        return {}
+    begin, end = pki.expired_validity(days_ago=3)
+    return {"not_before": begin, "not_after": end}
+
+
+def local_node_sets(plan: Plan) -> list[dict[str, Any]]:
+    if plan.rich_local or plan.mount == "first-nodeset":
+        return [node_set("hot", {"node.roles": ["master", "data_hot", "ingest"], "node.attr.data": "hot"}),
+                node_set("warm", {"node.roles": ["data_warm"], "node.attr.data": "warm"})]
+    return [node_set("default")]
+
+
+def _rich_extras(build: Build, node_sets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """User data on the local ES that any fix must keep: a secure setting, a sidecar, a volume."""
+    credentials = '{"type": "service_account", "private_key_id": "twin-gcs-canary-1d7f"}'
+    _create(build.local, "secrets", LOCAL_NS, "local-es-gcs", {
+        "stringData": {"gcs.client.default.credentials_file": credentials}})
+    _create(build.local, "configmaps", LOCAL_NS, "local-es-synonyms",
+            {"data": {"synonyms.txt": "ny, new york\n"}})
+    build.planted.append(credentials)
+    for ns in node_sets:
+        ns["podTemplate"] = {"spec": {
+            "volumes": [{"name": "synonyms", "configMap": {"name": "local-es-synonyms"}}],
+            "containers": [
+                {"name": "elasticsearch", "resources": {"limits": {"memory": "2Gi"}},
+                 "volumeMounts": [{"name": "synonyms",
+                                   "mountPath": "/usr/share/elasticsearch/config/analysis"}]},
+                {"name": "log-shipper", "image": "docker.elastic.co/beats/filebeat:8.15.3"},
+            ]}}
+    return [{"secretName": "local-es-gcs"}]
+
+
+def _mount_ca(plan: Plan, node_sets: list[dict[str, Any]]) -> None:
+    for index, ns in enumerate(node_sets):
+        if plan.mount == "first-nodeset" and index > 0:
+            continue
+        path = f"remote-certs/{CA_KEY}" if plan.mount != "wrong-path" else "remote-certs/ca.crt"
+        config: dict[str, Any] = {"xpack.security.remote_cluster_client.ssl.enabled": True}
+        if plan.mount != "none":
+            config["xpack.security.remote_cluster_client.ssl.certificate_authorities"] = [path]
+        ns["config"].update(config)
+        if plan.mount == "none":
+            continue
+        template = ns.setdefault("podTemplate", {}).setdefault("spec", {})
+        volume = {"name": "remote-certs", "configMap": {"name": CA_CONFIGMAP}}
+        template.setdefault("volumes", []).append(volume)
+        containers = template.setdefault("containers", [])
+        es = next((c for c in containers if c["name"] == "elasticsearch"), None)
+        if es is None:
+            es = {"name": "elasticsearch"}
+            containers.insert(0, es)
+        es.setdefault("volumeMounts", []).append({"name": "remote-certs", "mountPath": CA_MOUNT,
+                                                  "readOnly": True})
+
+
+# ---- build steps ------------------------------------------------------------------------------
+
+
+def _create(env: Environment, plural: str, namespace: str, name: str, body: dict[str, Any]) -> None:
+    env.ensure_namespace(namespace)
+    env.store.create(plural, {"metadata": {"name": name, "namespace": namespace}, **body})
+
+
+def _distinct_key() -> Any:
+    """A pool key no ECK CA uses (`pki.next_key` cycles below POOL_SIZE): hand-made CAs (a stale
+    copy, another cluster's, a corporate proxy's) must never verify the operator's leaves."""
+    return pki.pooled_key(pki.POOL_SIZE + next(_EXTRA_KEYS) % EXTRA_KEYS)
+
+
+def settle(*envs: Environment) -> None:
+    for env in envs:
+        if not env.settle(10.0):
+            raise RuntimeError(f"environment {env.name} did not settle")
+
+
+def remote_ca_pem(build: Build) -> str:
+    secret = build.remote.store.get("secrets", REMOTE_NS, f"{REMOTE_ES}-es-transport-certs-public")
+    data = decode_secret_data(secret)
+    return data["ca.crt"]
+
+
+def _expose(build: Build) -> str:
+    """Expose the remote's 9443 (or 9300) as the plan says; returns host:port for proxy_address."""
+    plan, remote = build.plan, build.remote
+    selector = {CLUSTER_LABEL: REMOTE_ES, TYPE_LABEL: "elasticsearch"}
+    if plan.expose == "eck-service":
+        settle(remote)
+        return f"{remote.network.lb_host(REMOTE_NS, f'{REMOTE_ES}-es-remote-cluster')}:9443"
+    if plan.expose == "transport-service":
+        settle(remote)
+        return f"{remote.network.lb_host(REMOTE_NS, f'{REMOTE_ES}-es-transport')}:9300"
+    port: dict[str, Any] = {"name": "rcs", "port": 9443, "targetPort": 9443, "protocol": "TCP"}
+    spec: dict[str, Any] = {"type": "LoadBalancer", "selector": selector, "ports": [port]}
+    if plan.expose == "lb-remapped":
+        port.pop("targetPort")
+        port["port"] = 443
+    if plan.expose == "lb-no-class-provider":
+        spec["loadBalancerClass"] = "service.k8s.aws/nlb"
+    _create(remote, "services", REMOTE_NS, RCS_SERVICE, {"spec": spec})
+    if plan.expose == "transport-lb":
+        _create(remote, "services", REMOTE_NS, "remote-es-transport-lb", {"spec": {
+            "type": "LoadBalancer", "selector": selector,
+            "ports": [{"name": "transport", "port": 9300, "targetPort": 9300}]}})
+    settle(remote)
+    if plan.expose == "lb-no-class-provider":
+        return f"{ALLOCATOR.next_host()}:9443"  # the address the user expected the LB to get
+    if plan.expose == "transport-lb":
+        return f"{remote.network.lb_host(REMOTE_NS, 'remote-es-transport-lb')}:9300"
+    return f"{remote.network.lb_host(REMOTE_NS, RCS_SERVICE)}:{port['port']}"
+
+
+def _network_path(build: Build, lb_address: str) -> str:
+    """What stands between the local cluster and the LB: nothing, a firewall or a proxy."""
+    plan = build.plan
+    if plan.path in ("drop", "reject"):
+        build.remote.network.firewall(REMOTE_NS, RCS_SERVICE, plan.path)
+        return lb_address
+    if plan.path not in ("tls-proxy", "plaintext-proxy"):
+        return lb_address
+    host, port = lb_address.rsplit(":", 1)
+    target = (host, int(port))
+    if plan.path == "tls-proxy":
+        cert = pki.ingress_fake_cert()
+    else:
+        corp_ca = build.notes["proxy_ca"] = pki.make_ca("Example Corp Ingress CA", key=_distinct_key())
+        cert = pki.make_leaf(corp_ca.cert, corp_ca.key, PROXY_DNS, dns=[PROXY_DNS])
+    proxy = ALLOCATOR.start(lambda h: TlsTerminatingProxy(h, 9443, cert.chain_pem, cert.key_pem,
+                                                          lambda: [target], plan.path == "plaintext-proxy"))
+    build.extras.append(proxy)
+    return f"{proxy.host}:{proxy.port}"
+
+
+def _ca_to_trust(build: Build) -> str:
+    plan = build.plan
+    current = remote_ca_pem(build)
+    if plan.ca in ("stale", "same-name"):
+        # same subject as the remote's CA, another key: an expired previous CA, or another cluster's
+        window = _window(expired=plan.ca == "stale")
+        other = pki.transport_ca(REMOTE_ES, key=_distinct_key(), **window)
+        return pki.cert_pem(other.cert).decode()
+    if plan.ca == "proxy" or plan.path == "plaintext-proxy":
+        return pki.cert_pem(build.notes["proxy_ca"].cert).decode()
+    return current
+
+
+def _credential(build: Build) -> str:
+    """Create the key on the remote through its REST API; returns what the user stores."""
+    plan = build.plan
+    access = {"search": [{"names": ["logs-*"]}], "replication": [{"names": ["leader-*"]}]}
+    body: dict[str, Any] = {"name": KEY_NAME, "expiration": "90d", "access": access,
+                            "metadata": {"purpose": "ccs from logging/local-es"}}
+    if plan.credential == "expired":
+        body["expiration"] = "1ms"
+    if plan.credential == "rest":
+        _, key = es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", "/_security/api_key",
+                         {"name": KEY_NAME, "expiration": "90d"})
+    else:
+        _, key = es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", "/_security/cross_cluster/api_key", body)
+    build.planted += [key["api_key"], key["encoded"]]
+    build.notes["key_id"] = key["id"]
+    if plan.credential == "invalidated":
+        es_call(build.remote, REMOTE_NS, REMOTE_ES, "DELETE", "/_security/api_key", {"ids": [key["id"]]})
+    if plan.credential == "expired":
+        time.sleep(0.01)
+    return str(key["api_key"] if plan.credential == "raw" else key["encoded"])
+
+
+def local_spec(build: Build, node_sets: list[dict[str, Any]]) -> dict[str, Any]:
+    plan = build.plan
+    secure: list[dict[str, Any]] = _rich_extras(build, node_sets) if plan.rich_local else []
+    spec: dict[str, Any] = {}
+    if plan.link and not plan.cert_model:
+        secure.append({"secretName": KEYS_SECRET})
+        _mount_ca(plan, node_sets)
+    if plan.server_name == "ip-in-config":
+        host = build.proxy_address.rsplit(":", 1)[0]
+        for ns in node_sets:
+            ns["config"][f"cluster.remote.{ALIAS}.server_name"] = host
+    if plan.rollout_pending:
+        spec["updateStrategy"] = {"changeBudget": {"maxUnavailable": 0}}
+    if secure:
+        spec["secureSettings"] = secure
+    return spec
+
+
+def _register(build: Build) -> None:
+    plan = build.plan
+    prefix = f"cluster.remote.{ALIAS}"
+    settings: dict[str, Any] = {f"{prefix}.mode": plan.mode}
+    if plan.mode == "sniff":
+        settings[f"{prefix}.seeds"] = [build.proxy_address]
+    else:
+        settings[f"{prefix}.proxy_address"] = build.proxy_address
+        if plan.server_name == "dns" and not plan.cert_model:
+            settings[f"{prefix}.server_name"] = PROXY_DNS if plan.path == "plaintext-proxy" else RCS_DNS
+    if plan.skip_unavailable is not None:
+        settings[f"{prefix}.skip_unavailable"] = plan.skip_unavailable
+    es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings", {"persistent": settings})
+
+
+def _rotate_key_without_rollout(build: Build) -> None:
+    """rollout-pending: a new key goes into the secret, the old one is invalidated, and the
+    pods cannot restart (changeBudget.maxUnavailable: 0), so the keystore keeps the old key."""
+    old_id = build.notes["key_id"]
+    _, key = es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", "/_security/cross_cluster/api_key",
+                     {"name": f"{KEY_NAME}-2", "access": {"search": [{"names": ["logs-*"]}]}})
+    build.planted += [key["api_key"], key["encoded"]]
+    secret = build.local.store.get("secrets", LOCAL_NS, KEYS_SECRET)
+    secret["stringData"] = {f"cluster.remote.{build.plan.key_alias}.credentials": key["encoded"]}
+    secret.pop("data", None)
+    build.local.store.update("secrets", secret)
+    es_call(build.remote, REMOTE_NS, REMOTE_ES, "DELETE", "/_security/api_key", {"ids": [old_id]})
+    settle(build.local)
+
+
+def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
+    plan = build.plan
+    build.proxy_address = _network_path(build, _expose(build))
+    _create(build.local, "configmaps", LOCAL_NS, CA_CONFIGMAP, {"data": {CA_KEY: _ca_to_trust(build)}})
+    credential = _credential(build)
+    if plan.secret_created:
+        _create(build.local, "secrets", LOCAL_NS, KEYS_SECRET, {
+            "stringData": {f"cluster.remote.{plan.key_alias}.credentials": credential}})
+    spec = local_spec(build, local_sets)
+    build.local.store.create("elasticsearches", es_resource(LOCAL_NS, LOCAL_ES, plan.local_version,
+                                                            local_sets, **spec))
+    settle(build.local)
+    _register(build)
+    if plan.rollout_pending:
+        _rotate_key_without_rollout(build)
+
+
+def build_cert_model(build: Build, local_sets: list[dict[str, Any]]) -> None:
+    """Deprecated model: each side trusts the other's transport CA; proxy to the remote's 9300."""
+    plan = build.plan
+    local_es = es_resource(LOCAL_NS, LOCAL_ES, plan.local_version, local_sets)
+    build.local.store.create("elasticsearches", local_es)
+    build.proxy_address = _expose(build)
+    settle(build.local)
+    local_ca = decode_secret_data(build.local.store.get(
+        "secrets", LOCAL_NS, f"{LOCAL_ES}-es-transport-certs-public"))["ca.crt"]
+    key = "remote-ca.crt" if plan.cert_model == "wrong-key" else "ca.crt"
+    _create(build.local, "configmaps", LOCAL_NS, "remote-es-ca", {"data": {key: remote_ca_pem(build)}})
+    _trust(build.local, LOCAL_NS, LOCAL_ES, "remote-es-ca")
+    if plan.cert_model in ("mutual", "wrong-key"):
+        _create(build.remote, "configmaps", REMOTE_NS, "local-es-ca", {"data": {"ca.crt": local_ca}})
+        _trust(build.remote, REMOTE_NS, REMOTE_ES, "local-es-ca")
+    settle(build.local, build.remote)
+    _register(build)
+
+
+def _trust(env: Environment, namespace: str, name: str, configmap: str) -> None:
+    es = env.store.get("elasticsearches", namespace, name)
+    es["spec"].setdefault("transport", {}).setdefault("tls", {})["certificateAuthorities"] = {
+        "configMapName": configmap}
+    env.store.update("elasticsearches", es)
+
+
