@@ -217,37 +217,57 @@ def manual_procedure(kubeconfig: Path) -> None:
 # --- measurements ------------------------------------------------------------------------------
 
 
-def timed(fn: object, runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        fn()  # type: ignore[operator]
-        times.append(time.monotonic() - started)
-    return times
+def cpu_seconds() -> float:
+    """CPU of this process and its finished children (the Python port-forward fallback of
+    the manual procedure runs in this process)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measured(fn: Any) -> tuple[float, float, Any]:
+    """(wall s, CPU s, result) of one call."""
+    cpu, started = cpu_seconds(), time.monotonic()
+    result = fn()
+    return time.monotonic() - started, cpu_seconds() - cpu, result
 
 
 def bench_healthy(runs: int) -> list[str]:
+    """doctor and the manual procedure alternate, so that both see the same machine load."""
     with twin("healthy") as kubeconfig:
         doctor(kubeconfig)  # warm-up (file cache), not counted
-        samples = []
+        walls, cpus, manual_walls, manual_cpus = [], [], [], []
+        code, findings = 0, 0
+        rss_mb = 0.0
+        manual_error = ""
         for _ in range(runs):
-            elapsed, code, document = doctor(kubeconfig)
-            samples.append(elapsed)
-        rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        findings = document.get("findings") or []
-        assert isinstance(findings, list)
-        lines = [f"- doctor on `healthy`: median {statistics.median(samples):.2f} s over {runs} runs "
-                 f"(min {min(samples):.2f}, max {max(samples):.2f}), exit {code}, {len(findings)} findings",
-                 f"- peak RSS of a doctor run: {rss_mb:.0f} MiB"]
-        try:
-            manual = timed(lambda: manual_procedure(kubeconfig), runs)
-        except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
-            lines.append(f"- manual procedure could not run here: {str(e).splitlines()[0]}")
-            return lines
-        ratio = statistics.median(samples) / statistics.median(manual)
-        lines.append(f"- manual procedure (kubectl + curl + openssl): median "
-                     f"{statistics.median(manual):.2f} s over {runs} runs; doctor / manual = {ratio:.2f}")
-        return lines
+            wall, cpu, (_, code, document) = measured(lambda: doctor(kubeconfig))
+            walls.append(wall)
+            cpus.append(cpu)
+            findings = len(document.get("findings") or [])
+            rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            if manual_error:
+                continue
+            try:
+                wall, cpu, _ = measured(lambda: manual_procedure(kubeconfig))
+            except (RuntimeError, subprocess.CalledProcessError, OSError) as e:
+                manual_error = str(e).splitlines()[0]
+                continue
+            manual_walls.append(wall)
+            manual_cpus.append(cpu)
+    median = statistics.median
+    lines = [f"- doctor on `healthy`: median {median(walls):.2f} s wall (min {min(walls):.2f}, "
+             f"max {max(walls):.2f}), {median(cpus):.2f} s CPU, over {runs} runs; exit {code}, "
+             f"{findings} findings",
+             f"- peak RSS of a doctor run: {rss_mb:.0f} MiB"]
+    if manual_error:
+        return [*lines, f"- manual procedure could not run here: {manual_error}"]
+    lines.append(f"- manual procedure (kubectl + curl + openssl): median {median(manual_walls):.2f} s "
+                 f"wall (min {min(manual_walls):.2f}, max {max(manual_walls):.2f}), "
+                 f"{median(manual_cpus):.2f} s CPU")
+    lines.append(f"- doctor / manual: wall {median(walls) / median(manual_walls):.2f}, "
+                 f"CPU {median(cpus) / median(manual_cpus):.2f}")
+    return lines
 
 
 def bench_blackhole(timeouts: tuple[float, ...]) -> list[str]:
