@@ -45,6 +45,8 @@ _CATALOGUE = [
        "F10", "ECKRC204", expose="transport-lb"),
     _s("blackhole", "a firewall drops traffic to the LB (accepts, never answers)", "F2", "ECKRC205",
        path="drop"),
+    _s("connect-timeout", "a firewall drops SYNs to the LB: TCP connects time out", "F2", "ECKRC205",
+       path="drop-syn"),
     _s("refused", "a firewall rejects traffic to the LB (connection refused)", "F2", "ECKRC205",
        path="reject"),
     _s("ca-not-mounted", "client SSL enabled but no CA configured or mounted (JDK trust only)", "F3",

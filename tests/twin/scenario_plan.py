@@ -27,7 +27,7 @@ class Plan:
     rcs_enabled: bool = True
     # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service
     expose: str = "lb"
-    path: str = "direct"  # direct | drop | reject | tls-proxy | plaintext-proxy
+    path: str = "direct"  # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
     mount: str = "all"  # all | none | wrong-path | first-nodeset
     server_name: str = "dns"  # dns | unset | ip-in-config

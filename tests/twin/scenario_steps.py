@@ -196,7 +196,7 @@ def _expose(build: Build) -> str:
 def _network_path(build: Build, lb_address: str) -> str:
     """What stands between the local cluster and the LB: nothing, a firewall or a proxy."""
     plan = build.plan
-    if plan.path in ("drop", "reject"):
+    if plan.path in ("drop", "drop-syn", "reject"):
         build.remote.network.firewall(REMOTE_NS, RCS_SERVICE, plan.path)
         return lb_address
     if plan.path not in ("tls-proxy", "plaintext-proxy"):

@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +37,30 @@ class Backend:
     pod: str
     ip: str
     port: int
+
+
+class SynDrop:
+    """A firewall that drops SYNs: the address:port exists but TCP connects time out.
+
+    A listening socket with a zero backlog whose accept queue is filled and never drained:
+    the kernel then drops further SYNs, so a client's connect() waits until its timeout.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind((host, port))
+        self._listener.listen(0)
+        self._fillers = []
+        for _ in range(3):
+            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect((host, port))
+            self._fillers.append(filler)
+
+    def stop(self) -> None:
+        for sock in (*self._fillers, self._listener):
+            sock.close()
 
 
 def _ready(pod: dict[str, Any]) -> bool:
@@ -72,7 +98,7 @@ class ServiceNetwork:
         self.pod_port = pod_port
         self.node_address = node_address
         self._lb_hosts: dict[tuple[str, str], str] = {}
-        self._forwarders: dict[tuple[str, str, int], tuple[Address, Acceptor]] = {}
+        self._forwarders: dict[tuple[str, str, int], tuple[Address, Acceptor | SynDrop]] = {}
         self._firewall: dict[tuple[str, str], str] = {}
         self._backends: dict[tuple[str, str, int], list[Backend]] = {}
         self._pending: set[str] = set()
@@ -109,7 +135,8 @@ class ServiceNetwork:
 
     def firewall(self, namespace: str, service: str, action: str) -> None:
         """Filter traffic to a Service's external addresses: "drop" (accept, never answer),
-        "reject" (connection refused) or "" (let it through), like a cloud firewall rule."""
+        "drop-syn" (TCP connects time out), "reject" (connection refused) or "" (let it
+        through), like a cloud firewall rule."""
         with self._cond:
             self._firewall[(namespace, service)] = action
         for key in [k for k in self._forwarders if k[:2] == (namespace, service)]:
@@ -263,6 +290,8 @@ class ServiceNetwork:
         try:
             if action == "drop":
                 self._forwarders[key] = (listen, BlackHole(listen[0], listen[1]))
+            elif action == "drop-syn":
+                self._forwarders[key] = (listen, SynDrop(listen[0], listen[1]))
             elif action != "reject":
                 self._forwarders[key] = (listen, TcpForwarder(listen[0], listen[1], targets))
         except OSError:

@@ -133,6 +133,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "proxy-to-transport-port": ("resolve", "Received fatal alert: bad_certificate"),
     "blackhole": ("resolve", "handshake timed out after 10000ms"),
     "refused": ("resolve", UNREACHABLE),
+    "connect-timeout": ("resolve", UNREACHABLE),
     "ca-not-mounted": ("local-log", "(with trust configuration: JDK-trusted-certs)"),
     "ca-wrong-path": ("resolve", PKIX),
     "stale-ca": ("resolve", PKIX),
