@@ -90,6 +90,9 @@ def test_kubectl_reads_elasticsearches_of_a_scenario(twin: Twin) -> None:
     review = subprocess.run([*base, "--context", "local", "auth", "can-i", "get", "secrets"],
                             capture_output=True, text=True, timeout=60)
     assert review.stdout.strip() == "no"
+    log = subprocess.run([*base, "--context", "remote", "logs", "remote-es-es-default-0"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    assert "started {remote-es-es-default-0}" in log
 
 
 def test_official_clients_reach_remote_info_through_a_port_forward(twin: Twin) -> None:
