@@ -12,13 +12,13 @@ import threading
 from dataclasses import dataclass
 
 from tests.twin import crd, pki
+from tests.twin.admission import AdmittingStore
 from tests.twin.audit import AuditLog
 from tests.twin.eck_config import CLUSTER_LABEL
 from tests.twin.es_node import NodeView
 from tests.twin.es_server import EsCluster
 from tests.twin.kube_api import KubeApiServer
 from tests.twin.kube_errors import NotFound
-from tests.twin.kube_store import Store
 from tests.twin.network import Address, LoopbackAllocator
 from tests.twin.operator import ClusterInputs, Operator, PodView
 from tests.twin.service_network import ServiceNetwork
@@ -58,7 +58,7 @@ class Environment:
         self.name = name
         self.allocator = allocator
         self.eck_version = eck_version
-        self.store = Store()
+        self.store = AdmittingStore()
         self.audit = AuditLog()
         self.clusters: dict[tuple[str, str], EsCluster] = {}
         self._pod_ips: dict[tuple[str, str], str] = {}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tests.twin import eck_config as cfg
+from tests.twin.admission import validation_errors
 from tests.twin.eck_resources import EckResources, ReconcileError
 from tests.twin.eck_status import EventRecorder, es_status
 from tests.twin.kube_errors import Conflict, NotFound
@@ -27,7 +28,6 @@ from tests.twin.kube_errors import Conflict, NotFound
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (namespace, es name)
-RCS_MIN_ES = (8, 10, 0)
 LICENSE_NAMESPACE = "elastic-system"
 LICENSE_SCOPE_LABEL = "license.k8s.elastic.co/scope"
 
@@ -88,18 +88,9 @@ class _Queue:
 
 
 def admission_error(es_obj: dict[str, Any]) -> str | None:
-    """What ECK's validating webhook says about this resource, or None when it admits it."""
-    spec = es_obj.get("spec") or {}
-    version = str(spec.get("version") or "")
-    if cfg.rcs_enabled(spec) and version and _version(version) <= RCS_MIN_ES:
-        return ("minimum required version for remote cluster server is 8.10.0 but desired version is "
-                f"{version}")
-    return None
-
-
-def _version(text: str) -> tuple[int, int, int]:
-    parts = (text.split("-")[0].split(".") + ["0", "0"])[:3]
-    return int(parts[0]), int(parts[1]), int(parts[2])
+    """What ECK's validation says about this resource, or None when it admits it."""
+    errors = validation_errors(es_obj)
+    return errors[0].detail if errors else None
 
 
 class Operator:

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
-from tests.twin.clients import es_for
+from tests.twin.clients import es_for, kube_api
 from tests.twin.eck_config import CONFIG_HASH, decode_secret_data
 from tests.twin.es_api import es_call
 from tests.twin.faults import SCENARIOS
@@ -260,3 +262,25 @@ def test_readme_catalogue_lists_every_scenario() -> None:
     rows = [line.split("|")[1].strip() for line in readme.splitlines()
             if line.startswith("| ") and not line.startswith("| scenario")]
     assert rows == list(SCENARIOS)
+
+
+def test_eck_webhook_refuses_rcs_before_8_10_1(twin: Twin) -> None:
+    running = twin("no-remote-config")
+    es = {"apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch",
+          "metadata": {"name": "old-es", "namespace": "search"},
+          "spec": {"version": "8.10.0", "remoteClusterServer": {"enabled": True},
+                   "nodeSets": [{"name": "default", "count": 1}]}}
+    result = subprocess.run(["kubectl", "--kubeconfig", str(running.kubeconfig), "--context", "remote",
+                             "--request-timeout=10s", "create", "-f", "-"], input=json.dumps(es),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert ('"old-es" is invalid: spec.remoteClusterServer: Invalid value: "8.10.0": minimum required '
+            'version for remote cluster server is 8.10.0 but desired version is 8.10.0') in result.stderr
+    api = kube_api(running.kubeconfig, "remote")
+    with pytest.raises(ApiException) as refused:
+        client.CustomObjectsApi(api).create_namespaced_custom_object(
+            "elasticsearch.k8s.elastic.co", "v1", "search", "elasticsearches", es)
+    api.close()
+    assert refused.value.status == 422
+    assert 'admission webhook \\"elastic-es-validation-v1.k8s.elastic.co\\" denied the request' in str(
+        refused.value.body)
