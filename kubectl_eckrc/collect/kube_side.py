@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -88,6 +89,16 @@ def _pick_es(names: Read, wanted: str | None, namespace: str, context: str, flag
 def read_state(kube: KubeClient, side: str, context: str, namespace: str,
                wanted: str | None) -> tuple[KubeState | Unavailable, str]:
     """(state, es_name). A Kubernetes API that cannot be reached at all is one Unavailable."""
+    state, es_name = read_core(kube, side, context, namespace, wanted)
+    if isinstance(state, KubeState) and es_name:
+        state = read_references(kube, namespace, es_name, state)
+    return state, es_name
+
+
+def read_core(kube: KubeClient, side: str, context: str, namespace: str,
+              wanted: str | None) -> tuple[KubeState | Unavailable, str]:
+    """Everything but the referenced ConfigMaps/Secrets (those wait for `read_references`):
+    enough to open the Elasticsearch client while they are read."""
     first = _parallel({"version": kube.server_version, "names": lambda: kube.elasticsearch_names(namespace),
                        "crd": kube.crd_summary})
     version = first["version"]
@@ -97,24 +108,26 @@ def read_state(kube: KubeClient, side: str, context: str, namespace: str,
     missing = Unavailable("the Elasticsearch resource name is unknown", "error", "pass --es NAME")
     reads = _parallel(_object_reads(kube, namespace, es_name, side) if es_name else {
         "access": lambda: access_reviews(kube, namespace, side)})
-    es_obj = reads.get("elasticsearch", missing)
-    refs: dict[str, Read] = {"configmaps": missing, "secrets": missing}
-    if es_name:
-        refs = _referenced(kube, namespace, es_name, es_obj)
+    pending = missing if not es_name else Unavailable("not read yet", "error")
     return KubeState(
         server_version=version,
         crd=first["crd"],
-        elasticsearch=es_obj,
+        elasticsearch=reads.get("elasticsearch", missing),
         elasticsearch_names=first["names"],
         services=reads.get("services", missing),
         endpoints=reads.get("endpoints", missing),
         pods=reads.get("pods", missing),
         statefulsets=reads.get("statefulsets", missing),
-        configmaps=refs["configmaps"],
-        secrets=refs["secrets"],
+        configmaps=pending,
+        secrets=pending,
         events=reads.get("events", missing),
         access=reads["access"] if isinstance(reads["access"], list) else [],
     ), es_name
+
+
+def read_references(kube: KubeClient, namespace: str, es_name: str, state: KubeState) -> KubeState:
+    refs = _referenced(kube, namespace, es_name, state.elasticsearch)
+    return replace(state, configmaps=refs["configmaps"], secrets=refs["secrets"])
 
 
 def _object_reads(kube: KubeClient, ns: str, es: str, side: str) -> dict[str, Callable[[], Any]]:

@@ -125,14 +125,16 @@ def connect_es(session: SideSession) -> None:
     """The ES client of one side, or the reason there is none (stored as es_failure)."""
     from kubectl_eckrc.collect.es import EsClient
 
-    auth = _auth(session)
+    ns = session.resolved.namespace
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-ca") as pool:
+        ca_read = None
+        if session.kube is not None and session.es_name:
+            ca_read = pool.submit(kube_side.http_ca, session.kube, ns, session.es_name)
+        auth = _auth(session)
+        ca = ca_read.result() if ca_read is not None else None
     if isinstance(auth, Unavailable):
         session.es_failure = auth
         return
-    ns = session.resolved.namespace
-    ca = None
-    if session.kube is not None and session.es_name:
-        ca = kube_side.http_ca(session.kube, ns, session.es_name)
     if session.target.es_url:
         session.es_endpoint = session.target.es_url
         session.es_client = EsClient(session.target.es_url, auth, session.timeout,
@@ -241,9 +243,24 @@ def to_side(session: SideSession, es: EsState | Unavailable) -> Side:
 
 
 def open_es(session: SideSession) -> SideSession:
-    read_kube(session)
-    connect_es(session)
-    read_settings(session)
+    """Kubernetes reads, then the ES client and its settings while the referenced
+    ConfigMaps/Secrets are still being read: the settings name the links to probe."""
+    assert session.kube is not None
+    kube, ns = session.kube, session.resolved.namespace
+    state, session.es_name = kube_side.read_core(kube, session.role, session.resolved.context, ns,
+                                                 session.target.es_name)
+    session.kube_state = state
+    if not isinstance(state, KubeState) or not session.es_name:
+        connect_es(session)
+        read_settings(session)
+        return session
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-refs") as pool:
+        references = pool.submit(kube_side.read_references, kube, ns, session.es_name, state)
+        try:
+            connect_es(session)
+            read_settings(session)
+        finally:
+            session.kube_state = references.result()
     return session
 
 
