@@ -138,6 +138,8 @@ class EckResources:
         bundle = b"".join(trusted)
         self.apply("secrets", objs.secret(names, names.svc("transport-certs-public"), es_obj,
                                           {"ca.crt": bundle.decode()}), ("data",))
+        # CAs of same-environment spec.remoteClusters peers (none simulated); every pod mounts it
+        self.apply("secrets", objs.secret(names, names.svc("remote-ca"), es_obj, {"ca.crt": ""}), ("data",))
         http_ca, http = self._http_certs(names, es_obj)
         password = self._elastic_user(names, es_obj)
         lookup = self.lookup(names.namespace)
@@ -281,6 +283,7 @@ class EckResources:
             "http-certs/tls.crt": http.chain_pem,
             "http-certs/tls.key": http.key_pem,
             "http-certs/ca.crt": pki.cert_pem(http_ca.cert),
+            "transport-remote-certs/ca.crt": b"",
         }
         files.update({f"transport-certs/{k}": v.encode() for k, v in certs.items()})
         return files
