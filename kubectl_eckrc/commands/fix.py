@@ -13,6 +13,7 @@ covers, a rejected dry run, a failed step, or (without --apply) a plan still to 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -119,7 +120,10 @@ def _run(options: FixOptions, snap: Snapshot, sessions: Sessions) -> int:
         result.exit_code = EXIT_FINDINGS if plan.changes else EXIT_OK
         return _finish(options, result)
     if plan.changes and not _confirmed(options, plan):
-        return EXIT_USAGE if not sys.stdin.isatty() else EXIT_FINDINGS
+        if not sys.stdin.isatty():
+            return EXIT_USAGE
+        log("Nothing was changed.")
+        return EXIT_FINDINGS
     return _apply(options, snap, findings, plan, clients, result)
 
 
@@ -149,34 +153,10 @@ def _confirmed(options: FixOptions, plan: Plan) -> bool:
 def _apply(
     options: FixOptions, snap: Snapshot, findings: list[Finding], plan: Plan, clients: Clients, result: Result
 ) -> int:
-    from kubectl_eckrc.fix.session import collect
-
-    all_outcomes: list[Outcome] = []
-    current = plan
-    for round_number in range(1, MAX_ROUNDS + 1):
-        step = len(all_outcomes)
-
-        def progress(outcome: Outcome, base: int = step, actions: tuple[str, ...] = current.actions) -> None:
-            if options.output == "table":
-                index = base + actions.index(outcome.action) + 1
-                log(outcome_line(outcome, index, use_unicode(sys.stderr)))
-
-        outcomes, _ = apply_plan(current, snap, findings, options, clients, progress)
-        all_outcomes += outcomes
-        if any(o.status == "failed" for o in outcomes):
-            result.outcomes, result.exit_code = all_outcomes, EXIT_FINDINGS
-            result.resume = resume_command(options)
-            return _finish(options, result)
-        if not any(o.changed for o in outcomes) or round_number == MAX_ROUNDS or not _blind_spots(findings):
-            break
-        snap = collect(options.scope, options.debug)
-        findings = _findings(snap)
-        if _gate(findings) is not None:
-            break
-        current = build_plan(snap, findings, options, _heading(snap))
-        if current.blockers or not current.changes or dry_run(current, clients, _es_names(snap)).rejected:
-            break
-    result.outcomes = all_outcomes
+    result.outcomes = _rounds(options, snap, findings, plan, clients)
+    if any(o.status == "failed" for o in result.outcomes):
+        result.exit_code, result.resume = EXIT_FINDINGS, resume_command(options)
+        return _finish(options, result)
     if options.wait:
         from kubectl_eckrc.fix.wait import wait_connected
 
@@ -186,6 +166,41 @@ def _apply(
             log(f"timed out after {options.timeout_wait:.0f}s: {last.line}")
             result.exit_code = EXIT_FINDINGS
     return _finish(options, result)
+
+
+def _rounds(
+    options: FixOptions, snap: Snapshot, findings: list[Finding], plan: Plan, clients: Clients
+) -> list[Outcome]:
+    """Apply the plan; after blind spots, look again and apply what the findings now ask for."""
+    from kubectl_eckrc.fix.session import collect
+
+    done: list[Outcome] = []
+    for round_number in range(1, MAX_ROUNDS + 1):
+        outcomes, _ = apply_plan(plan, snap, findings, options, clients, _progress(options, plan, len(done)))
+        done += outcomes
+        if any(o.status == "failed" for o in outcomes) or not any(o.changed for o in outcomes):
+            break
+        if round_number == MAX_ROUNDS or not _blind_spots(findings):
+            break
+        snap = collect(options.scope, options.debug)
+        findings = _findings(snap)
+        if _gate(findings) is not None:
+            break
+        plan = build_plan(snap, findings, options, _heading(snap))
+        if plan.blockers or not plan.changes or dry_run(plan, clients, _es_names(snap)).rejected:
+            break
+    return done
+
+
+def _progress(options: FixOptions, plan: Plan, base: int) -> Callable[[Outcome], None]:
+    """One stderr line per finished action (table output only: -o json stays one document)."""
+
+    def report(outcome: Outcome) -> None:
+        if options.output == "table":
+            index = base + plan.actions.index(outcome.action) + 1
+            log(outcome_line(outcome, index, use_unicode(sys.stderr)))
+
+    return report
 
 
 def _finish(options: FixOptions, result: Result) -> int:
