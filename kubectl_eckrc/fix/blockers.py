@@ -55,6 +55,15 @@ def blockers_of(
     return found
 
 
+def unrepaired(findings: list[Finding], alias: str) -> list[Blocker]:
+    """Failures left when no action has anything to change: fix cannot help with them either."""
+    return [
+        _blocker(f)
+        for f in findings
+        if f.status is Status.FAIL and f.severity is Severity.ERROR and f.alias in (alias, None, "")
+    ]
+
+
 def _not_outside(f: Finding, findings: list[Finding]) -> bool:
     """True when the failure is a consequence of something fix does change."""
     if f.id == "ECKRC205":  # unreachable because proxy_address is wrong is register-remote's job

@@ -169,7 +169,7 @@ def build_plan(
 ) -> Plan:
     """The ordered plan for the alias in `options.scope.alias`. With a blocker (a failure no
     action covers) the plan holds no change at all: nothing is written while a person must act."""
-    from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note
+    from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, unrepaired
 
     alias = options.scope.alias or ""
     actions = select_actions(findings, check_fixes())
@@ -186,6 +186,8 @@ def build_plan(
             per_action[action] = table[action](snap, findings, options)
         if per_action.get("register-remote"):
             per_action["fix-server-name"] = []  # register-remote already sets server_name
+        if not any(per_action.values()):
+            blockers = unrepaired(findings, alias)  # nothing to write, yet the link is broken
     return Plan(
         alias=alias,
         local=heading[0],
