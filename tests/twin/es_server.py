@@ -18,6 +18,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -321,3 +322,14 @@ class EsCluster:
 
     def remote_info(self, pod: str) -> dict[str, Any]:
         return self.links(pod).remote_info()
+
+    def wait_for_links(self, timeout: float) -> bool:
+        """Wait until every pod's remote links finished a first attempt (connected or failed).
+
+        A black hole keeps an attempt in flight for the TLS timeout: callers choose how long a
+        settle may wait and get False when some link is still trying.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            runtimes = list(self._pods.values())
+        return all(runtime.links.wait_settled(deadline) for runtime in runtimes)

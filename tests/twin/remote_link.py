@@ -14,6 +14,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,7 @@ class AliasLink:
         self._conns: list[Connection] = []
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self.settled = threading.Event()  # set once the first attempt has finished either way
         self._thread = threading.Thread(
             target=self._run, daemon=True, name=f"link-{node.view.pod}-{config.alias}"
         )
@@ -79,6 +81,7 @@ class AliasLink:
 
     def stop(self) -> None:
         self._stopped.set()
+        self.settled.set()
         self._wake.set()
         with self._lock:
             conns, self._conns = self._conns, []
@@ -171,12 +174,14 @@ class AliasLink:
                 conns = self.attempt(probes=PROXY_PROBES)
             except LinkFailure as failure:
                 self._fail(failure)
+                self.settled.set()
                 # Back off so many broken links stay cheap; wake() (settings, resolve) retries now.
                 self._wake.wait(delay)
                 delay = min(delay * 2, MAX_RETRY_DELAY)
                 continue
             delay = self._timeouts.retry
             kept = self._up(conns)
+            self.settled.set()
             if kept is None:
                 return
             self._watch([kept])
@@ -287,6 +292,11 @@ class PodLinks:
     def links(self) -> dict[str, AliasLink]:
         with self._lock:
             return dict(self._links)
+
+    def wait_settled(self, deadline: float) -> bool:
+        """True once every alias link finished its first attempt (before `deadline`, monotonic)."""
+        links = self.links().values()
+        return all(link.settled.wait(max(0.0, deadline - time.monotonic())) for link in links)
 
     def remote_info(self) -> dict[str, Any]:
         return {alias: _info(link) for alias, link in sorted(self.links().items())}

@@ -323,3 +323,10 @@ def test_wrong_server_name_is_a_dns_san_mismatch(remote: kit.Side, cleanup: list
         "javax.net.ssl.SSLHandshakeException: No subject alternative DNS name matching "
         "search.example.com found." in logs
     )
+
+
+def test_wait_for_links_returns_once_first_attempts_finished(remote: kit.Side, cleanup: list[Any]) -> None:
+    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"])
+    register(local, rcs(remote))
+    assert local.cluster.wait_for_links(timeout=15.0)
+    assert info(local)["connected"] is True
