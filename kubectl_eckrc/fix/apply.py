@@ -186,9 +186,12 @@ def apply_plan(
             _apply_action(run, outcome)
         except WriteError as e:
             outcome.status, outcome.message = "failed", redact.scrub_known(str(e))
-            progress(outcome)
-            break
+        except Exception as e:  # noqa: BLE001 - a bug must still leave the done/not-done report
+            outcome.status = "failed"
+            outcome.message = redact.scrub_known(f"internal error: {type(e).__name__}: {e}")
         progress(outcome)
+        if outcome.status == "failed":
+            break
     run.credential = ""
     return outcomes, run.snap
 
