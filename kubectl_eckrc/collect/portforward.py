@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kubectl_eckrc.output import log
+from kubectl_eckrc.redact import scrub_known
 
 Opener = Callable[[], Any]  # returns a connected socket-like object (the port-forward stream)
 CHUNK = 64 * 1024
@@ -33,6 +34,7 @@ class PortForwardListener:
         self._server.listen(16)
         self._server.settimeout(0.2)
         self._closed = threading.Event()
+        self.last_failure: Exception | None = None  # why the last port-forward could not open
         self._open: set[Any] = set()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._accept_loop, name="eckrc-portforward", daemon=True)
@@ -55,9 +57,10 @@ class PortForwardListener:
     def _serve(self, conn: socket.socket) -> None:
         try:
             remote = self._opener()
-        except Exception as e:  # the client sees a closed connection; the reason goes to --debug
+        except Exception as e:  # the client sees a closed connection; the reason is kept
+            self.last_failure = e
             if self._debug:
-                log(f"debug: port-forward failed: {e}")
+                log(f"debug: port-forward failed: {scrub_known(str(e))}")
             conn.close()
             return
         with self._lock:

@@ -183,6 +183,10 @@ def read_settings(session: SideSession) -> None:
     if client is None:
         return
     settings = attempt(client.settings)
+    tunnel = session.listener.last_failure if session.listener is not None else None
+    if isinstance(settings, Unavailable) and isinstance(tunnel, ReadFailed):
+        settings = tunnel.unavailable  # the port-forward itself failed (e.g. RBAC): say that
+        session.es_failure = settings
     session.es_basics["settings"] = settings
     if isinstance(settings, Unavailable) and _wrong_endpoint(settings):
         if session.target.es_url:  # the user's own input is wrong: say so, as a usage error

@@ -199,3 +199,25 @@ def test_a_refusing_api_server_is_unreachable(tmp_path: Any) -> None:
     kube = snapshot.local.kube
     assert isinstance(kube, Unavailable) and kube.kind == "unreachable"
     assert "connection refused" in kube.reason
+
+
+def test_a_failed_port_forward_is_the_reason_es_is_unavailable() -> None:
+    from kubectl_eckrc.collect import side
+    from kubectl_eckrc.collect.es import EsUnavailable
+
+    class Client:
+        def settings(self) -> Any:
+            raise EsUnavailable(Unavailable("GET /_cluster/settings: cannot connect: closed", "unreachable"))
+
+    class Listener:
+        last_failure = KubeUnavailable(Unavailable(
+            "port-forward to pod logging/local-es-es-default-0:9200 failed: 403 Forbidden", "forbidden",
+            "create pods/portforward in namespace logging"))
+
+    state, _ = _state(FakeKube(["local-es"]))
+    assert isinstance(state, KubeState)
+    session = _session(state, {})
+    session.es_client, session.listener = Client(), Listener()  # type: ignore[assignment]
+    side.read_settings(session)
+    assert session.es_failure is not None
+    assert session.es_failure.permission == "create pods/portforward in namespace logging"

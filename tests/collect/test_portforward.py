@@ -27,6 +27,7 @@ def test_a_failing_port_forward_closes_the_client_connection() -> None:
     def opener() -> socket.socket:
         raise OSError("pod gone")
 
-    with PortForwardListener(opener, idle_timeout=5) as listener, \
-            socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
-        assert client.recv(10) == b""
+    with PortForwardListener(opener, idle_timeout=5) as listener:
+        with socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
+            assert client.recv(10) == b""
+        assert isinstance(listener.last_failure, OSError)
