@@ -1,0 +1,53 @@
+"""The plan as a table and as one JSON document."""
+
+from __future__ import annotations
+
+import json
+
+from kubectl_eckrc.fix.apply import DryRun, Outcome
+from kubectl_eckrc.fix.plan import Blocker, Change, Plan, Target
+from kubectl_eckrc.fix.render import document, outcome_line, plan_table
+
+CHANGE = Change(
+    action="sync-ca",
+    target=Target("local", "ConfigMap", "logging", "remote-ca"),
+    operation="create",
+    summary="remote-cluster-ca.crt: remote CA",
+    diff="+data: x\n",
+)
+PLAN = Plan("remote-es", "prod-a logging/local-es", "prod-b search/remote-es", ("sync-ca",), (CHANGE,))
+
+
+def test_table_names_object_operation_restart_and_dry_run() -> None:
+    text = plan_table(PLAN, DryRun(1, ()))
+    assert "sync-ca" in text and "ConfigMap logging/remote-ca" in text and "no restart" in text
+    assert "Server-side dry run: 1 objects accepted." in text
+
+
+def test_blockers_come_first_with_what_to_do() -> None:
+    plan = Plan("remote-es", "l", "r", (), (), (Blocker("ECKRC106", "basic license", "start a trial"),))
+    text = plan_table(plan, None)
+    assert text.index("ECKRC106") < len(text) and "todo: start a trial" in text
+
+
+def test_json_document_carries_plan_and_per_action_outcomes() -> None:
+    outcome = Outcome("sync-ca", True, ["ConfigMap logging/remote-ca"], "applied")
+    doc = json.loads(document(PLAN, DryRun(1, ()), [outcome], True, 0))
+    assert doc["schemaVersion"] == 1 and doc["exitCode"] == 0 and doc["connected"] is True
+    assert doc["plan"][0]["object"] == {"kind": "ConfigMap", "namespace": "logging", "name": "remote-ca"}
+    assert doc["actions"] == [
+        {
+            "action": "sync-ca",
+            "changed": True,
+            "objects": ["ConfigMap logging/remote-ca"],
+            "outcome": "applied",
+            "message": "",
+        }
+    ]
+
+
+def test_outcome_line_has_an_ascii_fallback() -> None:
+    line = outcome_line(
+        Outcome("sync-ca", True, ["ConfigMap logging/remote-ca"], "applied"), 1, unicode=False
+    )
+    assert line.startswith("OK 1 sync-ca") and line.isascii()
