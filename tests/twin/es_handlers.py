@@ -140,6 +140,9 @@ def resolve_cluster(ctx: Context) -> Any:
     timeout_text = ctx.request.query.get("timeout")
     timeout = parse_time_value(timeout_text, "timeout") / 1000 if timeout_text else None
     links = ctx.cluster.links(ctx.pod)
+    view = ctx.cluster.node_view(ctx.pod)
+    if view is not None and not view.remote_client and (not expr or ":" in expr):
+        raise illegal_argument(f"node [{ctx.pod}] does not have the [remote_cluster_client] role")
     aliases = sorted(links.links())
     wanted: dict[str, str] = {}
     local: list[str] = []
@@ -341,7 +344,7 @@ def nodes_info(ctx: Context) -> Any:
             "build_flavor": "default",
             "build_type": "docker",
             "build_hash": BUILD_HASH,
-            "roles": ["data", "ingest", "master", "remote_cluster_client"],
+            "roles": sorted(view.roles) if view else [],
             "attributes": {"k8s_node_name": f"node-{pod}", "xpack.installed": "true"},
             "settings": _shape(settings, ctx),
         }

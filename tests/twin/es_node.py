@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from tests.twin.es_security import SecurityStore
 from tests.twin.pki import ES_CONFIG_DIR
 
+DEFAULT_ROLES = ("data", "ingest", "master", "ml", "remote_cluster_client", "transform")
 RCS_CLIENT_SSL = "xpack.security.remote_cluster_client.ssl"
 TRANSPORT_SSL = "xpack.security.transport.ssl"
 # Where ECK mounts the transport CA bundle (own CA + spec.transport.tls.certificateAuthorities).
@@ -48,6 +49,18 @@ class NodeView:
         if value is None:
             return default
         return str(value).lower() == "true" if not isinstance(value, bool) else value
+
+    @property
+    def roles(self) -> list[str]:
+        """`node.roles` from the config; unset means every role (as in Elasticsearch)."""
+        value = self.config.get("node.roles")
+        if value is None:
+            return list(DEFAULT_ROLES)
+        return [r.strip() for r in value.split(",")] if isinstance(value, str) else [str(r) for r in value]
+
+    @property
+    def remote_client(self) -> bool:
+        return "remote_cluster_client" in self.roles
 
     @property
     def rcs_enabled(self) -> bool:

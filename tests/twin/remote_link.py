@@ -275,7 +275,7 @@ class PodLinks:
     def refresh(self) -> None:
         """Start, restart or stop alias links after a settings change."""
         skip_default = version_tuple(self._node.cluster.version) >= (8, 15, 0)
-        configs = remote_configs(self._settings(), skip_default)
+        configs = remote_configs(self._settings(), skip_default) if self._node.view.remote_client else {}
         with self._lock:
             for alias in [a for a, link in self._links.items() if configs.get(a) != link.config]:
                 self._links.pop(alias).stop()

@@ -29,6 +29,7 @@ from tests.twin.es_testkit import (
 )
 from tests.twin.network import BlackHole, TcpForwarder, TlsTerminatingProxy
 from tests.twin.remote_client import LinkTimeouts
+from tests.twin.test_es_server import call
 
 
 @pytest.fixture
@@ -330,3 +331,16 @@ def test_wait_for_links_returns_once_first_attempts_finished(remote: kit.Side, c
     register(local, rcs(remote))
     assert local.cluster.wait_for_links(timeout=15.0)
     assert info(local)["connected"] is True
+
+
+def test_a_node_without_the_remote_cluster_client_role_has_no_links(
+    remote: kit.Side, cleanup: list[Any]
+) -> None:
+    local = make_local(
+        cleanup, remote, cross_cluster_key(remote)["encoded"], config={"node.roles": ["master"]}
+    )
+    register(local, rcs(remote))
+    assert local.cluster.remote_info(local.pod()) == {}
+    status, body, _ = call(local, "GET", "/_resolve/cluster/my:*")
+    assert status == 400
+    assert body["error"]["reason"] == f"node [{local.pod()}] does not have the [remote_cluster_client] role"
