@@ -188,8 +188,9 @@ def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
     taken_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     _prewarm_es_client()
     local = open_side("local", scope.local, scope.timeout, debug)
-    remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
+    remote: SideSession | None = None
     try:
+        remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
         return _collect(scope, local, remote, taken_at, debug)
     finally:
         local.close()
