@@ -12,6 +12,7 @@ covers, a rejected dry run, a failed step, or (without --apply) a plan still to 
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -54,6 +55,10 @@ def run(options: FixOptions) -> int:
         )
     if options.scope.alias and not set(options.scope.alias) <= ALIAS_CHARS:
         raise UsageError(f"alias {options.scope.alias!r}: use lowercase letters, digits, '-' and '_'")
+    if options.server_name and _is_ip(options.server_name):
+        raise UsageError("--server-name must be a DNS name, not an IP address (it is sent as SNI)")
+    if options.proxy_address and not options.proxy_address.rpartition(":")[2].isdigit():
+        raise UsageError("--proxy-address takes HOST:PORT")
     from kubectl_eckrc.fix.session import open_and_collect
 
     snap, sessions = open_and_collect(options.scope, options.debug)
@@ -62,6 +67,14 @@ def run(options: FixOptions) -> int:
         return _run(options, snap, sessions)
     finally:
         sessions.close()
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _with_alias(options: FixOptions, snap: Snapshot) -> FixOptions:

@@ -70,3 +70,19 @@ def test_commands_carry_the_users_scope_and_fix_flags(options: FixOptions) -> No
     assert "--alias remote-es" in text and "--expiration 90d" in text and "--expose nodeport" in text
     doctor = command_line(options, "doctor")
     assert doctor.startswith("kubectl eckrc doctor") and "--expiration" not in doctor
+
+
+def test_usage_errors_come_before_any_cluster_is_read(options: FixOptions) -> None:
+    import pytest
+
+    from kubectl_eckrc.commands.fix import run
+    from kubectl_eckrc.errors import UsageError
+
+    for bad in (
+        replace(options, server_name="10.0.0.1"),
+        replace(options, proxy_address="lb.example.com"),
+        replace(options, scope=replace(options.scope, alias="Remote ES")),
+        replace(options, scope=replace(options.scope, remote=None)),
+    ):
+        with pytest.raises(UsageError):
+            run(bad)
