@@ -89,8 +89,10 @@ def _window(expired: bool) -> dict[str, Any]:
 
 def local_node_sets(plan: Plan) -> list[dict[str, Any]]:
     if plan.rich_local or plan.mount == "first-nodeset":
-        return [node_set("hot", {"node.roles": ["master", "data_hot", "ingest"], "node.attr.data": "hot"}),
-                node_set("warm", {"node.roles": ["data_warm"], "node.attr.data": "warm"})]
+        hot_roles = ["master", "data_hot", "ingest", "remote_cluster_client"]
+        warm_roles = ["data_warm", "remote_cluster_client"]
+        return [node_set("hot", {"node.roles": hot_roles, "node.attr.data": "hot"}),
+                node_set("warm", {"node.roles": warm_roles, "node.attr.data": "warm"})]
     return [node_set("default")]
 
 
