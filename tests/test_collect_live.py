@@ -1,8 +1,9 @@
 """`collect` and `doctor --bundle` through the CLI against every twin scenario.
 
-For each scenario: a live `doctor -o json`, then `collect`, then `doctor --bundle -o json`.
-The bundle holds everything live doctor read, so the offline findings are exactly the ones
-collect recorded in report.json, and agree with the live run check by check. No planted secret
+For each scenario: `collect`, then `doctor --bundle -o json`. The bundle holds everything live
+doctor read, so the offline findings are exactly the ones collect recorded in report.json (live
+doctor's verdict on that snapshot); for every third scenario an independent live
+`doctor -o json` run agrees with them check by check. No planted secret
 (canary) may appear in any file of any bundle, in any encoding. Finally eck-diagnostics
 archives are built from the twin's objects (real `kubectl get -o json`) and Elasticsearch
 answers, and the checks they support give the live verdicts.
@@ -16,7 +17,6 @@ import base64
 import json
 import shutil
 import subprocess
-import sys
 import time
 import zipfile
 from collections.abc import Iterator
@@ -37,6 +37,10 @@ pytestmark = pytest.mark.slow
 TIMEOUT = "5"
 NAMES = sorted(SCENARIOS)
 CHUNKS = 3
+# report.json is live doctor's verdict on the very snapshot the bundle stores, and is compared
+# for every scenario. A second, independent live `doctor -o json` (another moment, another
+# read) costs a second per scenario: it runs for every third scenario to keep the suite fast.
+SEPARATE_LIVE_EVERY = 3
 
 
 def scope_flags(kubeconfig: Path) -> list[str]:
@@ -124,26 +128,28 @@ def test_every_scenario_bundle_gives_the_live_verdicts_and_holds_no_canary(
             # The key expires 1 ms after creation but the snapshot clock has second precision:
             # let a full second pass so that every run sees it expired, not "expires in 0 days".
             time.sleep(1.1)
-        started = time.monotonic()
         flags = scope_flags(scenario.kubeconfig)
-        code, out, _ = run_cli(capsys, "doctor", "-o", "json", *flags)
-        live = json.loads(out)
-        assert code == live["exitCode"], name
+        live = None
+        if NAMES.index(name) % SEPARATE_LIVE_EVERY == 0:
+            code, out, _ = run_cli(capsys, "doctor", "-o", "json", *flags)
+            live = json.loads(out)
+            assert code == live["exitCode"], name
         bundle = tmp_path / f"{name}.zip"
         code, out, err = run_cli(capsys, "collect", "-o", str(bundle), *flags)
         assert code == 0, (name, err)
         code, out, _ = run_cli(capsys, "doctor", "--bundle", str(bundle), "-o", "json")
         offline = json.loads(out)
         with zipfile.ZipFile(bundle) as zf:
-            recorded = json.loads(zf.read("report.json"))
+            recorded = json.loads(zf.read("report.json"))  # live doctor's verdict at collection
+        assert recorded["source"] == "live" and offline["source"] == "bundle", name
         assert offline["findings"] == recorded["findings"], name
         assert code == recorded["exitCode"] == offline["exitCode"], name
-        assert_agrees_with_live(offline, live, name)
+        if live is not None:
+            assert_agrees_with_live(offline, live, name)
         assert_no_canary(bundle, scenario.canaries(), name)
         if name == "sniff-mode":
             assert_ticket_ready_markdown(capsys, bundle, "ECKRC502")
         scenario.stop()
-        sys.stderr.write(f"{name}: {time.monotonic() - started:.1f}s\n")
 
 
 def assert_ticket_ready_markdown(capsys: pytest.CaptureFixture[str], bundle: Path, failing: str) -> None:
@@ -159,7 +165,7 @@ def assert_ticket_ready_markdown(capsys: pytest.CaptureFixture[str], bundle: Pat
 KINDS = {"Elasticsearch": "elasticsearch", "Service": "services", "Endpoints": "endpoints",
          "Pod": "pods", "StatefulSet": "statefulsets", "ConfigMap": "configmaps", "Event": "events"}
 # Faults whose evidence an eck-diagnostics archive holds: the check must fail offline too.
-ECK_DIAGNOSTICS_CATCHES = {"healthy": set(), "sniff-mode": {"ECKRC502"}, "rcs-disabled": {"ECKRC201"}}
+ECK_DIAGNOSTICS_CATCHES = {"sniff-mode": {"ECKRC502"}, "rcs-disabled": {"ECKRC201"}}
 ES_FILES = {"version.json": "/", "cluster_health.json": "/_cluster/health", "licenses.json": "/_license",
             "cluster_settings.json": "/_cluster/settings?flat_settings=true",
             "remote_cluster_info.json": "/_remote/info", "commercial/security_roles.json": "/_security/role"}
