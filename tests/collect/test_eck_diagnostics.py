@@ -208,3 +208,13 @@ def test_archive_wrapped_in_one_top_folder_is_read_the_same(tmp_path: Path) -> N
     b = bundle.load_snapshot(str(wrapped), scope=scope())
     assert [f.status for f in run_checks(a)] == [f.status for f in run_checks(b)]
     assert b.local.kube.elasticsearch == a.local.kube.elasticsearch  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("operator", "has_service"), [("3.2.0", False), ("3.3.0", True)])
+def test_crd_summary_is_inferred_from_the_operator_version(
+    tmp_path: Path, operator: str, has_service: bool
+) -> None:
+    path = archive_of(tmp_path, healthy_pair(), operator_version=operator)
+    crd = bundle.load_snapshot(str(path), scope=scope()).local.kube.crd  # type: ignore[union-attr]
+    assert crd["served_versions"] == ["v1"] and crd["eck_version"] == operator
+    assert crd["has_rcs_service"] is has_service
