@@ -370,3 +370,15 @@ def test_remote_bundle_without_the_local_side_marks_the_unlooked_api_key_offline
 def test_bundle_file_is_private_to_its_owner(tmp_path: Path) -> None:
     path = write(tmp_path / "b.zip", healthy_pair().build())
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_namespace_flags_must_name_what_the_bundle_holds(tmp_path: Path) -> None:
+    from kubectl_eckrc.options import Scope, SideTarget
+
+    path = str(write(tmp_path / "b.zip", healthy_pair().build()))
+    same = Scope(SideTarget(None, None, "logging", "local-es"), None, alias="remote-es")
+    assert bundle.load_snapshot(path, scope=same).aliases == ["remote-es"]
+    with pytest.raises(UsageError, match="holds logging/local-es, not other/local-es"):
+        bundle.load_snapshot(path, scope=Scope(SideTarget(None, None, "other", None), None))
+    with pytest.raises(UsageError, match="recorded no link 'nope'; it holds: remote-es"):
+        bundle.load_snapshot(path, scope=Scope(SideTarget(None, None, None, None), None, alias="nope"))
