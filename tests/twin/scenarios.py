@@ -37,6 +37,8 @@ from tests.twin.scenario_steps import (
     settle,
 )
 
+LINK_SETTLE = 1.0  # seconds a start waits for first link attempts (a black hole takes longer)
+
 __all__ = ["ALIAS", "LOCAL_ES", "LOCAL_NS", "RCS_DNS", "REMOTE_ES", "REMOTE_NS", "SCENARIOS", "Plan",
            "RunningScenario", "build", "start_scenario"]
 
@@ -51,7 +53,12 @@ class RunningScenario:
         self.proxy_address = build_state.proxy_address
 
     def settle(self, timeout: float = 10.0) -> bool:
-        return self.local.settle(timeout) and self.remote.settle(timeout)
+        """Wait until both operators and networks are idle and every remote link of the local
+        pods finished its first attempt (False on timeout, e.g. a link into a black hole)."""
+        return self.local.settle(timeout) and self.remote.settle(timeout) and self.wait_for_links(timeout)
+
+    def wait_for_links(self, timeout: float) -> bool:
+        return all(es.wait_for_links(timeout) for es in list(self.local.clusters.values()))
 
     def canaries(self) -> list[str]:
         """Every secret value planted in the scenario; none may appear in any product output."""
@@ -126,4 +133,7 @@ def start_scenario(name: str, kubeconfig: Path | None = None) -> RunningScenario
         raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     state = build(SCENARIOS[name].plan)
     path = write_kubeconfig(kubeconfig or state.workdir / "kubeconfig", _contexts(state))
-    return RunningScenario(name, state, path)
+    running = RunningScenario(name, state, path)
+    # so that `_remote/info` already tells the outcome of a first connection attempt
+    running.wait_for_links(LINK_SETTLE)
+    return running
