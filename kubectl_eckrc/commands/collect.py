@@ -13,6 +13,7 @@ import binascii
 import os
 import platform
 import sys
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -127,9 +128,9 @@ def _remembered(redact: Any) -> Iterable[str]:
     known = getattr(redact, "known_values", None)
     if callable(known):
         values = set(known())
-    else:
-        with redact._known_lock:
-            values = set(redact._known)
+    else:  # until redact.py offers known_values(): its private registry, read under its lock
+        with getattr(redact, "_known_lock", threading.Lock()):
+            values = set(getattr(redact, "_known", set()))
     # redact.py also keeps each value's base64 form; the scan derives every encoding itself.
     derived = {base64.b64encode(v.encode()).decode() for v in values}
     return sorted(v for v in values if v not in derived)
