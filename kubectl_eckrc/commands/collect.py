@@ -32,7 +32,7 @@ def run(options: CollectOptions) -> int:
     check_output_path(options.output_file)
     progress = _progress_printer(sys.stderr.isatty())
     started = _now()
-    progress("reading both environments")
+    progress("reading the clusters")
     snapshot = bundle.sanitized(collect_live(options.scope, debug=options.debug))
     progress("running the checks")
     report = build_report(snapshot, run_checks(snapshot))

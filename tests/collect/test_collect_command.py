@@ -122,7 +122,7 @@ def test_collect_shows_progress_on_stderr_only_on_a_terminal(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     code, out, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"))
     assert code == 0 and out.startswith("wrote ")
-    assert "collect: reading both environments ..." in err
+    assert "collect: reading the clusters ..." in err
     assert "collect: scanning the bundle for secret values ..." in err
 
 
