@@ -36,7 +36,10 @@ SCOPE = (
     "--remote-es",
     REMOTE_ES,
 )
-WAIT = ("--wait", "--timeout-wait", "60")
+# Generous bounds: they cost nothing when the twin is quick and keep a loaded machine from
+# turning slowness into failures (the wait ends as soon as the link is connected).
+WAIT = ("--wait", "--timeout-wait", "180")
+TIMEOUT = ("--timeout", "10")
 
 # ECKRC203 fails on any LoadBalancer without an address, even next to the working exposure fix
 # adds (the person's Service is left alone): doctor passing needs 203 to warn about it instead.
@@ -90,7 +93,8 @@ class Run:
 def eckrc(capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:
     def run(running: Any, command: str, *args: str) -> Run:
         capsys.readouterr()
-        code = cli.main([command, "--kubeconfig", str(running.kubeconfig), *SCOPE, *args])
+        timeout = () if "--timeout" in args else TIMEOUT
+        code = cli.main([command, "--kubeconfig", str(running.kubeconfig), *SCOPE, *timeout, *args])
         out = capsys.readouterr()
         return Run(code, out.out, out.err)
 
@@ -250,7 +254,7 @@ def test_concurrent_edit_between_plan_and_apply_is_neither_lost_nor_overwritten(
     assert es["spec"]["nodeSets"][0]["config"]["node.attr.rack"] == "r1"
     ca_setting = "xpack.security.remote_cluster_client.ssl.certificate_authorities"
     assert all(ca_setting in ns["config"] for ns in es["spec"]["nodeSets"])
-    _doctor_ok(eckrc, running)
+    _no_canary(running, fixed, _doctor_ok(eckrc, running))
 
 
 def test_failure_mid_plan_reports_done_and_not_done_and_a_rerun_completes(twin: Any, eckrc: Any) -> None:
@@ -270,7 +274,8 @@ def test_failure_mid_plan_reports_done_and_not_done_and_a_rerun_completes(twin: 
     apply.before_write = None
     table = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
     assert table.code == 0, table.stdout + table.stderr
-    _doctor_ok(eckrc, running)
+    assert "create-api-key" in table.stderr  # one progress line per action
+    _no_canary(running, broken, table, _doctor_ok(eckrc, running))
 
 
 def test_apply_asks_on_a_terminal_and_refuses_without_one(
