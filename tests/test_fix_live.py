@@ -156,6 +156,10 @@ def test_fix_apply_wait_repairs_the_link_and_doctor_passes(twin: Any, eckrc: Any
     assert fixed.code == 0, fixed.stdout + fixed.stderr
     assert fixed.document["connected"] is True
     assert _eck_owned_writes(running) == []
+    # What the twin itself computes by connecting, not what the product reports.
+    local_es = running.local.es(LOCAL_NS, LOCAL_ES)
+    entry = local_es.remote_info(running.local.first_pod(LOCAL_NS, LOCAL_ES))[ALIAS]
+    assert entry["connected"] is True and entry.get("cluster_credentials"), entry
     doctor = _doctor_ok(eckrc, running)
     _no_canary(running, plan, fixed, doctor)
 
