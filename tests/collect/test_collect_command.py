@@ -153,3 +153,18 @@ def test_refusal_names_the_secret_key_the_leaked_value_came_from(
     redact.remember(value)
     code, _, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"))
     assert code == 3 and "Secret logging/es-extra key token" in err and value not in err
+
+
+def test_doctor_picks_the_elasticsearch_of_an_eck_diagnostics_archive_by_namespace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.collect.test_eck_diagnostics import archive_of
+
+    path = str(archive_of(tmp_path, healthy_pair()))
+    code, _, err = run_cli(capsys, "doctor", "--bundle", path)
+    assert code == 2 and "logging/local-es, search/remote-es" in err and "-n/--namespace" in err
+    code, out, _ = run_cli(capsys, "doctor", "--bundle", path, "-n", "logging",
+                           "--remote-namespace", "search", "-o", "json")
+    report = json.loads(out)
+    assert report["source"] == "eck-diagnostics" and report["exitCode"] == code
+    assert report["local"]["namespace"] == "logging" and report["remote"]["namespace"] == "search"
