@@ -213,7 +213,13 @@ def test_rich_local_user_data_survives_the_repair_and_a_second_fix_writes_nothin
     twin: Any, eckrc: Any
 ) -> None:
     running = twin("no-remote-config-rich")
+    cluster = running.local.es(LOCAL_NS, LOCAL_ES)
+    cluster.settings.update({"persistent": {"cluster.routing.allocation.enable": "primaries"}})
+    cluster.security.put_role(
+        "logs-reader", {"cluster": ["monitor"], "indices": [{"names": ["logs-*"], "privileges": ["read"]}]}
+    )
     es_before, data_before = copy.deepcopy(_local_es(running)), _user_data(running)
+    roles_before = copy.deepcopy(cluster.security.all_roles())
     fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT)
     assert fixed.code == 0, fixed.stdout + fixed.stderr
     es_after = _local_es(running)
@@ -227,6 +233,8 @@ def test_rich_local_user_data_survives_the_repair_and_a_second_fix_writes_nothin
         assert new_containers["elasticsearch"]["resources"] == old_containers["elasticsearch"]["resources"]
     assert {"secretName": "local-es-gcs"} in es_after["spec"]["secureSettings"]
     assert _user_data(running) == data_before
+    assert cluster.settings.persistent["cluster.routing.allocation.enable"] == "primaries"
+    assert cluster.security.all_roles() == roles_before
     _doctor_ok(eckrc, running)
     _clear(running)
     again = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", "-o", "json")
