@@ -1,8 +1,9 @@
 """--wait: follow the rollouts our changes started until `_remote/info` says connected.
 
-Polls, at most once a second and until --timeout-wait: the local Elasticsearch resource
-(phase, pods rolled) and the local `_remote/info` for the alias. Connected means `connected:
-true`, open proxy sockets, and `cluster_credentials` present (the keystore holds the key).
+Polls (twice a second at first, then every two seconds) until --timeout-wait: the local
+Elasticsearch resource (phase, pods rolled) and the local `_remote/info` for the alias.
+Connected means `connected: true`, open proxy sockets, and `cluster_credentials` present (the
+keystore holds the key).
 A progress line is redrawn on a TTY; without one, one line per change of state.
 """
 
@@ -18,7 +19,9 @@ from kubectl_eckrc.collect import live
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log
 
-POLL_SECONDS = 1.0
+# Quick polls first (a link that only needed a setting connects within seconds), then slower
+# ones while pods roll (minutes on a real cluster; each poll opens a port-forward).
+FAST_POLL_SECONDS, FAST_POLL_PERIOD, SLOW_POLL_SECONDS = 0.5, 10.0, 2.0
 CONFIG_HASH = "elasticsearch.k8s.elastic.co/config-hash"
 STS_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 
@@ -107,7 +110,8 @@ def wait_connected(
     options: FixOptions, alias: str, observe: Callable[[FixOptions, str], Progress] = _observe
 ) -> Progress:
     """Poll until connected or --timeout-wait; returns the last observation."""
-    deadline = time.monotonic() + options.timeout_wait
+    start = time.monotonic()
+    deadline = start + options.timeout_wait
     tty = sys.stderr.isatty()
     last = ""
     while True:
@@ -122,4 +126,5 @@ def wait_connected(
             if tty:
                 sys.stderr.write("\n")
             return progress
-        time.sleep(POLL_SECONDS)
+        fast = time.monotonic() - start < FAST_POLL_PERIOD
+        time.sleep(FAST_POLL_SECONDS if fast else SLOW_POLL_SECONDS)
