@@ -11,6 +11,7 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from kubectl_eckrc.snapshot import KubeState, SecretSummary, Side, Snapshot, Unavailable
 
@@ -152,8 +153,6 @@ def parse_pems(text: str) -> list[Pem]:
         return []
     out = []
     for cert in certs:
-        from cryptography.hazmat.primitives.serialization import Encoding
-
         out.append(
             Pem(
                 cert.fingerprint(hashes.SHA256()).hex(),
