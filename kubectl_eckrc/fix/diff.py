@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from kubectl_eckrc.fix.facts import parse_pems
+
 PENDING_API_KEY = "<new cross-cluster API key>"
 
 # Fields that change on every write and say nothing about the change.
@@ -52,8 +54,6 @@ def _pem_summary(value: Any) -> Any:
     if isinstance(value, list):
         return [_pem_summary(v) for v in value]
     if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
-        from kubectl_eckrc.fix.facts import parse_pems
-
         certs = parse_pems(value)
         return (
             "; ".join(f"<certificate {c.subject} sha256 {c.sha256[:16]}>" for c in certs)
