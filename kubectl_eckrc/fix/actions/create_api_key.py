@@ -18,6 +18,7 @@ that the person decides when to invalidate it (other clusters may use it).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kubectl_eckrc.findings import Finding, Status
@@ -134,8 +135,6 @@ def _credential_ok(snap: Snapshot, findings: list[Finding], holder: SecretSummar
 
 
 def _epoch_ms(iso: str) -> float:
-    from datetime import datetime
-
     return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000
 
 
