@@ -19,6 +19,7 @@ from kubectl_eckrc.checks.spec import (
     not_applicable,
     not_evaluated,
     passed,
+    warned,
 )
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import Side, Snapshot, TlsProbe, Unavailable
@@ -117,10 +118,11 @@ class Exposure:
         return f"{self.kind} {self.service} at {self.where} -> {self.target}"
 
 
-def exposures(remote: Side) -> tuple[list[Exposure], list[str]]:
-    """Outside exposures of 9443 on the remote side, and problems with would-be exposures."""
+def exposures(remote: Side) -> tuple[list[Exposure], dict[str, list[str]]]:
+    """Outside exposures of 9443 on the remote side, and the problems of would-be exposures
+    (service name -> what is wrong with it)."""
     found: list[Exposure] = []
-    problems: list[str] = []
+    problems: dict[str, list[str]] = {}
     for svc in reads.services(remote):
         kind = eck.service_type(svc)
         if kind not in ("LoadBalancer", "NodePort") or not eck.selects_es(svc, remote.es_name):
@@ -128,11 +130,12 @@ def exposures(remote: Side) -> tuple[list[Exposure], list[str]]:
         name = eck.name_of(svc)
         rcs_ports = [p for p in eck.service_ports(svc) if eck.targets_rcs(p)]
         if not rcs_ports:
-            problems += _remapped(svc)
+            if _remapped(svc):
+                problems[name] = _remapped(svc)
             continue
         addresses = eck.lb_addresses(svc) if kind == "LoadBalancer" else []
         if kind == "LoadBalancer" and not addresses:
-            problems.append(f"LoadBalancer {name} has no external address yet")
+            problems[name] = [f"LoadBalancer {name} has no external address yet"]
         for port in rcs_ports:
             found += [Exposure(name, "LoadBalancer", a, int(port["port"]), eck.target_port(port))
                       for a in addresses]
@@ -174,11 +177,17 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     if not links.uses_api_keys(snap):
         return not_applicable(CERT_ONLY)
     remote = reads.remote_side(snap)
-    found, problems = exposures(remote)
-    usable = [e for e in found if e.kind == "NodePort" or e.address]
+    found, broken = exposures(remote)
+    usable = [e for e in found if (e.kind == "NodePort" or e.address) and e.service not in broken]
+    problems = [text for texts in broken.values() for text in texts]
+    evidence = {"problems": problems, "exposures": [e.describe() for e in usable]}
+    if problems and usable:
+        return warned(f"{problems[0]} (beside a working exposure)",
+                      "fix or delete that Service; the remote cluster server is exposed by "
+                      + "; ".join(e.describe() for e in usable), **evidence)
     if problems:
         return failed(problems[0], "fix the Service so that it forwards to port 9443 of the ES pods",
-                      problems=problems, exposures=[e.describe() for e in usable])
+                      **evidence)
     if usable:
         return passed("exposed by " + "; ".join(e.describe() for e in usable),
                       exposures=[e.describe() for e in usable])

@@ -161,3 +161,20 @@ def test_missing_probe_is_not_evaluated() -> None:
     snap = pair.build()
     snap.probes.clear()
     assert outcome(snap, "ECKRC205").status is Status.NOT_EVALUATED
+
+
+def test_pending_load_balancer_beside_a_working_exposure_is_an_eckrc203_warning() -> None:
+    pair = healthy_pair()
+    pending = service("remote-es-rcs-old", "search", "remote-es", 9443, "rcs", "LoadBalancer",
+                      node_port=31444)
+    pair.remote.services.append(pending)
+    finding = outcome(pair, "ECKRC203")
+    assert finding.status is Status.WARN
+    assert "remote-es-rcs-old has no external address" in finding.message
+    assert finding.evidence["exposures"][0].startswith("LoadBalancer remote-es-rcs at 127.0.0.10:9443")
+
+
+def test_pending_load_balancer_alone_is_eckrc203_even_with_its_node_port() -> None:
+    pair = healthy_pair()
+    pair.remote.services[LB]["status"] = {}
+    assert outcome(pair, "ECKRC203").status is Status.FAIL
