@@ -11,6 +11,7 @@ from kubectl_eckrc.checks.credentials import key_id, remote_key
 from kubectl_eckrc.checks.spec import (
     ERROR,
     LINK,
+    LOCAL,
     WARNING,
     CheckSpec,
     NotEvaluated,
@@ -33,6 +34,8 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
     ("invalid credentials", "the stored credential is not the key's encoded value, or is damaged"),
     ("unable to authenticate", "the remote refuses the credential: wrong, expired or invalidated key"),
     ("non-compliant", "a cluster lacks an Enterprise or trial license"),
+    ("remote_cluster_client] role", "the node that ran the request lacks the remote_cluster_client role"),
+    ("remote cluster client role", "the node that ran the request lacks the remote_cluster_client role"),
     ("no remote indices privileges", "local roles grant no remote_indices for this alias"),
     ("towards remote cluster", "the key's access or the local roles do not cover the indices"),
     ("signatures do not match", "the trusted CA is a stale copy or another cluster's"),
@@ -126,7 +129,7 @@ def _info(snap: Snapshot, alias: str) -> dict[str, Any]:
 
 @check("ECKRC503", severity=ERROR, side=LINK,
        requires=("ECKRC502", "ECKRC204", "ECKRC205", "ECKRC304", "ECKRC305", "ECKRC306", "ECKRC307",
-                 "ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405", "ECKRC601", "ECKRC602"))
+                 "ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405", "ECKRC507", "ECKRC601", "ECKRC602"))
 def connected(snap: Snapshot, alias: str) -> Verdict:
     """The local cluster is connected to the remote (`_remote/info`)
 
@@ -263,4 +266,37 @@ def _key_access(snap: Snapshot, alias: str) -> list[str] | None:
             for n in grant.get("names") or []]
 
 
-CHECKS: list[CheckSpec] = [registered, proxy_mode, connected, resolves, skip_unavailable_hides, access_covers]
+@check("ECKRC507", severity=ERROR, side=LOCAL, requires=("ECKRC101",))
+def client_role(snap: Snapshot) -> Verdict:
+    """Local nodes have the remote_cluster_client role
+
+    Only nodes with the `remote_cluster_client` role open remote connections and run
+    cross-cluster requests. The role is on by default, but a nodeSet that lists `node.roles`
+    explicitly drops it unless it is listed: requests landing there fail with `node [...] does
+    not have the [remote_cluster_client] role`.
+
+    Fix by hand: add `remote_cluster_client` to `node.roles` of the nodeSets that serve
+    cross-cluster requests (or remove the explicit list).
+    """
+    es = reads.resource(snap.local)
+    without = []
+    for nodeset in eck.nodesets(es):
+        roles = eck.nodeset_config(nodeset).get("node.roles")
+        if isinstance(roles, str):
+            roles = [r.strip() for r in roles.strip("[]").split(",") if r.strip()]
+        if isinstance(roles, list) and "remote_cluster_client" not in roles:
+            without.append(str(nodeset.get("name", "")))
+    names = [str(n.get("name", "")) for n in eck.nodesets(es)]
+    if without and len(without) == len(names):
+        return failed(f"no nodeSet has the remote_cluster_client role ({', '.join(without)} list node.roles "
+                      "without it)", "add remote_cluster_client to node.roles", nodeSets=without)
+    if without:
+        return warned(f"nodeSets {', '.join(without)} lack the remote_cluster_client role",
+                      "cross-cluster requests sent to those nodes fail: add the role, or send requests "
+                      "to the other nodes", nodeSets=without)
+    return passed(f"nodeSets {', '.join(names)} have the remote_cluster_client role")
+
+
+CHECKS: list[CheckSpec] = [
+    registered, proxy_mode, connected, resolves, skip_unavailable_hides, access_covers, client_role,
+]

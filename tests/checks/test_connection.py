@@ -114,3 +114,26 @@ def test_known_error_texts_name_their_cause() -> None:
     assert "9300" in diagnose("javax.net.ssl.SSLHandshakeException: Empty client certificate chain")
     assert "license" in diagnose("current license is non-compliant for [advanced-remote-cluster-security]")
     assert diagnose("something new") == ""
+
+
+def test_explicit_roles_without_remote_cluster_client_is_eckrc507() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        nodeset["config"]["node.roles"] = ["master", "data"]
+    finding = outcome(pair, "ECKRC507")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["nodeSets"] == ["hot", "warm"]
+    assert outcome(pair, "ECKRC503").message == "skipped: ECKRC507 failed"
+
+
+def test_one_nodeset_without_the_client_role_is_an_eckrc507_warning() -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"]["nodeSets"][1]["config"]["node.roles"] = ["data"]
+    assert outcome(pair, "ECKRC507").status is Status.WARN
+
+
+def test_default_roles_include_the_client_role() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        nodeset["config"].pop("node.roles")
+    assert outcome(pair, "ECKRC507").status is Status.PASS
