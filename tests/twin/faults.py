@@ -93,6 +93,8 @@ _CATALOGUE = [
        "ECKRC307 ECKRC304", ca="user-ca", remote_user_ca_expired=True),
     _s("rbac-restricted", "the local context's user may not read secrets nor port-forward", "", "ECKRC103",
        restricted_local=True),
+    _s("no-remote-cluster-client-role", "local nodeSets list node.roles without remote_cluster_client", "",
+       "ECKRC507", client_role=False),
     _s("cert-model-healthy", "certificate model: mutual CA trust, transport LB at 9300, connected", "",
        "ECKRC603", cert_model="mutual", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",

@@ -24,6 +24,7 @@ class Plan:
     remote_license: bool = True
     link: bool = True  # False: two clusters, nothing set up
     rich_local: bool = False  # local ES carries user data a fix must keep
+    client_role: bool = True  # False: hot/warm nodeSets whose node.roles lack remote_cluster_client
     rcs_enabled: bool = True
     # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service
     expose: str = "lb"

@@ -88,9 +88,10 @@ def _window(expired: bool) -> dict[str, Any]:
 
 
 def local_node_sets(plan: Plan) -> list[dict[str, Any]]:
-    if plan.rich_local or plan.mount == "first-nodeset":
-        hot_roles = ["master", "data_hot", "ingest", "remote_cluster_client"]
-        warm_roles = ["data_warm", "remote_cluster_client"]
+    if plan.rich_local or plan.mount == "first-nodeset" or not plan.client_role:
+        client = ["remote_cluster_client"] if plan.client_role else []
+        hot_roles = ["master", "data_hot", "ingest", *client]
+        warm_roles = ["data_warm", *client]
         return [node_set("hot", {"node.roles": hot_roles, "node.attr.data": "hot"}),
                 node_set("warm", {"node.roles": warm_roles, "node.attr.data": "warm"})]
     return [node_set("default")]

@@ -196,6 +196,12 @@ def test_ca_missing_on_one_nodeset_breaks_only_that_nodeset(twin: Twin) -> None:
     assert PKIX in resolve(running, pod="local-es-es-warm-0")["error"]
 
 
+def test_nodes_without_the_client_role_have_no_links(twin: Twin) -> None:
+    running = twin("no-remote-cluster-client-role")
+    assert remote_info(running) == {}
+    assert "does not have the [remote_cluster_client] role" in json.dumps(resolve(running))
+
+
 def test_no_remote_config_has_nothing_set_up(twin: Twin) -> None:
     running = twin("no-remote-config")
     assert remote_info(running) == {}
