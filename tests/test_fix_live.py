@@ -41,18 +41,10 @@ SCOPE = (
 WAIT = ("--wait", "--timeout-wait", "180")
 TIMEOUT = ("--timeout", "10")
 
-# ECKRC203 fails on any LoadBalancer without an address, even next to the working exposure fix
-# adds (the person's Service is left alone): doctor passing needs 203 to warn about it instead.
-LB_NO_ADDRESS = pytest.param(
-    "lb-no-address",
-    marks=pytest.mark.xfail(
-        reason="ECKRC203 fails on a pending LoadBalancer beside a usable exposure", strict=False
-    ),
-)
 REPAIRABLE = [
     "no-remote-config",
     "rcs-disabled",
-    LB_NO_ADDRESS,
+    "lb-no-address",
     "targetport-missing",
     "proxy-to-transport-port",
     "ca-not-mounted",

@@ -39,7 +39,11 @@ PATH_PREREQUISITES = ("ECKRC201", "ECKRC203", "ECKRC204")
 
 
 def blockers_of(
-    snap: Snapshot, findings: list[Finding], alias: str, migrating: bool = False
+    snap: Snapshot,
+    findings: list[Finding],
+    alias: str,
+    migrating: bool = False,
+    fixes: dict[str, str] | None = None,
 ) -> list[Blocker]:
     """Failures outside fix's reach. Without any fixable finding, every failure without a fix
     is one too (unless the plan migrates a certificate-model link, which replaces them)."""
@@ -49,9 +53,12 @@ def blockers_of(
         if f.status is Status.FAIL and f.severity is Severity.ERROR and f.alias in (alias, None, "")
     ]
     found = [_blocker(f) for f in failing if f.id in TODO and not _not_outside(f, findings)]
-    fixable = any(f.fix is not None for f in findings if f.status in (Status.FAIL, Status.WARN))
+    fixes = fixes or {}
+    fixable = any(
+        f.fix is not None or f.id in fixes for f in findings if f.status in (Status.FAIL, Status.WARN)
+    )
     if not fixable and not migrating:
-        found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None]
+        found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None and f.id not in fixes]
     return found
 
 

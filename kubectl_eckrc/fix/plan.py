@@ -157,11 +157,15 @@ def planners() -> dict[str, Planner]:
     return {m.ACTION: m.plan for m in modules}
 
 
+# Checks the catalogue gives no fix action yet, but that an action repairs.
+SUPPLEMENTARY_FIXES = {"ECKRC507": "mount-ca"}  # mount-ca adds the remote_cluster_client role
+
+
 def check_fixes() -> dict[str, str]:
     """check id -> fix action, from the catalogue (a skipped finding carries no FixRef)."""
     from kubectl_eckrc.checks.registry import ALL_CHECKS
 
-    return {spec.id: spec.fix for spec in ALL_CHECKS if spec.fix}
+    return {**SUPPLEMENTARY_FIXES, **{spec.id: spec.fix for spec in ALL_CHECKS if spec.fix}}
 
 
 def build_plan(
@@ -172,13 +176,14 @@ def build_plan(
     from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, unrepaired
 
     alias = options.scope.alias or ""
-    actions = select_actions(findings, check_fixes())
+    fixes = check_fixes()
+    actions = select_actions(findings, fixes)
     notes: list[str] = []
     migration = certificate_model_note(snap, findings, alias)
     if migration:
         notes.append(migration)
         actions = ACTION_ORDER
-    blockers = blockers_of(snap, findings, alias, migrating=bool(migration))
+    blockers = blockers_of(snap, findings, alias, migrating=bool(migration), fixes=fixes)
     per_action: dict[str, list[Change]] = {}
     if not blockers:
         table = planners()

@@ -216,3 +216,19 @@ def test_rest_key_is_replaced_and_the_old_id_is_named_for_manual_invalidation(op
     post, store = create_api_key.plan(pair.build(), [], options)
     assert post.produces_api_key and f"replaces key {KEY_ID}" in post.summary
     assert store.target.name == "remote-api-keys"
+
+
+def test_client_role_is_added_only_when_no_nodeset_has_it(options: FixOptions) -> None:
+    pair = healthy_pair()
+    for node_set, roles in zip(
+        pair.local.es["spec"]["nodeSets"], (["master", "data_hot"], ["data_warm"]), strict=True
+    ):
+        node_set["config"]["node.roles"] = roles
+    [change] = mount_ca.plan(pair.build(), [], options)
+    after = apply_json_patch(pair.local.es, change.body)
+    assert [n["config"]["node.roles"] for n in after["spec"]["nodeSets"]] == [
+        ["master", "data_hot", "remote_cluster_client"],
+        ["data_warm", "remote_cluster_client"],
+    ]
+    pair.local.es["spec"]["nodeSets"][0]["config"]["node.roles"] = ["master", "remote_cluster_client"]
+    assert mount_ca.plan(pair.build(), [], options) == []  # one nodeSet has it: a design choice, kept

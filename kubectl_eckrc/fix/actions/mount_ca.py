@@ -5,7 +5,9 @@ Per nodeSet: `xpack.security.remote_cluster_client.ssl.enabled: true`,
 volume from the CA ConfigMap mounted into container `elasticsearch` at
 `/usr/share/elasticsearch/config/remote-certs`. Every other config key, volume, mount and
 container stays. Entries of `certificate_authorities` that resolve to no mounted file are
-dropped (Elasticsearch cannot load them). Rolls the local pods.
+dropped (Elasticsearch cannot load them). When no nodeSet has the `remote_cluster_client`
+role (every one lists `node.roles` without it), the role is added to those lists: without it
+no node opens remote connections. Rolls the local pods.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ ACTION = "mount-ca"
 SSL_ENABLED = "xpack.security.remote_cluster_client.ssl.enabled"
 MOUNT_DIR = "remote-certs"
 VOLUME_NAME = "remote-certs"
+ROLES = "node.roles"
+CLIENT_ROLE = "remote_cluster_client"
 
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
@@ -47,10 +51,11 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
     if es is None:
         return []
     source = ca_source(snap)
+    add_role = not any(_has_client_role(n) for n in facts.node_sets(es))
     ops: JsonPatch = []
     changed: list[str] = []
     for i, node_set in enumerate(facts.node_sets(es)):
-        node_ops = _node_set_ops(snap, i, node_set, source)
+        node_ops = _node_set_ops(snap, i, node_set, source, add_role)
         if node_ops:
             ops += [
                 {"op": "test", "path": pointer("spec", "nodeSets", i, "name"), "value": node_set.get("name")}
@@ -66,7 +71,8 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
             action=ACTION,
             target=target,
             operation="patch",
-            summary=f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}",
+            summary=f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}"
+            + (f"; add the {CLIENT_ROLE} role" if add_role else ""),
             diff=unified(es, apply_json_patch(es, patch), target.label),
             restarts="local",
             body=patch,
@@ -75,7 +81,24 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
     ]
 
 
-def _node_set_ops(snap: Snapshot, i: int, node_set: dict[str, Any], source: CaSource) -> JsonPatch:
+def _roles(node_set: dict[str, Any]) -> list[str] | None:
+    """The explicit `node.roles` (None: not listed, so every default role, the client included)."""
+    roles = get_setting(node_set.get("config"), ROLES)
+    if roles is None:
+        return None
+    if isinstance(roles, str):
+        return [r.strip() for r in roles.strip("[]").split(",") if r.strip()]
+    return [str(r) for r in roles]
+
+
+def _has_client_role(node_set: dict[str, Any]) -> bool:
+    roles = _roles(node_set)
+    return roles is None or CLIENT_ROLE in roles
+
+
+def _node_set_ops(
+    snap: Snapshot, i: int, node_set: dict[str, Any], source: CaSource, add_role: bool = False
+) -> JsonPatch:
     ops: JsonPatch = []
     path = source_path(node_set, source.kind, source.name, source.key)
     if path is None:
@@ -84,6 +107,9 @@ def _node_set_ops(snap: Snapshot, i: int, node_set: dict[str, Any], source: CaSo
         path = f"{mount['mountPath'][len(ES_CONFIG_DIR) + 1 :]}/{source.key}"
     config = node_set.get("config")
     new_config = _new_config(snap, node_set, path)
+    roles = _roles(node_set)
+    if add_role and roles is not None and CLIENT_ROLE not in roles:
+        new_config = set_setting(new_config, ROLES, [*roles, CLIENT_ROLE])
     if new_config != (config or {}):
         ops.append({"op": "add", "path": pointer("spec", "nodeSets", i, "config"), "value": new_config})
     return ops
