@@ -19,9 +19,10 @@ from typing import Any
 
 import yaml
 from krew_rules import check_archive, check_manifest
+from release import BINARY_NAME as BINARY
+from release import archive_name
 
 PLUGIN_NAME = "eckrc"
-BINARY = "kubectl-eckrc"
 RELEASE_PLATFORMS = ("linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64")
 HOMEPAGE = "https://github.com/kubectl-eckrc/kubectl-eckrc"
 SHORT_DESCRIPTION = "Diagnose and repair Elasticsearch remote clusters across ECK environments"
@@ -89,7 +90,7 @@ def render(version: str, dist: Path, base_url: str, platforms: tuple[str, ...] |
 
 
 def _archive(dist: Path, platform: str) -> Path:
-    return dist / f"{BINARY}_{platform.replace('/', '_')}.tar.gz"
+    return dist / archive_name(platform.replace("/", "_"))
 
 
 class _BlockDumper(yaml.SafeDumper):
