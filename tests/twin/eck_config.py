@@ -202,6 +202,23 @@ def mounted_files(node_set: Mapping[str, Any], lookup: Lookup) -> dict[str, byte
     return files
 
 
+def missing_mounts(node_set: Mapping[str, Any], lookup: Lookup) -> list[str]:
+    """kubelet's FailedMount messages for `elasticsearch` container mounts whose (non-optional)
+    ConfigMap or Secret does not exist: such a pod stays in ContainerCreating."""
+    volumes = {v.get("name"): v for v in pod_template_spec(node_set).get("volumes") or []}
+    problems = []
+    for mount in es_container(node_set).get("volumeMounts") or []:
+        volume = volumes.get(mount.get("name")) or {}
+        for field, kind, key in (("configMap", "configmaps", "name"), ("secret", "secrets", "secretName")):
+            source = volume.get(field)
+            if source is None or source.get("optional") or lookup(kind, str(source.get(key, ""))) is not None:
+                continue
+            what = "configmap" if field == "configMap" else "secret"
+            problems.append(f'MountVolume.SetUp failed for volume "{volume.get("name")}" : {what} '
+                            f'"{source.get(key, "")}" not found')
+    return problems
+
+
 def keystore(spec: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, str], list[str]]:
     """The secure settings from every `spec.secureSettings` secret, and the names found missing."""
     entries: dict[str, str] = {}

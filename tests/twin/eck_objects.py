@@ -145,6 +145,32 @@ def running_status(ip: str, started: str, containers: list[dict[str, Any]]) -> d
     }
 
 
+def pending_status(containers: list[dict[str, Any]], now: str) -> dict[str, Any]:
+    conditions = [{"type": "PodScheduled", "status": "True", "lastTransitionTime": now}]
+    conditions += [{"type": t, "status": "False", "lastTransitionTime": now, "reason": "ContainersNotReady"}
+                   for t in ("Ready", "ContainersReady")]
+    return {
+        "phase": "Pending", "hostIP": "127.0.0.1", "startTime": now, "conditions": conditions,
+        "containerStatuses": [
+            {"name": c.get("name", ""), "ready": False, "restartCount": 0, "started": False,
+             "image": c.get("image", ""), "imageID": "",
+             "state": {"waiting": {"reason": "ContainerCreating"}}}
+            for c in containers
+        ],
+    }
+
+
+def pod_event(namespace: str, pod: str, reason: str, message: str, now: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": f"{pod}.{_digest(reason, message)[:16]}", "namespace": namespace},
+        "involvedObject": {"apiVersion": "v1", "kind": "Pod", "name": pod, "namespace": namespace},
+        "type": "Warning", "reason": reason, "message": message, "count": 1,
+        "firstTimestamp": now, "lastTimestamp": now, "source": {"component": "kubelet", "host": "twin-node"},
+        "reportingComponent": "kubelet",
+    }
+
+
 def _digest(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

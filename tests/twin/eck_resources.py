@@ -50,6 +50,7 @@ class PodPlan:
     key_pem: bytes
     trusted_ca_pems: tuple[bytes, ...]
     sts: dict[str, Any] = field(compare=False)
+    blocked: tuple[str, ...] = ()  # FailedMount messages: the pod cannot start
 
 
 @dataclass(frozen=True)
@@ -261,7 +262,8 @@ class EckResources:
         self.apply("secrets", objs.secret(names, names.transport_certs(nodeset), es_obj, certs), ("data",))
         files = self._eck_files(http_ca, http, certs)
         user_files = cfg.mounted_files(node_set, self.lookup(names.namespace))
-        return [_with_files(plan, {**files, **user_files}) for plan in plans]
+        blocked = tuple(cfg.missing_mounts(node_set, self.lookup(names.namespace)))
+        return [_with_files(plan, {**files, **user_files}, blocked) for plan in plans]
 
     def _pod_cert(self, names: cfg.Names, spec: dict[str, Any], ca: pki.Issued, nodeset: str, pod: str,
                   ip: str) -> pki.Issued:
@@ -301,7 +303,15 @@ class EckResources:
 
     # ---- pods, status, events -----------------------------------------------------------------
 
-    def write_pod(self, namespace: str, plan: PodPlan, started: str) -> None:
+    def write_pending_pod(self, namespace: str, plan: PodPlan) -> None:
+        """The pod exists but cannot start (a mount source is missing): ContainerCreating."""
+        self.write_pod(namespace, plan, self.now(), pending=True)
+        for message in plan.blocked:
+            with contextlib.suppress(AlreadyExists):
+                self.store.create("events", objs.pod_event(namespace, plan.pod, "FailedMount", message,
+                                                           self.now()))
+
+    def write_pod(self, namespace: str, plan: PodPlan, started: str, pending: bool = False) -> None:
         revision = f"{plan.sts['metadata']['name']}-{plan.restart_hash[:10]}"
         desired = objs.pod(cfg.Names(plan.sts["metadata"]["labels"][cfg.CLUSTER_LABEL], namespace), plan.sts,
                            plan.index, plan.ip, plan.restart_hash, revision, started)
@@ -313,6 +323,8 @@ class EckResources:
             if (current["metadata"].get("annotations") or {}).get(cfg.CONFIG_HASH) != plan.restart_hash:
                 # ECK restarts a pod by deleting it; the StatefulSet re-creates it (new uid, start time)
                 self.delete("pods", namespace, desired["metadata"]["name"])
+        if pending:
+            desired["status"] = objs.pending_status(desired["spec"].get("containers") or [], started)
         self.apply("pods", desired, ("spec", "status"))
 
     def write_sts_status(self, namespace: str, plans: list[PodPlan],
@@ -324,10 +336,11 @@ class EckResources:
         for name, members in by_sts.items():
             wanted = members[0].restart_hash
             current = [running_hash(p.pod) for p in members]
-            stale = [h for h in current if h != wanted]
+            stale = [h for h in current if h not in ("", wanted)]
+            ready = len([h for h in current if h])
             status = {
-                "observedGeneration": 0, "replicas": len(members), "readyReplicas": len(members),
-                "availableReplicas": len(members), "updatedReplicas": len(members) - len(stale),
+                "observedGeneration": 0, "replicas": len(members), "readyReplicas": ready,
+                "availableReplicas": ready, "updatedReplicas": len(members) - len(stale),
                 "currentReplicas": len(stale) or len(members),
                 "updateRevision": f"{name}-{wanted[:10]}",
                 "currentRevision": f"{name}-{(stale[0] if stale else wanted)[:10]}",
@@ -351,11 +364,11 @@ class EckResources:
                 continue
 
 
-def _with_files(plan: PodPlan, files: dict[str, bytes]) -> PodPlan:
+def _with_files(plan: PodPlan, files: dict[str, bytes], blocked: tuple[str, ...]) -> PodPlan:
     own = {k: v for k, v in files.items()
            if not k.startswith("transport-certs/") or k == "transport-certs/ca.crt" or plan.pod in k}
     return PodPlan(plan.pod, plan.nodeset, plan.index, plan.ip, plan.config, plan.env, own, plan.keystore,
-                   plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts)
+                   plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts, blocked)
 
 
 @functools.lru_cache(maxsize=256)

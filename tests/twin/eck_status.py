@@ -11,15 +11,16 @@ from tests.twin.kube_errors import Conflict, NotFound
 
 
 def es_status(es_obj: dict[str, Any], status: dict[str, Any], phase: str | None, error: str | None,
-              nodes: int | None, now: str) -> dict[str, Any]:
+              nodes: tuple[int, int] | None, now: str) -> dict[str, Any]:
     """The Elasticsearch status ECK writes: phase, health, nodes, version, generation, conditions."""
     new = dict(status)
     spec = es_obj.get("spec") or {}
     if phase:
         new["phase"] = phase
     if nodes is not None:
-        new["availableNodes"] = nodes
-        new["health"] = "green" if nodes else "unknown"
+        running, wanted = nodes
+        new["availableNodes"] = running
+        new["health"] = "green" if running == wanted else "yellow" if running else "unknown"
         new["version"] = str(spec.get("version", ""))
     new.setdefault("health", "unknown")
     new["observedGeneration"] = es_obj["metadata"].get("generation", 1)

@@ -37,6 +37,8 @@ _CATALOGUE = [
        "F1 F9", "ECKRC201 ECKRC501", link=False, rcs_enabled=False, rich_local=True),
     _s("rcs-disabled", "remote spec.remoteClusterServer not enabled (LB in place)", "F1",
        "ECKRC201 ECKRC202", rcs_enabled=False),
+    _s("remote-pods-not-ready", "the remote pod mounts a missing ConfigMap: ContainerCreating, no endpoints",
+       "F1", "ECKRC202 ECKRC104", remote_missing_mount=True),
     _s("lb-no-address", "LB Service asks for a loadBalancerClass no controller serves: no address",
        "F2", "ECKRC203 ECKRC205", expose="lb-no-class-provider"),
     _s("targetport-missing", "LB port 443 without targetPort: forwards to pod port 443", "F2",

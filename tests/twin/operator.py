@@ -217,26 +217,28 @@ class Operator:
             return
         pending = self._roll(es_obj, desired, restart_due)
         self.resources.write_sts_status(namespace, desired.pods,
-                                        lambda pod: self.runs[(namespace, pod)].restart_hash)
+                                        lambda pod: self._running_hash(namespace, pod))
         self._publish(es_obj, desired)
+        running = sum(1 for p in desired.pods if (namespace, p.pod) in self.runs)
         self._set_status(es_obj, phase="ApplyingChanges" if pending else "Ready", error=None,
-                         nodes=len(desired.pods))
+                         nodes=(running, len(desired.pods)))
 
     def _roll(self, es_obj: dict[str, Any], desired: Any, restart_due: bool) -> bool:
         """Start new pods at once; restart one outdated pod per `restart_delay`. True if any is outdated."""
         namespace = es_obj["metadata"]["namespace"]
         key = (namespace, es_obj["metadata"]["name"])
         outdated = []
+        pending = False
         for plan in desired.pods:
             run = self.runs.get((namespace, plan.pod))
             if run is None:
-                self._start_pod(namespace, plan)
+                pending = not self._start_pod(namespace, plan) or pending
             elif run.restart_hash != plan.restart_hash:
                 outdated.append(plan)
         if not outdated:
-            return False
-        if _restarts_blocked(es_obj):
-            return True  # changeBudget.maxUnavailable 0: ECK may not take any pod down
+            return pending
+        if _restarts_blocked(es_obj) or pending:
+            return True  # ECK takes no pod down beyond the change budget, nor while one is not ready
         if restart_due:
             self._start_pod(namespace, outdated.pop(0))
         if outdated:
@@ -246,17 +248,29 @@ class Operator:
             return True
         return False
 
-    def _start_pod(self, namespace: str, plan: Any) -> None:
+    def _running_hash(self, namespace: str, pod: str) -> str:
+        run = self.runs.get((namespace, pod))
+        return run.restart_hash if run else ""
+
+    def _start_pod(self, namespace: str, plan: Any) -> bool:
+        """(Re)start a pod; False when it cannot start (stays in ContainerCreating)."""
+        if plan.blocked:
+            self.runs.pop((namespace, plan.pod), None)
+            self.resources.write_pending_pod(namespace, plan)
+            return False
         started = self.resources.now()
         self.runs[(namespace, plan.pod)] = PodRun(plan.nodeset, plan.config, dict(plan.keystore),
                                                   plan.restart_hash, started)
         self.resources.write_pod(namespace, plan, started)
+        return True
 
     def _publish(self, es_obj: dict[str, Any], desired: Any) -> None:
         namespace = es_obj["metadata"]["namespace"]
         views = []
         for plan in desired.pods:
-            run = self.runs[(namespace, plan.pod)]
+            run = self.runs.get((namespace, plan.pod))
+            if run is None:
+                continue  # not running: no Elasticsearch node
             views.append(PodView(
                 pod=plan.pod, nodeset=plan.nodeset, ip=plan.ip,
                 config=cfg.resolve_env(run.config, plan.env), files=plan.files, keystore=run.keystore,
@@ -287,7 +301,8 @@ class Operator:
     # ---- status and events -------------------------------------------------------------------
 
     def _set_status(self, es_obj: dict[str, Any], phase: str | None, error: str | None,
-                    nodes: int | None = None) -> None:
+                    nodes: tuple[int, int] | None = None) -> None:
+        """`nodes`: (running, wanted) pods, when the reconcile got that far."""
         for _ in range(5):
             current = self.store.get("elasticsearches", es_obj["metadata"]["namespace"],
                                      es_obj["metadata"]["name"])

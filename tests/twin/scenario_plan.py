@@ -39,5 +39,6 @@ class Plan:
     secret_created: bool = True
     remote_user_ca_expired: bool = False
     rollout_pending: bool = False
+    remote_missing_mount: bool = False  # afterwards, the remote mounts a ConfigMap that does not exist
     restricted_local: bool = False
     cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)

@@ -300,6 +300,18 @@ def _rotate_key_without_rollout(build: Build) -> None:
     settle(build.local)
 
 
+def _mount_missing_configmap(build: Build) -> None:
+    """remote-pods-not-ready: the remote's nodeSet mounts a ConfigMap nobody created; ECK rolls
+    the pod, which then stays in ContainerCreating (FailedMount), so no endpoint is ready."""
+    es = build.remote.store.get("elasticsearches", REMOTE_NS, REMOTE_ES)
+    es["spec"]["nodeSets"][0]["podTemplate"] = {"spec": {
+        "volumes": [{"name": "synonyms", "configMap": {"name": "remote-es-synonyms"}}],
+        "containers": [{"name": "elasticsearch", "volumeMounts": [
+            {"name": "synonyms", "mountPath": "/usr/share/elasticsearch/config/analysis"}]}]}}
+    build.remote.store.update("elasticsearches", es)
+    settle(build.remote)
+
+
 def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     plan = build.plan
     build.proxy_address = _network_path(build, _expose(build))
@@ -315,6 +327,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     _register(build)
     if plan.rollout_pending:
         _rotate_key_without_rollout(build)
+    if plan.remote_missing_mount:
+        _mount_missing_configmap(build)
 
 
 def build_cert_model(build: Build, local_sets: list[dict[str, Any]]) -> None:

@@ -275,3 +275,26 @@ def test_load_balancer_forwards_to_target_port_and_remapped_port_reaches_nothing
     finally:
         network.stop()
         echo.close()
+
+
+def test_a_missing_mount_source_keeps_the_pod_creating_until_it_appears(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    store, operator, hooks = env
+    node_set = {"name": "default", "count": 1, "podTemplate": {"spec": {
+        "volumes": [{"name": "certs", "configMap": {"name": "remote-ca"}}],
+        "containers": [{"name": "elasticsearch", "volumeMounts": [
+            {"name": "certs", "mountPath": "/usr/share/elasticsearch/config/remote-certs"}]}]}}}
+    store.create("elasticsearches", _es(nodeSets=[node_set]))
+    assert operator.settle()
+    pod = store.get("pods", NS, f"{ES}-es-default-0")
+    assert pod["status"]["phase"] == "Pending"
+    assert hooks.views == {}
+    assert ('Warning FailedMount MountVolume.SetUp failed for volume "certs" : configmap "remote-ca" '
+            'not found') in _events(store)
+    status = store.get("elasticsearches", NS, ES)["status"]
+    assert (status["phase"], status["health"], status["availableNodes"]) == ("ApplyingChanges", "unknown", 0)
+    store.create("configmaps", {"metadata": {"name": "remote-ca", "namespace": NS}, "data": {"ca.pem": "x"}})
+    assert operator.settle()
+    assert store.get("pods", NS, f"{ES}-es-default-0")["status"]["phase"] == "Running"
+    assert hooks.views[f"{ES}-es-default-0"].files["remote-certs/ca.pem"] == b"x"
+    assert store.get("elasticsearches", NS, ES)["status"]["phase"] == "Ready"

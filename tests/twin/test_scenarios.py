@@ -134,6 +134,8 @@ def test_canaries_hold_the_planted_secrets_and_no_certificate(twin: Twin) -> Non
 EFFECTS: dict[str, tuple[str, str]] = {
     "rcs-disabled": ("resolve", "Connection closed while SSL/TLS handshake was in progress"),
     "lb-no-address": ("resolve", UNREACHABLE),
+    "remote-pods-not-ready": ("remote-events", 'MountVolume.SetUp failed for volume "synonyms" : configmap '
+                              '"remote-es-synonyms" not found'),
     "targetport-missing": ("resolve", "Connection closed while SSL/TLS handshake was in progress"),
     "proxy-to-transport-port": ("resolve", "Received fatal alert: bad_certificate"),
     "blackhole": ("resolve", "handshake timed out after 10000ms"),
@@ -173,6 +175,8 @@ def _observe(running: RunningScenario, where: str, resolved: dict[str, Any]) -> 
         return json.dumps(resolved)
     if where == "events":
         return "\n".join(events(running))
+    if where == "remote-events":
+        return "\n".join(e["message"] for e in running.remote.store.list("events", "search"))
     if where == "no-credentials":
         return json.dumps(remote_info(running))
     return logs(running, where.split("-")[0])
