@@ -185,7 +185,8 @@ def _prewarm_es_client() -> threading.Thread:
 
 def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
     """Read everything doctor needs from both sides, within the scope's timeouts."""
-    taken_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Milliseconds: a key or certificate that expired a moment ago must read as expired.
+    taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     _prewarm_es_client()
     local = open_side("local", scope.local, scope.timeout, debug)
     remote: SideSession | None = None
