@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kubectl_eckrc import links
 from kubectl_eckrc.findings import Finding, Severity, Status
+from kubectl_eckrc.fix import facts
 from kubectl_eckrc.fix.plan import Blocker
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -59,6 +60,38 @@ def blockers_of(
     )
     if not fixable and not migrating:
         found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None and f.id not in fixes]
+    return found
+
+
+def reconcile_blockers(snap: Snapshot) -> list[Blocker]:
+    """ECK cannot reconcile an Elasticsearch whose `transport.tls.certificateAuthorities`
+    ConfigMap is missing or lacks `ca.crt`: nothing fix changes on it would roll out."""
+    found = []
+    for role in ("local", "remote"):
+        es, kube = facts.elasticsearch(snap, role), facts.kube(snap, role)
+        if es is None or kube is None or not isinstance(kube.configmaps, dict):
+            continue
+        tls = ((es.get("spec") or {}).get("transport") or {}).get("tls") or {}
+        name = str((tls.get("certificateAuthorities") or {}).get("configMapName") or "")
+        if not name:
+            continue
+        cm = kube.configmaps.get(name)
+        problem = (
+            "does not exist"
+            if not isinstance(cm, dict)
+            else ("has no key ca.crt" if "ca.crt" not in (cm.get("data") or {}) else "")
+        )
+        if problem:
+            where = f"{facts.namespace(snap, role)}/{facts.es_name(snap, role)}"
+            found.append(
+                Blocker(
+                    "ECKRC601",
+                    f"ECK cannot reconcile {role} {where}: ConfigMap {name} {problem}",
+                    f"put the other side's transport ca.crt under key ca.crt in ConfigMap {name}, or "
+                    "remove spec.transport.tls.certificateAuthorities if the certificate model is no "
+                    "longer used; then run fix again",
+                )
+            )
     return found
 
 

@@ -173,7 +173,7 @@ def build_plan(
 ) -> Plan:
     """The ordered plan for the alias in `options.scope.alias`. With a blocker (a failure no
     action covers) the plan holds no change at all: nothing is written while a person must act."""
-    from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, unrepaired
+    from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, reconcile_blockers, unrepaired
 
     alias = options.scope.alias or ""
     fixes = check_fixes()
@@ -184,6 +184,7 @@ def build_plan(
         notes.append(migration)
         actions = ACTION_ORDER
     blockers = blockers_of(snap, findings, alias, migrating=bool(migration), fixes=fixes)
+    blockers += [b for b in reconcile_blockers(snap) if b not in blockers]
     per_action: dict[str, list[Change]] = {}
     if not blockers:
         table = planners()

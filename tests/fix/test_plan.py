@@ -86,3 +86,13 @@ def test_usage_errors_come_before_any_cluster_is_read(options: FixOptions) -> No
     ):
         with pytest.raises(UsageError):
             run(bad)
+
+
+def test_an_unreconcilable_elasticsearch_blocks_every_write(options: FixOptions) -> None:
+    pair = healthy_pair()
+    pair.local.es["spec"]["transport"] = {"tls": {"certificateAuthorities": {"configMapName": "peer-ca"}}}
+    pair.local.configmaps["peer-ca"] = {"metadata": {"name": "peer-ca"}, "data": {"wrong.crt": "x"}}
+    findings = [finding("ECKRC301", Status.FAIL, "mount-ca")]
+    plan = build_plan(pair.build(), findings, options, ("l", "r"))
+    assert [b.finding_id for b in plan.blockers] == ["ECKRC601"] and plan.changes == ()
+    assert "ConfigMap peer-ca has no key ca.crt" in plan.blockers[0].message
