@@ -8,6 +8,7 @@ request in either audit log.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.collect import servers
 
@@ -196,3 +198,27 @@ def test_plaintext_where_tls_was_expected_is_one_line_exit_2(twin: Any) -> None:
         run = doctor(running.kubeconfig, "--es-url", f"https://127.0.0.1:{port}")
     assert run.code == 2, run.describe()
     assert "plaintext where TLS was expected" in run.stderr and run.stderr.count("\n") == 1
+
+
+def test_kubeconfig_env_with_one_file_per_cluster_works_as_in_kubectl(twin: Any, tmp_path: Path) -> None:
+    running = twin("healthy")
+    merged = yaml.safe_load(Path(running.kubeconfig).read_text())
+    paths = []
+    for name in ("local", "remote"):
+        context = next(c for c in merged["contexts"] if c["name"] == name)
+        part = {
+            "apiVersion": "v1", "kind": "Config", "current-context": name,
+            "contexts": [context],
+            "clusters": [c for c in merged["clusters"] if c["name"] == context["context"]["cluster"]],
+            "users": [u for u in merged["users"] if u["name"] == context["context"]["user"]],
+        }
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(part))
+        paths.append(str(path))
+    command = [sys.executable, "-m", "kubectl_eckrc.cli", "doctor", "--remote-context", "remote",
+               "-o", "json"]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "KUBECONFIG": os.pathsep.join(paths)})
+    run = Run(result.returncode, result.stdout, result.stderr)
+    assert run.code == 0, run.describe()
+    assert run.document["local"]["context"] == "local"  # current-context of the first file
