@@ -72,6 +72,7 @@ def _scope_options(func: F) -> F:
         click.option(
             "--timeout",
             type=click.FloatRange(min=0.1),
+            metavar="SECONDS",
             default=5.0,
             show_default=True,
             help="Seconds allowed for each network operation.",
@@ -163,7 +164,7 @@ def cli() -> None:
     """Diagnose and repair Elasticsearch remote-cluster links between two ECK environments."""
 
 
-@cli.command()
+@cli.command(short_help="Diagnose every remote-cluster link (read-only).")
 @_scope_options
 @click.option(
     "-o",
@@ -171,13 +172,24 @@ def cli() -> None:
     type=click.Choice(["table", "json", "yaml", "junit", "markdown"]),
     default="table",
     show_default=True,
+    help="Output format; json and yaml are one document on stdout.",
 )
 @click.option("--only", multiple=True, metavar="IDS", help="Run only these check ids or globs.")
 @click.option("--skip", multiple=True, metavar="IDS", help="Skip these check ids or globs.")
 @click.option("--bundle", type=click.Path(dir_okay=False), help="Diagnose this support bundle offline.")
 @click.option("--remote-bundle", type=click.Path(dir_okay=False), help="The remote side's bundle.")
 def doctor(**kw: Any) -> int:
-    """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake."""
+    """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake.
+
+    \b
+    Examples:
+      kubectl eckrc doctor --context prod-a -n logging --remote-context prod-b --remote-namespace search
+      kubectl eckrc doctor --context prod-a --alias remote-es -o json
+      kubectl eckrc doctor --bundle eckrc-bundle.zip
+
+    Exit code: 0 no error found, 1 errors found, 2 usage or configuration error,
+    3 could not evaluate (unreachable or forbidden).
+    """
     options = DoctorOptions(
         scope=build_scope(kw),
         output=kw["output"],
@@ -190,7 +202,7 @@ def doctor(**kw: Any) -> int:
     return _command("doctor").run(options)
 
 
-@cli.command()
+@cli.command(short_help="Plan the repair; --apply carries it out.")
 @_scope_options
 @click.option("--apply", is_flag=True, help="Carry the plan out (default: only show it).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before restarts.")
@@ -226,7 +238,7 @@ def fix(**kw: Any) -> int:
     return _command("fix").run(options)
 
 
-@cli.command()
+@cli.command(short_help="Write a redacted support bundle (zip).")
 @_scope_options
 @click.option("-o", "--output", "output_file", required=True, metavar="FILE.zip", help="Bundle to write.")
 def collect(**kw: Any) -> int:
@@ -235,7 +247,7 @@ def collect(**kw: Any) -> int:
     return _command("collect").run(options)
 
 
-@cli.command()
+@cli.command(short_help="Show the check catalogue.")
 @click.argument("check_id", required=False)
 @click.option(
     "-o", "--output", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
@@ -246,7 +258,7 @@ def checks(check_id: str | None, output: str, debug: bool) -> int:
     return _command("checks").run(ChecksOptions(check_id=check_id, output=output))
 
 
-@cli.command()
+@cli.command(short_help="Show version and build information.")
 @_debug_option
 def version(debug: bool) -> int:
     """Version and build information."""
