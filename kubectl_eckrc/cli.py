@@ -84,7 +84,7 @@ def _scope_options(func: F) -> F:
     return func
 
 
-_debug_option = click.option("--debug", is_flag=True, help="Show tracebacks and client logs on stderr.")
+_debug_option = click.option("--debug", is_flag=True, help="Phase timings and tracebacks on stderr.")
 
 
 def _check_url(flag: str, url: str | None) -> str | None:
