@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import ssl
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -26,10 +27,14 @@ _BLOCK_AIOHTTP = "aiohttp" not in sys.modules
 if _BLOCK_AIOHTTP:
     sys.modules["aiohttp"] = None  # type: ignore[assignment]
 import elastic_transport  # noqa: E402
-from elasticsearch import ApiError, Elasticsearch, UnsupportedProductError  # noqa: E402
+from elasticsearch import ApiError, Elasticsearch, ElasticsearchWarning, UnsupportedProductError  # noqa: E402
 
 if _BLOCK_AIOHTTP:
     del sys.modules["aiohttp"]
+
+# A deprecation `Warning` header from the server would otherwise print a Python warning on
+# stderr in the middle of a report; what matters reaches the findings through the answers.
+warnings.filterwarnings("ignore", category=ElasticsearchWarning)
 
 # The privilege each read needs, for the 403 message (Elasticsearch security privileges).
 PRIVILEGES = {

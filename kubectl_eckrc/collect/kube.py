@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import warnings
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,9 @@ FIELD_MANAGER = "kubectl-eckrc"
 CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
 
 
+# A kubeconfig with insecure-skip-tls-verify is the user's choice, as with kubectl: no warning
+# per request on stderr.
+warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
 for _name in ("kubernetes", "urllib3", "websocket"):
     logging.getLogger(_name).addHandler(logging.NullHandler())
     logging.getLogger(_name).propagate = False
