@@ -9,6 +9,7 @@ the privilege a 403 lacks, TLS versus plaintext, an endpoint that is not Elastic
 from __future__ import annotations
 
 import logging
+import re
 import ssl
 import sys
 import warnings
@@ -200,14 +201,19 @@ def _status_line(error: ApiError) -> str:
     return " ".join(str(error.message).split())
 
 
+PLAINTEXT_SIGNS = ("wrong version number", "record layer failure", "unknown protocol",
+                   "packet length too long", "http request")
+SSL_SOURCE = re.compile(r"\s*\(_ssl\.c:\d+\)?")
+
+
 def _tls_reason(text: str) -> str:
     low = text.lower()
-    if "wrong version number" in low or "record layer failure" in low or "unknown protocol" in low \
-            or "packet length too long" in low or "http request" in low:
+    if any(sign in low for sign in PLAINTEXT_SIGNS):
         return "plaintext where TLS was expected (the server does not speak TLS)"
-    if "certificate verify failed" in low or "hostname mismatch" in low or "doesn't match" in low:
-        return "certificate verify failed: " + text.split("certificate verify failed")[-1].strip(" :()")
-    return "TLS failure: " + text
+    if "certificate verify failed" in low:
+        detail = SSL_SOURCE.sub("", text.split("certificate verify failed")[-1]).strip(" :().")
+        return "certificate verify failed: " + detail
+    return "TLS failure: " + SSL_SOURCE.sub("", text)
 
 
 def describe_error(error: Exception, url: str, what: str, privilege: str) -> Unavailable:
