@@ -222,3 +222,14 @@ def test_kubeconfig_env_with_one_file_per_cluster_works_as_in_kubectl(twin: Any,
     run = Run(result.returncode, result.stdout, result.stderr)
     assert run.code == 0, run.describe()
     assert run.document["local"]["context"] == "local"  # current-context of the first file
+
+
+def test_remote_es_url_is_verified_against_the_clusters_http_ca(twin: Any) -> None:
+    running = twin("healthy")
+    host, port = running.remote.pod_target("search", running.remote.first_pod("search", "remote-es"), 9200)
+    run = doctor(running.kubeconfig, "--remote-es-url", f"https://{host}:{port}")
+    by_id = {f["id"]: f for f in run.findings()}
+    reached = by_id["ECKRC108"]
+    # The ECK HTTP certificate names the service, not the pod address: verification must refuse it.
+    assert reached["status"] == "not-evaluated", run.describe()
+    assert "certificate verify failed" in reached["message"]
