@@ -241,17 +241,20 @@ def http_ca(kube: KubeClient, namespace: str, es: str) -> str | None | Unavailab
     return _attempt(lambda: kube.public_text(namespace, f"{es}-es-http-certs-public", ("ca.crt", "tls.crt")))
 
 
-def _is_ready(pod: dict[str, Any]) -> bool:
+def is_ready(pod: dict[str, Any]) -> bool:
     status = pod.get("status") or {}
     if status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
         return False
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
+_is_ready = is_ready  # the name fix/wait.py uses
+
+
 def ready_pod(pods: Read) -> str | Unavailable:
     if isinstance(pods, Unavailable):
         return Unavailable(f"cannot pick a pod to port-forward to: {pods.reason}", pods.kind, pods.permission)
-    ready = sorted(str(p["metadata"]["name"]) for p in pods if _is_ready(p))
+    ready = sorted(str(p["metadata"]["name"]) for p in pods if is_ready(p))
     if not ready:
         return Unavailable("no ready Elasticsearch pod to port-forward to", "unreachable", "--es-url URL")
     return ready[0]
