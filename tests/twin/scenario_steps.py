@@ -31,6 +31,7 @@ RCS_DNS = f"{REMOTE_ES}-es-remote-cluster.{REMOTE_NS}.svc"
 PROXY_DNS = "rcs.remote-es.example.com"
 ALLOCATOR = LoopbackAllocator()
 EXTRA_KEYS = 4
+EXPIRED_KEY_AGE = 1.1  # seconds the expired-api-key scenario waits after its key (1ms) expired
 _EXTRA_KEYS = itertools.count()
 
 
@@ -248,7 +249,8 @@ def _credential(build: Build) -> str:
     if plan.credential == "invalidated":
         es_call(build.remote, REMOTE_NS, REMOTE_ES, "DELETE", "/_security/api_key", {"ids": [key["id"]]})
     if plan.credential == "expired":
-        time.sleep(0.01)
+        # expired by more than a second, so no reader comparing at second precision sees it valid
+        time.sleep(EXPIRED_KEY_AGE)
     return str(key["api_key"] if plan.credential == "raw" else key["encoded"])
 
 
