@@ -177,10 +177,16 @@ class EsClient:
         return self.get("/_remote/info", "remote_info")
 
     def resolve_cluster(self, alias: str, timeout: float) -> Any:
-        # `timeout` bounds the remote connection attempt on the server side (8.18+); older
-        # servers ignore it only when absent, so it is sent only with a positive value.
-        params = {"timeout": f"{max(1, int(timeout))}s"}
-        return self.get(f"/_resolve/cluster/{quote(alias)}:*", "resolve_cluster", params)
+        """`timeout` bounds the server's connection attempt to the remote; servers that predate
+        the parameter reject it ("unrecognized parameter"), and are asked again without it."""
+        path = f"/_resolve/cluster/{quote(alias)}:*"
+        try:
+            return self.get(path, "resolve_cluster", {"timeout": f"{max(1, int(timeout))}s"})
+        except EsUnavailable as e:
+            reason = e.unavailable.reason
+            if "unrecognized parameter" not in reason or "timeout" not in reason:
+                raise
+        return self.get(path, "resolve_cluster")
 
     def api_key(self, key_id: str) -> Any:
         return self.get("/_security/api_key", "api_key", {"id": key_id})

@@ -118,8 +118,9 @@ class NotElasticsearch(BaseHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def http_server(context: ssl.SSLContext | None = None) -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NotElasticsearch)
+def http_server(context: ssl.SSLContext | None = None,
+                handler: type[BaseHTTPRequestHandler] | None = None) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler or NotElasticsearch)
     if context is not None:
         server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -129,3 +130,24 @@ def http_server(context: ssl.SSLContext | None = None) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class OldElasticsearch(BaseHTTPRequestHandler):
+    """An Elasticsearch that predates `_resolve/cluster?timeout=` (answers 400 to it)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        if "timeout=" in self.path:
+            status, body = 400, (b'{"error":{"type":"illegal_argument_exception","reason":"request '
+                                 b'[/_resolve/cluster/remote-es:*] contains unrecognized parameter: '
+                                 b'[timeout]"},"status":400}')
+        else:
+            status, body = 200, b'{"remote-es":{"connected":true,"skip_unavailable":true}}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        return

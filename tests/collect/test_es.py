@@ -52,3 +52,12 @@ def test_refused_connection() -> None:
 
 def test_credentials_never_show_in_repr() -> None:
     assert "pw" not in repr(EsAuth(username="elastic", password="pw"))
+
+
+def test_resolve_cluster_asks_again_without_timeout_on_servers_that_predate_it() -> None:
+    with servers.http_server(handler=servers.OldElasticsearch) as port:
+        client = EsClient(f"http://127.0.0.1:{port}", EsAuth(), 2)
+        try:
+            assert client.resolve_cluster("remote-es", 4)["remote-es"]["connected"] is True
+        finally:
+            client.close()
