@@ -31,6 +31,8 @@ _CATALOGUE = [
     _s("healthy", "API-key link of domain.md §2 complete; _remote/info connected", "", ""),
     _s("healthy-eck-rcs-service", "ECK 3.3: 9443 exposed through spec.remoteClusterServer.service", "", "",
        eck_version="3.3.0", expose="eck-service"),
+    _s("healthy-lb-ip-san", "no server_name; the LB IP is in the remote's transport subjectAltNames", "",
+       "", server_name="lb-ip-san"),
     _s("no-remote-config", "two healthy clusters, nothing set up", "F1 F9", "ECKRC201 ECKRC501",
        link=False, rcs_enabled=False),
     _s("no-remote-config-rich", "nothing set up; the local ES carries user data a fix must keep",

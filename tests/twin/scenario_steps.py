@@ -197,6 +197,15 @@ def _expose(build: Build) -> str:
     return f"{remote.network.lb_host(REMOTE_NS, RCS_SERVICE)}:{port['port']}"
 
 
+def _add_lb_ip_to_sans(build: Build, address: str) -> None:
+    """The other fix for hostname verification (domain.md §3): the LB IP as a transport SAN."""
+    es = build.remote.store.get("elasticsearches", REMOTE_NS, REMOTE_ES)
+    tls = es["spec"].setdefault("transport", {}).setdefault("tls", {})
+    tls["subjectAltNames"] = [{"ip": address.rsplit(":", 1)[0]}]
+    build.remote.store.update("elasticsearches", es)
+    settle(build.remote)
+
+
 def _network_path(build: Build, lb_address: str) -> str:
     """What stands between the local cluster and the LB: nothing, a firewall or a proxy."""
     plan = build.plan
@@ -317,6 +326,8 @@ def _mount_missing_configmap(build: Build) -> None:
 def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     plan = build.plan
     build.proxy_address = _network_path(build, _expose(build))
+    if plan.server_name == "lb-ip-san":
+        _add_lb_ip_to_sans(build, build.proxy_address)
     _create(build.local, "configmaps", LOCAL_NS, CA_CONFIGMAP, {"data": {CA_KEY: _ca_to_trust(build)}})
     credential = _credential(build)
     if plan.secret_created:

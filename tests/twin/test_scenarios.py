@@ -109,7 +109,8 @@ def test_official_clients_reach_remote_info_through_a_port_forward(twin: Twin) -
     assert info["remote-es"]["cluster_credentials"] == "::es_redacted::"
 
 
-@pytest.mark.parametrize("name", ["healthy", "healthy-eck-rcs-service", "cert-model-healthy"])
+@pytest.mark.parametrize("name", ["healthy", "healthy-eck-rcs-service", "healthy-lb-ip-san",
+                                  "cert-model-healthy"])
 def test_healthy_scenarios_start_connected(twin: Twin, name: str) -> None:
     running = twin(name)
     info = wait_connected(running)
