@@ -34,12 +34,15 @@ replication) between ECK-managed clusters that live in different Kubernetes clus
   kubectl eckrc fix      the repair plan with diffs; --apply carries it out
   kubectl eckrc collect  a redacted support bundle that doctor can analyse offline
 """
-CAVEATS = """\
-doctor and collect only read: get/list on elasticsearches, secrets, configmaps, services,
-endpoints, pods, statefulsets and events in the Elasticsearch namespaces, create on
-pods/portforward, get on customresourcedefinitions and create on selfsubjectaccessreviews.
-fix --apply also writes (patch elasticsearches, create/update configmaps, secrets, services).
-Least-privilege Roles for both: docs/rbac.yaml in the project repository.
+CAVEATS = f"""\
+kubectl eckrc needs these permissions (least-privilege Roles to apply with
+`kubectl apply -n <es-namespace> -f`: {HOMEPAGE}/blob/main/docs/rbac.yaml):
+- doctor and collect only read. In the Elasticsearch namespaces: get/list elasticsearches;
+  list services, endpoints, pods, statefulsets, events; get configmaps and secrets (by name);
+  get/create pods/portforward. Cluster-wide: get customresourcedefinitions, create
+  selfsubjectaccessreviews. doctor names any missing permission (check ECKRC103).
+- fix --apply also patches elasticsearches and creates/patches configmaps, secrets and
+  services.
 """
 
 

@@ -72,6 +72,7 @@ def test_committed_plugin_yaml_is_this_version_of_eckrc() -> None:
     doc = yaml.safe_load((ROOT / "plugin.yaml").read_text())
     assert doc["metadata"]["name"] == "eckrc"
     assert doc["spec"]["version"] == f"v{__version__}"
+    assert "docs/rbac.yaml" in doc["spec"]["caveats"]
     for platform in doc["spec"]["platforms"]:
         assert f"/releases/download/v{__version__}/kubectl-eckrc_" in platform["uri"]
         assert platform["bin"] == "kubectl-eckrc"
