@@ -232,3 +232,16 @@ def test_client_role_is_added_only_when_no_nodeset_has_it(options: FixOptions) -
     ]
     pair.local.es["spec"]["nodeSets"][0]["config"]["node.roles"] = ["master", "remote_cluster_client"]
     assert mount_ca.plan(pair.build(), [], options) == []  # one nodeSet has it: a design choice, kept
+
+
+def test_eck_own_remote_ca_path_is_kept_beside_ours(options: FixOptions) -> None:
+    pair = healthy_pair()
+    for node_set in pair.local.es["spec"]["nodeSets"]:
+        node_set["config"][CA_SETTING] = ["transport-remote-certs/ca.crt"]
+    [change] = mount_ca.plan(pair.build(), [], options)
+    after = apply_json_patch(pair.local.es, change.body)
+    for node_set in after["spec"]["nodeSets"]:
+        assert node_set["config"][CA_SETTING] == [
+            "transport-remote-certs/ca.crt",
+            "remote-certs/remote-cluster-ca.crt",
+        ]

@@ -5,9 +5,10 @@ Per nodeSet: `xpack.security.remote_cluster_client.ssl.enabled: true`,
 volume from the CA ConfigMap mounted into container `elasticsearch` at
 `/usr/share/elasticsearch/config/remote-certs`. Every other config key, volume, mount and
 container stays. Entries of `certificate_authorities` that resolve to no mounted file are
-dropped (Elasticsearch cannot load them). When no nodeSet has the `remote_cluster_client`
-role (every one lists `node.roles` without it), the role is added to those lists: without it
-no node opens remote connections. Rolls the local pods.
+dropped (Elasticsearch cannot load them), except those under directories ECK mounts itself.
+When no nodeSet has the `remote_cluster_client` role (every one lists `node.roles` without
+it), the role is added to those lists: without it no node opens remote connections. Rolls
+the local pods.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ SSL_ENABLED = "xpack.security.remote_cluster_client.ssl.enabled"
 MOUNT_DIR = "remote-certs"
 VOLUME_NAME = "remote-certs"
 ROLES = "node.roles"
+# Directories of the config dir that ECK itself mounts into every Elasticsearch container.
+ECK_MOUNT_DIRS = ("transport-remote-certs", "transport-certs", "http-certs")
 CLIENT_ROLE = "remote_cluster_client"
 
 
@@ -144,6 +147,10 @@ def _new_config(snap: Snapshot, node_set: dict[str, Any], path: str) -> dict[str
 
 
 def _resolves(snap: Snapshot, node_set: dict[str, Any], path: str) -> bool:
+    """The file exists for the pod: from a podTemplate mount whose source has the key, or under
+    a directory ECK mounts itself (its remote CA bundle keeps same-environment links working)."""
+    if path.split("/", 1)[0] in ECK_MOUNT_DIRS:
+        return True
     found = path_source(node_set, path)
     if found is None or not found[2]:
         return False
