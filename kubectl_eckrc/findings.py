@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     WARN = "warn"
@@ -15,13 +15,13 @@ class Status(str, Enum):
     NOT_EVALUATED = "not-evaluated"  # its evidence could not be read (never a pass)
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
 
 
-class CheckSide(str, Enum):
+class CheckSide(StrEnum):
     LOCAL = "local"
     REMOTE = "remote"
     LINK = "link"
@@ -100,7 +100,9 @@ class Report:
         could not be evaluated (cluster or API unreachable, forbidden)."""
         if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in self.findings):
             return 1
-        if any(f.status is Status.NOT_EVALUATED and f.id in ACCESS_GATES for f in self.findings):
+        remote_asked = "unavailable" not in self.remote
+        gates = ACCESS_GATES | REMOTE_ACCESS_GATES if remote_asked else ACCESS_GATES
+        if any(f.status is Status.NOT_EVALUATED and f.id in gates for f in self.findings):
             return 3
         return 0
 
@@ -109,3 +111,6 @@ class Report:
 # the clusters and their APIs. Missing *remote* access by choice (no --remote-context) is not
 # an error: those checks are not-evaluated with the flag that enables them.
 ACCESS_GATES = frozenset({"ECKRC101", "ECKRC103", "ECKRC107"})
+# The same for the remote side, but only when remote access was asked for: an unreachable
+# --remote-context is "could not evaluate", a missing one is the user's choice.
+REMOTE_ACCESS_GATES = frozenset({"ECKRC102", "ECKRC108"})
