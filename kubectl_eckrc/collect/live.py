@@ -85,7 +85,17 @@ def configured_aliases(session: SideSession) -> list[str]:
                 summary = state.secrets.get(name)
                 if isinstance(summary, SecretSummary):
                     found.update(_aliases_in(summary.keys))
-    return sorted(found)
+    return sorted(found - set(eck_managed_aliases(session)))
+
+
+def eck_managed_aliases(session: SideSession) -> list[str]:
+    """Aliases ECK itself sets up for `spec.remoteClusters` (same Kubernetes cluster): their
+    addresses are in-cluster names, out of this tool's scope unless asked for with --alias."""
+    state = session.kube_state
+    if not isinstance(state, KubeState) or not isinstance(state.elasticsearch, dict):
+        return []
+    entries = (state.elasticsearch.get("spec") or {}).get("remoteClusters") or []
+    return sorted(str(e["name"]) for e in entries if isinstance(e, dict) and e.get("name"))
 
 
 def _aliases_in(keys: Any) -> set[str]:
@@ -240,6 +250,8 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         remote=remote_side,
         aliases=aliases,
         probes=probes,
+        notes=[f"alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): not checked; "
+               f"pass --alias {a} to check it" for a in eck_managed_aliases(local) if a not in aliases],
     )
 
 

@@ -8,7 +8,7 @@ import threading
 
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
-from kubectl_eckrc.output import use_color, use_unicode, write_document
+from kubectl_eckrc.output import log, use_color, use_unicode, write_document
 from kubectl_eckrc.snapshot import Snapshot
 
 
@@ -73,6 +73,8 @@ def _prewarm(output: str) -> threading.Thread:
 def run(options: DoctorOptions) -> int:
     warm = _prewarm(options.output)
     snapshot = load(options)
+    for note in snapshot.notes:
+        log(f"note: {note}")
     warm.join()
     report = diagnose(snapshot, options.only, options.skip)
     write_document(render(report, options.output, options.color))

@@ -221,3 +221,17 @@ def test_a_failed_port_forward_is_the_reason_es_is_unavailable() -> None:
     side.read_settings(session)
     assert session.es_failure is not None
     assert session.es_failure.permission == "create pods/portforward in namespace logging"
+
+
+def test_aliases_eck_manages_in_the_same_cluster_are_left_out() -> None:
+    state, _ = _state(FakeKube(["local-es"]))
+    assert isinstance(state, KubeState)
+    es = dict(state.elasticsearch)
+    es["spec"] = {**es["spec"], "remoteClusters": [{"name": "same-env", "elasticsearchRef": {"name": "x"}}]}
+    settings = {"persistent": {"cluster.remote.same-env.mode": "proxy",
+                               "cluster.remote.same-env.proxy_address": "x-es-remote-cluster.ns.svc:9443"}}
+    from dataclasses import replace
+
+    session = _session(replace(state, elasticsearch=es), settings)
+    assert "same-env" not in live.configured_aliases(session)
+    assert live.eck_managed_aliases(session) == ["same-env"]
