@@ -248,7 +248,6 @@ def is_ready(pod: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
-_is_ready = is_ready  # the name fix/wait.py uses
 
 
 def ready_pod(pods: Read) -> str | Unavailable:

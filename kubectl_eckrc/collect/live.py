@@ -26,14 +26,12 @@ from kubectl_eckrc.collect import kube_side
 from kubectl_eckrc.collect.side import (
     SideSession,
     attempt,
-    connect_es,
     es_state,
     open_es,
     open_side,
     parallel,
     prepare,
     read_es_basics,
-    read_kube,
     to_side,
 )
 from kubectl_eckrc.collect.tls_probe import probe
@@ -61,8 +59,6 @@ NO_REMOTE = Unavailable(
     "pass --remote-context (and --remote-namespace) or --remote-kubeconfig",
 )
 
-# The names fix/session.py and fix/wait.py use to open one side for writing.
-_open_side, _read_kube, _connect_es = open_side, read_kube, connect_es
 __all__ = ["SideSession", "attempt", "collect_live", "configured_aliases", "credential_key_ids",
            "link_settings", "parallel"]
 

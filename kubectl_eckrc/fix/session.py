@@ -1,6 +1,6 @@
 """Clients for fix: the snapshot comes from the same collector as doctor; Kubernetes writes
-go through one `KubeClient` per side; Elasticsearch writes through sessions built the way the
-live collector builds them (its session helpers are not public yet: this is the adapter).
+go through one `KubeClient` per side; Elasticsearch writes through sessions opened with the
+live collector's own session helpers (`collect.side`).
 
 Elasticsearch writes go through `ReconnectingEs`: a fix rolls pods, and a port-forward bound
 to a pod that is being replaced must not fail the step, so an unreachable cluster gets a
@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc.collect import live
+from kubectl_eckrc.collect import live, side
 from kubectl_eckrc.collect.es import EsUnavailable
 from kubectl_eckrc.collect.kube import KubeClient
 from kubectl_eckrc.fix.apply import Clients
@@ -73,10 +73,10 @@ class ReconnectingEs:
     ) -> Any:
         deadline = time.monotonic() + RECONNECT_SECONDS
         while True:
-            session = live._open_side(self.role, self.target, self.timeout, self.debug)
+            session = side.open_side(self.role, self.target, self.timeout, self.debug)
             try:
-                live._read_kube(session)
-                live._connect_es(session)
+                side.read_kube(session)
+                side.connect_es(session)
                 if session.es_client is None:
                     reason = session.es_failure.reason if session.es_failure else "not reachable"
                     raise ConnectionError(f"{self.role} Elasticsearch: {reason}")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc.collect import live
+from kubectl_eckrc.collect import kube_side, side
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log
 
@@ -49,12 +49,12 @@ def is_connected(entry: dict[str, Any] | None) -> bool:
 
 
 def _observe(options: FixOptions, alias: str) -> Progress:
-    session = live._open_side("local", options.scope.local, options.scope.timeout, options.debug)
+    session = side.open_side("local", options.scope.local, options.scope.timeout, options.debug)
     try:
-        live._read_kube(session)
+        side.read_kube(session)
         state = session.kube_state
         phase, rolled = _rollout(state)
-        live._connect_es(session)
+        side.connect_es(session)
         if session.es_client is None:
             return Progress(phase, rolled, "Elasticsearch not reachable yet", False)
         try:
@@ -83,7 +83,7 @@ def _rollout(state: Any) -> tuple[str, str]:
     if not isinstance(pods, list):
         return phase, "?"
     wanted = _template_hashes(getattr(state, "statefulsets", None))
-    rolled = sum(1 for p in pods if live.kube_side._is_ready(p) and _hash_ok(p, wanted))
+    rolled = sum(1 for p in pods if kube_side.is_ready(p) and _hash_ok(p, wanted))
     return phase, f"{rolled}/{len(pods)}"
 
 
