@@ -100,6 +100,24 @@ def test_binary_bundles_the_certifi_ca_file_and_every_command_module(binary_dir:
         assert lazily_imported in modules
 
 
+def test_built_archive_installs_under_every_krew_rule(binary_dir: Path, tmp_path: Path) -> None:
+    """The archive build-binary made, against a manifest rendered from it: checksum, archive
+    type, entry paths, `files` globs, `bin` and the license file, as `krew install` checks."""
+    script = ROOT / "scripts" / "krew-manifest"
+    base_url = "https://github.com/kubectl-eckrc/kubectl-eckrc/releases/download"
+    rendered = subprocess.run([sys.executable, str(script), "--render", "--version", f"v{__version__}",
+                               "--dist", str(binary_dir), "--base-url", base_url],
+                              capture_output=True, text=True, timeout=60, check=True)
+    manifest = tmp_path / "plugin.yaml"
+    manifest.write_text(rendered.stdout)
+    archives = sorted(binary_dir.glob("kubectl-eckrc_*.tar.gz"))
+    assert archives
+    check_args = [a for archive in archives for a in ("--check-archive", str(archive))]
+    result = subprocess.run([sys.executable, str(script), "--check", str(manifest), *check_args],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stdout
+
+
 def doctor_args(kubeconfig: Path) -> list[str]:
     return ["doctor", "--kubeconfig", str(kubeconfig), "--context", "local", "--remote-context", "remote",
             "-o", "json"]
