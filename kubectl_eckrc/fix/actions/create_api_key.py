@@ -237,23 +237,20 @@ def _store(snap: Snapshot, secret: str, alias: str) -> Change:
 def _move(snap: Snapshot, orphan: tuple[SecretSummary, str], alias: str) -> Change:
     summary, old = orphan
     ops = [{"op": "move", "from": pointer("data", old), "path": pointer("data", credential_key(alias))}]
-    target = Target("local", "Secret", facts.namespace(snap, "local"), summary.name)
-    before = {"data": {k: f"<{v.size} bytes, sha256 {v.sha256}>" for k, v in summary.keys.items()}}
-    return Change(
-        action=ACTION,
-        target=target,
-        operation="patch",
-        patch_type="json",
-        body=ops,
-        restarts="local",
-        summary=f"rename key {old} -> {credential_key(alias)} (value not read)",
-        diff=unified(before, apply_json_patch(before, ops), target.label),
-    )
+    return _secret_keys_patch(snap, summary, ops,
+                              f"rename key {old} -> {credential_key(alias)} (value not read)")
 
 
 def _remove_orphan(snap: Snapshot, orphan: tuple[SecretSummary, str]) -> Change:
     summary, old = orphan
     ops = [{"op": "remove", "path": pointer("data", old)}]
+    return _secret_keys_patch(snap, summary, ops,
+                              f"remove {old}: a broken credential for an alias that is not configured")
+
+
+def _secret_keys_patch(snap: Snapshot, summary: SecretSummary, ops: list[dict[str, Any]],
+                       text: str) -> Change:
+    """A JSON patch on a Secret's keys; its diff shows sizes and fingerprints, never values."""
     target = Target("local", "Secret", facts.namespace(snap, "local"), summary.name)
     before = {"data": {k: f"<{v.size} bytes, sha256 {v.sha256}>" for k, v in summary.keys.items()}}
     return Change(
@@ -263,7 +260,7 @@ def _remove_orphan(snap: Snapshot, orphan: tuple[SecretSummary, str]) -> Change:
         patch_type="json",
         body=ops,
         restarts="local",
-        summary=f"remove {old}: a broken credential for an alias that is not configured",
+        summary=text,
         diff=unified(before, apply_json_patch(before, ops), target.label),
     )
 
