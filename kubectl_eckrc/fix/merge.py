@@ -289,15 +289,9 @@ def add_secure_setting_ops(es: dict[str, Any], secret_name: str) -> JsonPatch:
 def path_source(node_set: dict[str, Any], path: str) -> tuple[str, str, str] | None:
     """(kind, source name, key) a config-relative file path would come from, judged from the
     mounts alone (the source may not exist yet)."""
-    found = es_container(node_set)
-    if found is None:
-        return None
-    by_name = {v.get("name"): v for v in volumes(node_set)}
-    for mount in found[1].get("volumeMounts", []) or []:
-        volume = by_name.get(mount.get("name"))
-        source = volume_source(volume) if volume else None
-        base = _config_relative(str(mount.get("mountPath", "")))
-        if volume is None or source is None or base is None:
+    for mount, volume, base in _config_mounts(node_set):
+        source = volume_source(volume)
+        if source is None:
             continue
         if mount.get("subPath"):
             if path == base:
@@ -308,6 +302,22 @@ def path_source(node_set: dict[str, Any], path: str) -> tuple[str, str, str] | N
         if rest and "/" not in rest:
             return source[0], source[1], _key_for_file(volume, rest)
     return None
+
+
+def _config_mounts(node_set: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+    """(mount, volume, config-relative base) of each elasticsearch container mount that a pod
+    volume backs and that lands under the config directory: the only files ES settings can name."""
+    found = es_container(node_set)
+    if found is None:
+        return []
+    by_name = {v.get("name"): v for v in volumes(node_set)}
+    mounts = []
+    for mount in found[1].get("volumeMounts", []) or []:
+        volume = by_name.get(mount.get("name"))
+        base = _config_relative(str(mount.get("mountPath", "")))
+        if volume is not None and base is not None:
+            mounts.append((mount, volume, base))
+    return mounts
 
 
 def _key_for_file(volume: dict[str, Any], file_name: str) -> str:
@@ -321,14 +331,8 @@ def _key_for_file(volume: dict[str, Any], file_name: str) -> str:
 def source_path(node_set: dict[str, Any], kind: str, name: str, key: str) -> str | None:
     """The config-relative path at which the elasticsearch container sees `key` of the given
     ConfigMap/Secret, if some mount already provides it."""
-    found = es_container(node_set)
-    if found is None:
-        return None
-    by_name = {v.get("name"): v for v in volumes(node_set)}
-    for mount in found[1].get("volumeMounts", []) or []:
-        volume = by_name.get(mount.get("name"))
-        base = _config_relative(str(mount.get("mountPath", "")))
-        if volume is None or base is None or volume_source(volume) != (kind, name):
+    for mount, volume, base in _config_mounts(node_set):
+        if volume_source(volume) != (kind, name):
             continue
         sub = mount.get("subPath")
         for file_name, file_key in files_of_volume(volume, [key]).items():
