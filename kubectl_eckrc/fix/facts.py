@@ -13,6 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from kubectl_eckrc.collect.kube_side import flatten
 from kubectl_eckrc.snapshot import KubeState, SecretSummary, Side, Snapshot, Unavailable
 
 RCS_PORT = 9443
@@ -101,18 +102,7 @@ def flat_settings(snap: Snapshot, role: str = "local") -> dict[str, dict[str, An
     read = None if es is None else es.settings
     if not isinstance(read, dict):
         return {"persistent": {}, "transient": {}}
-    return {scope: _flatten(read.get(scope) or {}) for scope in ("persistent", "transient")}
-
-
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in tree.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + "."))
-        else:
-            out[key] = v
-    return out
+    return {scope: flatten(read.get(scope) or {}) for scope in ("persistent", "transient")}
 
 
 def remote_setting(snap: Snapshot, alias: str, name: str) -> Any:
