@@ -23,12 +23,12 @@ from typing import Any
 
 from kubectl_eckrc.findings import Finding, Status
 from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.actions.es_patch import es_patch
 from kubectl_eckrc.fix.diff import PENDING_API_KEY, unified
 from kubectl_eckrc.fix.merge import (
     add_secure_setting_ops,
     apply_json_patch,
     pointer,
-    rv_guard,
     secure_setting_names,
 )
 from kubectl_eckrc.fix.plan import Change, Target
@@ -269,17 +269,5 @@ def _secure_settings(snap: Snapshot, es: dict[str, Any], secret: str) -> list[Ch
     ops = add_secure_setting_ops(es, secret)
     if not ops:
         return []
-    patch = rv_guard(es) + ops
-    target = Target("local", "Elasticsearch", facts.namespace(snap, "local"), facts.es_name(snap, "local"))
-    return [
-        Change(
-            action=ACTION,
-            target=target,
-            operation="patch",
-            patch_type="json",
-            body=patch,
-            restarts="local",
-            summary=f"spec.secureSettings += {secret}",
-            diff=unified(es, apply_json_patch(es, patch), target.label),
-        )
-    ]
+    return [es_patch(snap, "local", es, ops, action=ACTION, restarts="local",
+                     summary=f"spec.secureSettings += {secret}")]

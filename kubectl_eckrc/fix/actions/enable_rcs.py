@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix import facts
-from kubectl_eckrc.fix.diff import unified
-from kubectl_eckrc.fix.merge import apply_json_patch, rv_guard
-from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.fix.actions.es_patch import es_patch
+from kubectl_eckrc.fix.plan import Change
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -28,17 +27,5 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
         ops = [{"op": "add", "path": "/spec/remoteClusterServer/enabled", "value": True}]
     else:
         ops = [{"op": "add", "path": "/spec/remoteClusterServer", "value": {"enabled": True}}]
-    patch = rv_guard(es) + ops
-    target = Target("remote", "Elasticsearch", facts.namespace(snap, "remote"), facts.es_name(snap, "remote"))
-    return [
-        Change(
-            action=ACTION,
-            target=target,
-            operation="patch",
-            summary="spec.remoteClusterServer.enabled: true",
-            diff=unified(es, apply_json_patch(es, patch), target.label),
-            restarts="remote",
-            body=patch,
-            patch_type="json",
-        )
-    ]
+    return [es_patch(snap, "remote", es, ops, action=ACTION, restarts="remote",
+                     summary="spec.remoteClusterServer.enabled: true")]

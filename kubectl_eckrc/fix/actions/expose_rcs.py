@@ -15,6 +15,7 @@ from typing import Any
 
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.actions.es_patch import es_patch
 from kubectl_eckrc.fix.diff import unified
 from kubectl_eckrc.fix.merge import apply_json_patch, pointer, rv_guard
 from kubectl_eckrc.fix.plan import Change, Target
@@ -198,18 +199,9 @@ def _template_change(snap: Snapshot, es: dict[str, Any], svc_type: str) -> Chang
         ops = [{"op": "add", "path": "/spec/remoteClusterServer/service/spec", "value": {"type": svc_type}}]
     else:
         ops = [{"op": "add", "path": "/spec/remoteClusterServer/service/spec/type", "value": svc_type}]
-    patch = rv_guard(es) + ops
-    target = Target("remote", "Elasticsearch", facts.namespace(snap, "remote"), facts.es_name(snap, "remote"))
-    return Change(
-        action=ACTION,
-        target=target,
-        operation="patch",
-        summary=f"spec.remoteClusterServer.service.spec.type: {svc_type} (ECK >= 3.3 shapes "
-        f"{rcs_service_name(target.name)})",
-        diff=unified(es, apply_json_patch(es, patch), target.label),
-        body=patch,
-        patch_type="json",
-    )
+    summary = (f"spec.remoteClusterServer.service.spec.type: {svc_type} (ECK >= 3.3 shapes "
+               f"{rcs_service_name(facts.es_name(snap, 'remote'))})")
+    return es_patch(snap, "remote", es, ops, action=ACTION, summary=summary)
 
 
 def _create_service(snap: Snapshot, svc_type: str) -> Change:

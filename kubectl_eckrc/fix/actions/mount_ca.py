@@ -17,12 +17,11 @@ from typing import Any
 
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix import facts
+from kubectl_eckrc.fix.actions.es_patch import es_patch
 from kubectl_eckrc.fix.actions.sync_ca import CA_SETTING, CaSource, ca_source
-from kubectl_eckrc.fix.diff import unified
 from kubectl_eckrc.fix.merge import (
     ES_CONFIG_DIR,
     JsonPatch,
-    apply_json_patch,
     as_list,
     es_container,
     free_name,
@@ -30,12 +29,11 @@ from kubectl_eckrc.fix.merge import (
     mount_ops,
     path_source,
     pointer,
-    rv_guard,
     set_setting,
     source_path,
     volumes,
 )
-from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.fix.plan import Change
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -67,21 +65,10 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
             changed.append(str(node_set.get("name")))
     if not ops:
         return []
-    patch = rv_guard(es) + ops
-    target = Target("local", "Elasticsearch", facts.namespace(snap, "local"), facts.es_name(snap, "local"))
-    return [
-        Change(
-            action=ACTION,
-            target=target,
-            operation="patch",
-            summary=f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}"
-            + (f"; add the {CLIENT_ROLE} role" if add_role else ""),
-            diff=unified(es, apply_json_patch(es, patch), target.label),
-            restarts="local",
-            body=patch,
-            patch_type="json",
-        )
-    ]
+    summary = f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}" + (
+        f"; add the {CLIENT_ROLE} role" if add_role else ""
+    )
+    return [es_patch(snap, "local", es, ops, action=ACTION, restarts="local", summary=summary)]
 
 
 def _roles(node_set: dict[str, Any]) -> list[str] | None:
