@@ -219,7 +219,7 @@ def _store(snap: Snapshot, secret: str, alias: str) -> Change:
             summary=f"{key}: the new key's encoded value",
             diff=unified(None, body, target.label, secret=True),
         )
-    before = {"data": {k: f"<{v.size} bytes, sha256 {v.sha256}>" for k, v in known.keys.items()}}
+    before = _masked_data(known)
     after = {"data": {**before["data"], key: PENDING_API_KEY}}
     return Change(
         action=ACTION,
@@ -252,7 +252,7 @@ def _secret_keys_patch(snap: Snapshot, summary: SecretSummary, ops: list[dict[st
                        text: str) -> Change:
     """A JSON patch on a Secret's keys; its diff shows sizes and fingerprints, never values."""
     target = Target("local", "Secret", facts.namespace(snap, "local"), summary.name)
-    before = {"data": {k: f"<{v.size} bytes, sha256 {v.sha256}>" for k, v in summary.keys.items()}}
+    before = _masked_data(summary)
     return Change(
         action=ACTION,
         target=target,
@@ -263,6 +263,11 @@ def _secret_keys_patch(snap: Snapshot, summary: SecretSummary, ops: list[dict[st
         summary=text,
         diff=unified(before, apply_json_patch(before, ops), target.label),
     )
+
+
+def _masked_data(summary: SecretSummary) -> dict[str, Any]:
+    """The Secret's data as its diff shows it: the snapshot's sizes and fingerprints, never values."""
+    return {"data": {k: f"<{v.size} bytes, sha256 {v.sha256}>" for k, v in summary.keys.items()}}
 
 
 def _secure_settings(snap: Snapshot, es: dict[str, Any], secret: str) -> list[Change]:
