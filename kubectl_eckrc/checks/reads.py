@@ -80,22 +80,24 @@ def services(side: Side) -> list[dict[str, Any]]:
 def secret(side: Side, name: str) -> SecretSummary | None:
     """A secret summary; None when it does not exist."""
     secrets = need(kube(side).secrets, f"secrets in {side.role} namespace {side.namespace}")
-    found = secrets.get(name)
-    if isinstance(found, Unavailable):
-        if found.kind == "not-found":
-            return None
-        need(found, f"secret {side.namespace}/{name}")
+    found = _unless_missing(secrets.get(name), f"secret {side.namespace}/{name}")
     return found if isinstance(found, SecretSummary) else None
 
 
 def configmap(side: Side, name: str) -> dict[str, Any] | None:
     maps = need(kube(side).configmaps, f"configmaps in {side.role} namespace {side.namespace}")
-    found = maps.get(name)
+    found = _unless_missing(maps.get(name), f"ConfigMap {side.namespace}/{name}")
+    return dict(found) if isinstance(found, dict) else None
+
+
+def _unless_missing(found: Any, what: str) -> Any:
+    """A named object as read: one that does not exist is simply absent (None), while any other
+    failed read means we could not look (NotEvaluated)."""
     if isinstance(found, Unavailable):
         if found.kind == "not-found":
             return None
-        need(found, f"ConfigMap {side.namespace}/{name}")
-    return dict(found) if isinstance(found, dict) else None
+        need(found, what)
+    return found
 
 
 def transport_cas(side: Side) -> list[CertInfo]:
