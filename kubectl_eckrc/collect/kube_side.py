@@ -8,12 +8,12 @@ certificate-model ConfigMap. Reads run concurrently; each failure is kept as Una
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient, KubeUnavailable
+from kubectl_eckrc.collect.failures import attempt, parallel
+from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.snapshot import AccessReview, KubeState, Read, Unavailable
 
@@ -34,19 +34,9 @@ CLUSTER_READS = (("get", "customresourcedefinitions", "apiextensions.k8s.io", ""
 ECK_SECRETS = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca", "es-remote-api-keys")
 
 
-def _attempt(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except KubeUnavailable as e:
-        return e.unavailable
-
-
 def _parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    if not calls:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(12, len(calls)), thread_name_prefix="eckrc-kube") as pool:
-        futures = {name: pool.submit(_attempt, fn) for name, fn in calls.items()}
-        return {name: f.result() for name, f in futures.items()}
+    """Kube reads run in a pool of their own, nested inside the side-level one."""
+    return parallel(calls, max_workers=12, thread_name="eckrc-kube")
 
 
 def _resource_name(resource: str, group: str, subresource: str) -> str:
@@ -238,7 +228,7 @@ def http_tls_disabled(es_obj: Read) -> bool:
 
 
 def http_ca(kube: KubeClient, namespace: str, es: str) -> str | None | Unavailable:
-    return _attempt(lambda: kube.public_text(namespace, f"{es}-es-http-certs-public", ("ca.crt", "tls.crt")))
+    return attempt(lambda: kube.public_text(namespace, f"{es}-es-http-certs-public", ("ca.crt", "tls.crt")))
 
 
 def is_ready(pod: dict[str, Any]) -> bool:

@@ -10,10 +10,10 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from kubectl_eckrc.collect import kube_side
-from kubectl_eckrc.collect.failures import ReadFailed
+from kubectl_eckrc.collect.failures import ReadFailed, attempt, parallel
 from kubectl_eckrc.collect.kube import KubeClient
 from kubectl_eckrc.collect.portforward import PortForwardListener
 from kubectl_eckrc.errors import UsageError
@@ -25,26 +25,8 @@ from kubectl_eckrc.snapshot import EsState, KubeState, Read, Side, Unavailable
 if TYPE_CHECKING:  # imported lazily: the client is imported while Kubernetes reads run
     from kubectl_eckrc.collect.es import EsAuth, EsClient
 
-T = TypeVar("T")
 PF_IDLE_SECONDS = 60.0
 ES_HTTP_PORT = 9200
-
-
-def attempt(fn: Callable[[], T]) -> T | Unavailable:
-    """Run one read; its failure becomes the Unavailable the snapshot stores."""
-    try:
-        return fn()
-    except ReadFailed as e:
-        return e.unavailable
-
-
-def parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    """Run independent reads at once; each bounds itself with its own timeout."""
-    if not calls:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(16, len(calls)), thread_name_prefix="eckrc-read") as pool:
-        futures = {name: pool.submit(attempt, fn) for name, fn in calls.items()}
-        return {name: f.result() for name, f in futures.items()}
 
 
 @dataclass
