@@ -32,14 +32,6 @@ def remote_cluster_service(es: str) -> str:
     return f"{es}-es-remote-cluster"
 
 
-def transport_service(es: str) -> str:
-    return f"{es}-es-transport"
-
-
-def http_service(es: str) -> str:
-    return f"{es}-es-http"
-
-
 def transport_certs_public(es: str) -> str:
     return f"{es}-es-transport-certs-public"
 
@@ -51,11 +43,6 @@ def eck_owned_secret_names(es: str) -> tuple[str, ...]:
 
 def rcs_server_name(es: str, namespace: str) -> str:
     return f"{remote_cluster_service(es)}.{namespace}.svc"
-
-
-def transport_ca_subject(es: str) -> str:
-    """RFC 4514 subject (most specific first) of the transport CA ECK generates."""
-    return f"CN={es}-transport,OU={es}"
 
 
 _ECK_CA_SUBJECT = re.compile(r"^CN=(?P<a>[^,]+)-transport,OU=(?P=a)$|^OU=(?P<b>[^,]+),CN=(?P=b)-transport$")
@@ -99,23 +86,9 @@ def rcs_enabled(es: dict[str, Any]) -> bool:
     return truthy((spec(es).get("remoteClusterServer") or {}).get("enabled"))
 
 
-def rcs_service_type(es: dict[str, Any]) -> str:
-    """spec.remoteClusterServer.service.spec.type (ECK >= 3.3), "" when not set."""
-    service = (spec(es).get("remoteClusterServer") or {}).get("service") or {}
-    return str((service.get("spec") or {}).get("type") or "")
-
-
 def transport_ca_configmap(es: dict[str, Any]) -> str:
     tls = (spec(es).get("transport") or {}).get("tls") or {}
     return str((tls.get("certificateAuthorities") or {}).get("configMapName") or "")
-
-
-def transport_subject_alt_names(es: dict[str, Any]) -> list[str]:
-    tls = (spec(es).get("transport") or {}).get("tls") or {}
-    names: list[str] = []
-    for entry in tls.get("subjectAltNames") or []:
-        names.extend(str(v) for k, v in entry.items() if k in ("dns", "ip"))
-    return names
 
 
 @dataclass(frozen=True)

@@ -105,15 +105,6 @@ def flat_settings(snap: Snapshot, role: str = "local") -> dict[str, dict[str, An
     return {scope: flatten(read.get(scope) or {}) for scope in ("persistent", "transient")}
 
 
-def remote_setting(snap: Snapshot, alias: str, name: str) -> Any:
-    """The effective `cluster.remote.<alias>.<name>` (transient wins, as in Elasticsearch)."""
-    settings = flat_settings(snap)
-    key = f"cluster.remote.{alias}.{name}"
-    if key in settings["transient"]:
-        return settings["transient"][key]
-    return settings["persistent"].get(key)
-
-
 def configured_aliases(snap: Snapshot) -> set[str]:
     settings = flat_settings(snap)
     aliases: set[str] = set()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc.findings import Finding, Severity, Status
+from kubectl_eckrc.findings import Finding, Status
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -104,9 +104,6 @@ class Plan:
     def restarts(self) -> tuple[str, ...]:
         return tuple(sorted({c.restarts for c in self.changes if c.restarts}))
 
-    def changes_of(self, action: str) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.action == action)
-
 
 Planner = Callable[[Snapshot, list[Finding], FixOptions], list[Change]]
 
@@ -131,10 +128,6 @@ def select_actions(findings: list[Finding], fixes: dict[str, str]) -> tuple[str,
 
 def order_changes(per_action: dict[str, list[Change]]) -> tuple[Change, ...]:
     return tuple(c for a in ACTION_ORDER for c in per_action.get(a, []))
-
-
-def failing_errors(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.status is Status.FAIL and f.severity is Severity.ERROR]
 
 
 # --- building the plan ---------------------------------------------------------------------------
