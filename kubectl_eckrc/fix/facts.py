@@ -20,7 +20,6 @@ RCS_PORT = 9443
 TRANSPORT_PORT = 9300
 CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
 TYPE_LABEL = "common.k8s.elastic.co/type"
-ECK_SECRET_SUFFIXES = ("-es-remote-api-keys", "-es-remote-ca")
 
 
 def side(snap: Snapshot, role: str) -> Side | None:

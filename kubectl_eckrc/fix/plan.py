@@ -37,8 +37,6 @@ IMPLIES = {
     "create-api-key": ("register-remote",),
 }
 
-API_KEY_MODEL_ACTIONS = ACTION_ORDER
-
 
 @dataclass(frozen=True)
 class Target:
