@@ -109,23 +109,36 @@ def make_ca(
     key = key or next_key()
     begin, end = _window(not_before, not_after)
     subject = _name(cn, ou)
-    builder = (
+    builder = _builder(subject, subject, key, begin, end, ca=True).add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+    )
+    return Issued(builder.sign(key, hashes.SHA256()), key)
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: rsa.RSAPrivateKey,
+    begin: dt.datetime,
+    end: dt.datetime,
+    ca: bool,
+) -> x509.CertificateBuilder:
+    """What ECK's CAs and leaves have in common: validity, CA flag, key usage, server+client EKU."""
+    return (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(begin)
         .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, cert_sign=True), critical=True)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(_key_usage(digital_signature=True, cert_sign=ca), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
             critical=False,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
-    return Issued(builder.sign(key, hashes.SHA256()), key)
 
 
 def _key_usage(digital_signature: bool, cert_sign: bool) -> x509.KeyUsage:
@@ -162,23 +175,8 @@ def make_leaf(
         sans.append(x509.OtherName(OTHER_NAME_OID, _der_utf8(other_name)))
     sans += [x509.DNSName(name) for name in dns]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn, ou))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(begin)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, cert_sign=False), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+    builder = _builder(_name(cn, ou), ca_cert.subject, key, begin, end, ca=False).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
     )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
