@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from tests.twin import es_testkit as kit
 from tests.twin import pki
 from tests.twin.es_security import now_ms
 from tests.twin.es_testkit import (
-    ALLOC,
     HANDSHAKE,
     cross_cluster_key,
     eventually,
@@ -23,21 +21,6 @@ from tests.twin.es_testkit import (
     resolve,
     wait_for_log,
 )
-
-
-@pytest.fixture
-def remote() -> Iterator[kit.Side]:
-    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=0)
-    yield side
-    side.cluster.stop()
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Any]]:
-    things: list[Any] = []
-    yield things
-    for thing in reversed(things):
-        thing.stop()
 
 
 def test_rest_key_in_the_keystore_is_rejected_by_type(remote: kit.Side, cleanup: list[Any]) -> None:

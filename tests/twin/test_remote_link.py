@@ -7,10 +7,7 @@ import dataclasses
 import json
 import ssl
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from tests.twin import es_testkit as kit
 from tests.twin import pki
@@ -30,21 +27,6 @@ from tests.twin.es_testkit import (
 from tests.twin.network import BlackHole, TcpForwarder, TlsTerminatingProxy
 from tests.twin.remote_client import LinkTimeouts
 from tests.twin.test_es_server import call
-
-
-@pytest.fixture
-def remote() -> Iterator[kit.Side]:
-    side = kit.make_side("search", "search", rcs=True, addresses=ALLOC, key_base=0)
-    yield side
-    side.cluster.stop()
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Any]]:
-    things: list[Any] = []
-    yield things
-    for thing in reversed(things):
-        thing.stop()
 
 
 def test_api_key_link_connects_and_shows_redacted_credentials(remote: kit.Side, cleanup: list[Any]) -> None:
