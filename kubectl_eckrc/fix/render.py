@@ -48,7 +48,8 @@ def plan_table(plan: Plan, dry: DryRun | None) -> str:
             if requests
             else ""
         )
-        out.append(f"\nServer-side dry run: {dry.accepted} objects accepted.{extra}\n")
+        noun = "object" if dry.accepted == 1 else "objects"
+        out.append(f"\nServer-side dry run: {dry.accepted} {noun} accepted.{extra}\n")
         for label, reason in dry.rejected:
             out.append(f"  rejected: {label}: {reason}\n")
     return "".join(out)

@@ -21,7 +21,7 @@ PLAN = Plan("remote-es", "prod-a logging/local-es", "prod-b search/remote-es", (
 def test_table_names_object_operation_restart_and_dry_run() -> None:
     text = plan_table(PLAN, DryRun(1, ()))
     assert "sync-ca" in text and "ConfigMap logging/remote-ca" in text and "no restart" in text
-    assert "Server-side dry run: 1 objects accepted." in text
+    assert "Server-side dry run: 1 object accepted." in text
 
 
 def test_blockers_come_first_with_what_to_do() -> None:
