@@ -329,26 +329,17 @@ def _normalise_access(access: Any) -> dict[str, Any]:
 def _cross_cluster_descriptors(access: dict[str, Any]) -> dict[str, Any]:
     cluster: list[str] = []
     indices: list[dict[str, Any]] = []
-    if access.get("search"):
-        cluster.append("cross_cluster_search")
-        indices += [
-            {
-                "names": e["names"],
-                "privileges": _SEARCH_PRIVILEGES,
-                "allow_restricted_indices": e["allow_restricted_indices"],
-            }
-            for e in access["search"]
-        ]
-    if access.get("replication"):
-        cluster.append("cross_cluster_replication")
-        indices += [
-            {
-                "names": e["names"],
-                "privileges": _REPLICATION_PRIVILEGES,
-                "allow_restricted_indices": e["allow_restricted_indices"],
-            }
-            for e in access["replication"]
-        ]
+    for kind, privileges in (("search", _SEARCH_PRIVILEGES), ("replication", _REPLICATION_PRIVILEGES)):
+        if access.get(kind):
+            cluster.append(f"cross_cluster_{kind}")
+            indices += [
+                {
+                    "names": e["names"],
+                    "privileges": privileges,
+                    "allow_restricted_indices": e["allow_restricted_indices"],
+                }
+                for e in access[kind]
+            ]
     return {
         "cross_cluster": {
             "cluster": cluster,
