@@ -56,6 +56,14 @@ def _es(version: str = "8.15.3", **spec: Any) -> dict[str, Any]:
             "spec": {"version": version, "nodeSets": [{"name": "default", "count": 2}], **spec}}
 
 
+def _node_set_mounting_remote_ca() -> dict[str, Any]:
+    """One pod that mounts ConfigMap remote-ca at config/remote-certs."""
+    return {"name": "default", "count": 1, "podTemplate": {"spec": {
+        "volumes": [{"name": "certs", "configMap": {"name": "remote-ca"}}],
+        "containers": [{"name": "elasticsearch", "volumeMounts": [
+            {"name": "certs", "mountPath": "/usr/share/elasticsearch/config/remote-certs"}]}]}}}
+
+
 def _update_spec(store: Store, **changes: Any) -> None:
     es = store.get("elasticsearches", NS, ES)
     es["spec"].update(changes)
@@ -195,11 +203,7 @@ def test_pod_files_follow_mounts_and_configmap_changes_without_restart(
     store, operator, hooks = env
     store.create("configmaps", {"metadata": {"name": "remote-ca", "namespace": NS},
                                 "data": {"ca.pem": "one"}})
-    node_set = {"name": "default", "count": 1, "podTemplate": {"spec": {
-        "volumes": [{"name": "certs", "configMap": {"name": "remote-ca"}}],
-        "containers": [{"name": "elasticsearch", "volumeMounts": [
-            {"name": "certs", "mountPath": "/usr/share/elasticsearch/config/remote-certs"}]}]}}}
-    store.create("elasticsearches", _es(nodeSets=[node_set]))
+    store.create("elasticsearches", _es(nodeSets=[_node_set_mounting_remote_ca()]))
     assert operator.settle()
     pod = f"{ES}-es-default-0"
     started = store.get("pods", NS, pod)["metadata"]["annotations"][CONFIG_HASH]
@@ -280,11 +284,7 @@ def test_load_balancer_forwards_to_target_port_and_remapped_port_reaches_nothing
 def test_a_missing_mount_source_keeps_the_pod_creating_until_it_appears(
         env: tuple[Store, Operator, Hooks]) -> None:
     store, operator, hooks = env
-    node_set = {"name": "default", "count": 1, "podTemplate": {"spec": {
-        "volumes": [{"name": "certs", "configMap": {"name": "remote-ca"}}],
-        "containers": [{"name": "elasticsearch", "volumeMounts": [
-            {"name": "certs", "mountPath": "/usr/share/elasticsearch/config/remote-certs"}]}]}}}
-    store.create("elasticsearches", _es(nodeSets=[node_set]))
+    store.create("elasticsearches", _es(nodeSets=[_node_set_mounting_remote_ca()]))
     assert operator.settle()
     pod = store.get("pods", NS, f"{ES}-es-default-0")
     assert pod["status"]["phase"] == "Pending"
