@@ -19,7 +19,6 @@ import shutil
 import subprocess
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,28 +101,12 @@ def warm_process() -> None:
     import kubectl_eckrc.collect.live  # noqa: F401
 
 
-@pytest.fixture
-def scenario_runner() -> Iterator[Any]:
-    from tests.twin.scenarios import start_scenario
-
-    running: list[Any] = []
-
-    def start(name: str) -> Any:
-        scenario = start_scenario(name)
-        running.append(scenario)
-        return scenario
-
-    yield start
-    for scenario in running:
-        scenario.stop()
-
-
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_every_scenario_bundle_gives_the_live_verdicts_and_holds_no_canary(
-    chunk: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+    chunk: int, tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:
     for name in NAMES[chunk::CHUNKS]:
-        scenario = scenario_runner(name)
+        scenario = twin(name)
         if name == "expired-api-key":
             # The key expires 1 ms after creation but the snapshot clock has second precision:
             # let a full second pass so that every run sees it expired, not "expires in 0 days".
@@ -212,9 +195,9 @@ def eck_diagnostics_of(scenario: Any, tmp_path: Path, role: str) -> Path:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl, as eck-diagnostics does")
 @pytest.mark.parametrize("name", sorted(ECK_DIAGNOSTICS_CATCHES))
 def test_eck_diagnostics_archives_of_the_twin_give_the_live_verdicts_they_support(
-    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:
-    scenario = scenario_runner(name)
+    scenario = twin(name)
     code, out, _ = run_cli(capsys, "doctor", "-o", "json", *scope_flags(scenario.kubeconfig))
     live = json.loads(out)
     local = eck_diagnostics_of(scenario, tmp_path, "local")
@@ -248,9 +231,9 @@ def kubectl(scenario: Any, *args: str, stdin: str | None = None) -> str:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl for a client-side apply")
 def test_kubectl_applied_env_values_and_last_applied_configuration_stay_out_of_the_bundle(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:
-    scenario = scenario_runner("healthy")
+    scenario = twin("healthy")
     planted = "planted-env-value-7f3c1b9a"
     es = json.loads(kubectl(scenario, "get", "elasticsearch", "local-es", "-o", "json"))
     for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
@@ -279,11 +262,11 @@ def test_kubectl_applied_env_values_and_last_applied_configuration_stay_out_of_t
 
 
 def test_a_secret_value_copied_into_a_configmap_makes_collect_refuse_and_write_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:
     from tests.twin.eck_config import decode_secret_data
 
-    scenario = scenario_runner("healthy")
+    scenario = twin("healthy")
     store = scenario.local.store
     password = decode_secret_data(store.get("secrets", "logging", "local-es-es-elastic-user"))["elastic"]
     configmap = store.get("configmaps", "logging", "remote-ca")
@@ -300,9 +283,9 @@ def test_a_secret_value_copied_into_a_configmap_makes_collect_refuse_and_write_n
 
 
 def test_bundles_collected_separately_in_each_environment_combine_with_remote_bundle(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario_runner: Any
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:
-    scenario = scenario_runner("healthy")
+    scenario = twin("healthy")
     kubeconfig = str(scenario.kubeconfig)
     code, out, _ = run_cli(capsys, "doctor", "-o", "json", *scope_flags(scenario.kubeconfig))
     live = json.loads(out)
