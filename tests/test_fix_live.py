@@ -10,9 +10,7 @@ secret in any output, no write to an ECK-owned object.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -20,6 +18,7 @@ import pytest
 from kubectl_eckrc import cli
 from kubectl_eckrc.fix import apply
 from kubectl_eckrc.fix.plan import Change
+from tests.test_doctor_live import Run
 
 LOCAL_NS, LOCAL_ES, REMOTE_NS, REMOTE_ES, ALIAS = "logging", "local-es", "search", "remote-es", "remote-es"
 SCOPE = (
@@ -68,17 +67,6 @@ UNREPAIRABLE = {  # scenario -> the finding(s) that may carry the explanation
     "tls-terminating-proxy": ("ECKRC306",),
     "blackhole": ("ECKRC205", "ECKRC306"),  # accepts TCP, then silence
 }
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def document(self) -> dict[str, Any]:
-        return dict(json.loads(self.stdout))
 
 
 @pytest.fixture
