@@ -193,20 +193,28 @@ def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
     """Read everything doctor needs from both sides, within the scope's timeouts."""
     # Milliseconds: a key or certificate that expired a moment ago must read as expired.
     taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # The whole run stays within --timeout (+ start-up and rendering): the TLS probes, which are
+    # what a black hole holds up, get what is left once the local side has named the links.
+    deadline = time.monotonic() + scope.timeout
     _prewarm_es_client()
     local = open_side("local", scope.local, scope.timeout, debug)
     remote: SideSession | None = None
     try:
         remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
-        return _collect(scope, local, remote, taken_at, debug)
+        return _collect(scope, local, remote, taken_at, deadline, debug)
     finally:
         local.close()
         if remote is not None:
             remote.close()
 
 
+def _time_left(deadline: float, timeout: float) -> float:
+    """The probe timeout: never more than --timeout, never so little that a live peer fails."""
+    return max(1.0, min(timeout, deadline - time.monotonic()))
+
+
 def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken_at: str,
-             debug: bool) -> Snapshot:
+             deadline: float, debug: bool) -> Snapshot:
     started = time.monotonic()
 
     def phase(what: str) -> None:
@@ -220,8 +228,9 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         basics = pool.submit(read_es_basics, local)
         aliases = [scope.alias] if scope.alias else configured_aliases(local)
         phase(f"links in scope: {', '.join(aliases) or 'none'}")
+        probe_timeout = _time_left(deadline, scope.timeout)
         probe_calls: dict[str, Callable[[], Any]] = {
-            a: partial(_probe_link, local, a, scope.timeout) for a in aliases}
+            a: partial(_probe_link, local, a, probe_timeout) for a in aliases}
         probes_future = pool.submit(parallel, probe_calls)
         link_future = pool.submit(_local_link_reads, local, aliases)
         if remote_ready is not None:
