@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import time
 import zipfile
@@ -192,7 +191,6 @@ def eck_diagnostics_of(scenario: Any, tmp_path: Path, role: str) -> Path:
     return write_archive(tmp_path / f"eck-diagnostics-{role}.zip", [dump])
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl, as eck-diagnostics does")
 @pytest.mark.parametrize("name", sorted(ECK_DIAGNOSTICS_CATCHES))
 def test_eck_diagnostics_archives_of_the_twin_give_the_live_verdicts_they_support(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
@@ -229,7 +227,6 @@ def kubectl(scenario: Any, *args: str, stdin: str | None = None) -> str:
     return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=60, check=True).stdout
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="needs kubectl for a client-side apply")
 def test_kubectl_applied_env_values_and_last_applied_configuration_stay_out_of_the_bundle(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], twin: Any
 ) -> None:

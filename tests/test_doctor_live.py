@@ -35,7 +35,6 @@ class Expect:
     status: str = "fail"
     args: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # other failures the scenario legitimately has
-    known_issue: str = ""  # a discrepancy owned by the checks or the twin, reported, not hidden
 
 
 SCENARIOS = {
@@ -122,11 +121,8 @@ def assert_read_only(running: Any) -> None:
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_doctor_names_the_cause_of_each_scenario(twin: Any, scenario: str,
-                                                 request: pytest.FixtureRequest) -> None:
+def test_doctor_names_the_cause_of_each_scenario(twin: Any, scenario: str) -> None:
     expect = SCENARIOS[scenario]
-    if expect.known_issue:
-        request.applymarker(pytest.mark.xfail(reason=expect.known_issue, strict=False))
     running = twin(scenario)
     for env in (running.local, running.remote):
         env.audit.clear()
