@@ -266,7 +266,7 @@ def _key_access(snap: Snapshot, alias: str) -> list[str] | None:
             for n in grant.get("names") or []]
 
 
-@check("ECKRC507", severity=ERROR, side=LOCAL, requires=("ECKRC101",))
+@check("ECKRC507", severity=ERROR, side=LOCAL, requires=("ECKRC101",), fix="mount-ca")
 def client_role(snap: Snapshot) -> Verdict:
     """Local nodes have the remote_cluster_client role
 

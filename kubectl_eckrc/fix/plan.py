@@ -149,14 +149,11 @@ def planners() -> dict[str, Planner]:
 
 
 # Checks the catalogue gives no fix action yet, but that an action repairs.
-SUPPLEMENTARY_FIXES = {"ECKRC507": "mount-ca"}  # mount-ca adds the remote_cluster_client role
-
-
 def check_fixes() -> dict[str, str]:
     """check id -> fix action, from the catalogue (a skipped finding carries no FixRef)."""
     from kubectl_eckrc.checks.registry import ALL_CHECKS
 
-    return {**SUPPLEMENTARY_FIXES, **{spec.id: spec.fix for spec in ALL_CHECKS if spec.fix}}
+    return {spec.id: spec.fix for spec in ALL_CHECKS if spec.fix}
 
 
 def build_plan(
