@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc.snapshot import Side, Unavailable
+from kubectl_eckrc.snapshot import KubeState, SecretSummary, Side, Snapshot, Unavailable
 
 CONFIG_DIR = "/usr/share/elasticsearch/config"
 ES_CONTAINER = "elasticsearch"
@@ -18,6 +18,8 @@ RCS_PORT = 9443
 TRANSPORT_PORT = 9300
 RCS_PORT_NAME = "rcs"
 CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+TYPE_LABEL = "common.k8s.elastic.co/type"
+STATEFULSET_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 CONFIG_HASH_ANNOTATION = "elasticsearch.k8s.elastic.co/config-hash"
 CONTROLLER_VERSION_ANNOTATION = "common.k8s.elastic.co/controller-version"
 
@@ -34,6 +36,11 @@ def remote_cluster_service(es: str) -> str:
 
 def transport_certs_public(es: str) -> str:
     return f"{es}-es-transport-certs-public"
+
+
+def is_eck_owned_name(name: str, es_names: list[str]) -> bool:
+    """`<es>-es-*` is the prefix of everything ECK creates for `<es>`: never write there."""
+    return any(name.startswith(f"{es}-es-") for es in es_names)
 
 
 def eck_owned_secret_names(es: str) -> tuple[str, ...]:
@@ -53,6 +60,68 @@ def transport_ca_owner(subject: str) -> str:
     depends on how the name was encoded: both are accepted)."""
     match = _ECK_CA_SUBJECT.match(subject)
     return (match["a"] or match["b"]) if match else ""
+
+
+# --- one side of a snapshot, read forgivingly ------------------------------------------------------
+# Checks read through checks/reads.py, which turns a failed read into NotEvaluated; fix plans
+# from what could be read, and these give the empty value for a read that failed.
+
+
+def side_of(snap: Snapshot, role: str) -> Side | None:
+    chosen = snap.local if role == "local" else snap.remote
+    return None if isinstance(chosen, Unavailable) else chosen
+
+
+def kube_of(snap: Snapshot, role: str) -> KubeState | None:
+    side = side_of(snap, role)
+    return None if side is None or isinstance(side.kube, Unavailable) else side.kube
+
+
+def resource_of(snap: Snapshot, role: str) -> dict[str, Any] | None:
+    side = side_of(snap, role)
+    return None if side is None else resource(side)
+
+
+def namespace(snap: Snapshot, role: str) -> str:
+    side = side_of(snap, role)
+    return "" if side is None else side.namespace
+
+
+def es_name(snap: Snapshot, role: str) -> str:
+    side = side_of(snap, role)
+    return "" if side is None else side.es_name
+
+
+def configmaps(snap: Snapshot, role: str) -> dict[str, dict[str, Any]]:
+    kube = kube_of(snap, role)
+    read = None if kube is None else kube.configmaps
+    return {n: c for n, c in read.items() if isinstance(c, dict)} if isinstance(read, dict) else {}
+
+
+def secrets(snap: Snapshot, role: str) -> dict[str, SecretSummary]:
+    kube = kube_of(snap, role)
+    read = None if kube is None else kube.secrets
+    return {n: s for n, s in read.items() if isinstance(s, SecretSummary)} if isinstance(read, dict) else {}
+
+
+def services(snap: Snapshot, role: str) -> list[dict[str, Any]]:
+    kube = kube_of(snap, role)
+    read = None if kube is None else kube.services
+    return list(read) if isinstance(read, list) else []
+
+
+def es_names_in_namespace(snap: Snapshot, role: str) -> list[str]:
+    kube = kube_of(snap, role)
+    names = None if kube is None else kube.elasticsearch_names
+    listed = names if isinstance(names, list) else []
+    return sorted({*listed, es_name(snap, role)} - {""})
+
+
+def serves_rcs_service_template(snap: Snapshot) -> bool:
+    """ECK >= 3.3: the remote CRD has `spec.remoteClusterServer.service`."""
+    kube = kube_of(snap, "remote")
+    crd = None if kube is None else kube.crd
+    return bool(isinstance(crd, dict) and crd.get("has_rcs_service"))
 
 
 # --- the Elasticsearch resource ------------------------------------------------------------------
@@ -96,6 +165,12 @@ class SecureSetting:
     secret_name: str
     key_map: dict[str, str]  # secret key -> keystore setting name; empty = every key as-is
 
+    def keystore_name(self, key: str) -> str:
+        """The keystore setting a secret key becomes; "" when `entries` leave the key out."""
+        if not self.key_map:
+            return key
+        return self.key_map.get(key, "")
+
 
 def secure_settings(es: dict[str, Any]) -> list[SecureSetting]:
     result = []
@@ -103,6 +178,18 @@ def secure_settings(es: dict[str, Any]) -> list[SecureSetting]:
         key_map = {e["key"]: e.get("path") or e["key"] for e in entry.get("entries") or [] if "key" in e}
         result.append(SecureSetting(str(entry.get("secretName", "")), key_map))
     return result
+
+
+def credential_keys(es: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """secret name -> its keys that become `cluster.remote.<alias>.credentials` in the keystore
+    (under their own name, or remapped by `entries`): the values to classify as API keys."""
+    found: dict[str, set[str]] = {}
+    for setting in secure_settings(es):
+        for key in setting.key_map or {}:
+            name = setting.keystore_name(key)
+            if name.startswith("cluster.remote.") and name.endswith(".credentials"):
+                found.setdefault(setting.secret_name, set()).add(key)
+    return {name: frozenset(keys) for name, keys in found.items()}
 
 
 # --- nodeSets ------------------------------------------------------------------------------------
@@ -241,6 +328,178 @@ def ready_endpoints(endpoints: Any, name: str, port: int) -> tuple[int, int]:
         ready += len(subset.get("addresses") or [])
         total += len(subset.get("addresses") or []) + len(subset.get("notReadyAddresses") or [])
     return ready, total
+
+
+# --- exposures of the remote cluster server -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One way to reach 9443 from outside: a LoadBalancer address or a NodePort."""
+
+    service: str
+    kind: str  # LoadBalancer | NodePort
+    address: str  # LB ip/hostname ("" for a NodePort: node addresses are not in the snapshot)
+    port: int  # the port reachable from outside (LB port or nodePort)
+    target: Any
+    port_index: int = 0  # index in the Service's spec.ports
+    owned_by_eck: bool = False
+
+    @property
+    def where(self) -> str:
+        return f"{self.address}:{self.port}" if self.address else f"<node address>:{self.port}"
+
+    @property
+    def proxy_address(self) -> str:
+        """What `proxy_address` is set to, "" when the host is not known (NodePort)."""
+        return f"{self.address}:{self.port}" if self.address else ""
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.service} at {self.where} -> {self.target}"
+
+
+@dataclass(frozen=True)
+class RemappedPort:
+    """A Service port that looks meant for the remote cluster server but does not reach 9443."""
+
+    service: str
+    port_index: int
+    port: Any
+    target: Any
+    owned_by_eck: bool
+
+    def describe(self) -> str:
+        return (f"service {self.service} port {self.port} forwards to {self.target}, not 9443: "
+                "set targetPort: 9443")
+
+
+@dataclass(frozen=True)
+class RcsExposures:
+    """Every outside exposure of 9443 on the remote side, and what is wrong with would-be ones."""
+
+    found: list[Exposure]
+    remapped: list[RemappedPort]  # Services without any port reaching 9443
+    waiting: list[str]  # LoadBalancers reaching 9443 without an external address yet
+
+    @property
+    def problems(self) -> dict[str, list[str]]:
+        """service name -> what is wrong with it."""
+        found: dict[str, list[str]] = {}
+        for port in self.remapped:
+            found.setdefault(port.service, []).append(port.describe())
+        for name in self.waiting:
+            found[name] = [f"LoadBalancer {name} has no external address yet"]
+        return found
+
+    @property
+    def usable(self) -> list[Exposure]:
+        """Exposures a peer can connect to: a NodePort, or a LoadBalancer with its address."""
+        broken = self.problems
+        return [e for e in self.found if (e.kind == "NodePort" or e.address) and e.service not in broken]
+
+
+def rcs_exposures(services: list[dict[str, Any]], es: str) -> RcsExposures:
+    found: list[Exposure] = []
+    remapped: list[RemappedPort] = []
+    waiting: list[str] = []
+    for svc in services:
+        kind = service_type(svc)
+        if kind not in ("LoadBalancer", "NodePort") or not selects_es(svc, es):
+            continue
+        name = name_of(svc)
+        owned = name == remote_cluster_service(es)
+        rcs_ports = [(i, p) for i, p in enumerate(service_ports(svc)) if targets_rcs(p)]
+        if not rcs_ports:
+            remapped += _remapped(svc, owned)
+            continue
+        addresses = lb_addresses(svc) if kind == "LoadBalancer" else []
+        if kind == "LoadBalancer" and not addresses:
+            waiting.append(name)
+        for i, port in rcs_ports:
+            found += [Exposure(name, "LoadBalancer", a, int(port["port"]), target_port(port), i, owned)
+                      for a in addresses]
+            if port.get("nodePort"):
+                node_port = int(port["nodePort"])
+                found.append(Exposure(name, "NodePort", "", node_port, target_port(port), i, owned))
+    return RcsExposures(found, remapped, waiting)
+
+
+def _remapped(svc: dict[str, Any], owned: bool) -> list[RemappedPort]:
+    name = name_of(svc)
+    looks_rcs = "remote-cluster" in name or "rcs" in name
+    found = []
+    for i, port in enumerate(service_ports(svc)):
+        if str(target_port(port)) in (str(TRANSPORT_PORT), "9200", "transport", "https", "http"):
+            continue
+        if looks_rcs or port.get("port") == RCS_PORT or "rcs" in str(port.get("name", "")):
+            found.append(RemappedPort(name, i, port.get("port"), target_port(port), owned))
+    return found
+
+
+# --- the CA files the remote cluster client trusts -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaFile:
+    """One entry of a nodeSet's `remote_cluster_client.ssl.certificate_authorities`."""
+
+    nodeset: str
+    path: str  # as configured
+    mounted: MountedFile | None  # where the file comes from; None: no mount provides it
+
+
+def listed(value: Any) -> list[str]:
+    """A setting that may be a YAML list or one (comma-separated, maybe bracketed) string."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).strip("[]").split(",") if v.strip()]
+
+
+def client_ca_files(es: dict[str, Any]) -> tuple[list[CaFile], list[str]]:
+    """The CA files each nodeSet configures for the remote cluster client, and the nodeSets
+    that miss the client SSL settings."""
+    files, missing = [], []
+    for nodeset in nodesets(es):
+        config = nodeset_config(nodeset)
+        name = str(nodeset.get("name", ""))
+        enabled = config.get(CLIENT_SSL_ENABLED, True)  # Elasticsearch's default is true
+        paths = listed(config.get(CLIENT_SSL_CAS))
+        if not truthy(enabled) or not paths:
+            missing.append(name)
+            continue
+        files += [CaFile(name, p, mounted_file(nodeset, p)) for p in paths]
+    return files, missing
+
+
+# --- rollouts ------------------------------------------------------------------------------------
+
+
+def pods_behind(pods: list[dict[str, Any]], statefulsets: list[dict[str, Any]]) -> list[str]:
+    """Pods whose config hash differs from their StatefulSet's template: they do not run the
+    current spec yet (ECK rolls them)."""
+    wanted = {name_of(s): _template_hash(s) for s in statefulsets}
+    return [name_of(p) for p in pods
+            if _statefulset_of(p) in wanted and annotations_of(p).get(CONFIG_HASH_ANNOTATION)
+            != wanted[_statefulset_of(p)]]
+
+
+def _template_hash(sts: dict[str, Any]) -> str | None:
+    template = ((sts.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    return (template.get("annotations") or {}).get(CONFIG_HASH_ANNOTATION)
+
+
+def _statefulset_of(pod: dict[str, Any]) -> str:
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    return str(labels.get(STATEFULSET_LABEL, ""))
+
+
+def is_ready(pod: dict[str, Any]) -> bool:
+    status = pod.get("status") or {}
+    if status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
 # --- versions ------------------------------------------------------------------------------------

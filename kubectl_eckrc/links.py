@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubectl_eckrc import eck
@@ -70,16 +71,34 @@ def split_address(address: str) -> tuple[str, int | None]:
 
 def remote_settings(snap: Snapshot) -> dict[str, tuple[Any, str]]:
     """Every cluster.remote.* setting -> (value, source), highest precedence winning."""
-    found: dict[str, tuple[Any, str]] = {}
-    for name, value in _yml_settings(snap).items():
-        found[name] = (value, "elasticsearch.yml")
     es = snap.local.es
-    if not isinstance(es, Unavailable) and isinstance(es.settings, dict):
-        for scope in ("persistent", "transient"):
-            for name, value in eck.flatten(es.settings.get(scope) or {}).items():
-                if name.startswith("cluster.remote.") and value is not None:
-                    found[name] = (value, scope)
+    settings = None if isinstance(es, Unavailable) else es.settings
+    return remote_settings_of(eck.resource(snap.local), settings)
+
+
+def remote_settings_of(es: dict[str, Any] | None, settings: Any) -> dict[str, tuple[Any, str]]:
+    """The same from the parts the collector holds before there is a snapshot: the
+    Elasticsearch resource (nodeSet config) and the `_cluster/settings` answer."""
+    found: dict[str, tuple[Any, str]] = {}
+    for name, value in _yml_settings(es).items():
+        found[name] = (value, "elasticsearch.yml")
+    for scope, flat in cluster_settings_of(settings).items():
+        for name, value in flat.items():
+            if name.startswith("cluster.remote.") and value is not None:
+                found[name] = (value, scope)
     return found
+
+
+def cluster_settings(snap: Snapshot) -> dict[str, dict[str, Any]]:
+    """{"persistent": {flat name: value}, "transient": {...}} as read; empty when unreadable."""
+    es = snap.local.es
+    return cluster_settings_of(None if isinstance(es, Unavailable) else es.settings)
+
+
+def cluster_settings_of(settings: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(settings, dict):
+        return {"persistent": {}, "transient": {}}
+    return {scope: eck.flatten(settings.get(scope) or {}) for scope in ("persistent", "transient")}
 
 
 def settings_readable(snap: Snapshot) -> Unavailable | None:
@@ -90,9 +109,8 @@ def settings_readable(snap: Snapshot) -> Unavailable | None:
     return es.settings if isinstance(es.settings, Unavailable) else None
 
 
-def _yml_settings(snap: Snapshot) -> dict[str, Any]:
+def _yml_settings(es: dict[str, Any] | None) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    es = eck.resource(snap.local)
     for nodeset in eck.nodesets(es) if es else []:
         for name, value in eck.nodeset_config(nodeset).items():
             if name.startswith("cluster.remote."):
@@ -101,8 +119,23 @@ def _yml_settings(snap: Snapshot) -> dict[str, Any]:
 
 
 def configured_aliases(snap: Snapshot) -> list[str]:
-    aliases = {m[1] for name in remote_settings(snap) if (m := _SETTING.match(name))}
-    return sorted(aliases)
+    return aliases_in(remote_settings(snap))
+
+
+def aliases_in(settings: dict[str, Any]) -> list[str]:
+    """The aliases of `cluster.remote.<alias>.<setting>` names: the alias is the first
+    segment (`cluster.remote.a.transport.compress` is alias `a`)."""
+    return sorted({m[1] for name in settings if (m := _SETTING.match(name))})
+
+
+def alias_of_credential(setting: str) -> str:
+    """The alias of a `cluster.remote.<alias>.credentials` keystore name, else ""."""
+    match = _CREDENTIALS.match(setting)
+    return match[1] if match else ""
+
+
+def credential_setting(alias: str) -> str:
+    return f"cluster.remote.{alias}.credentials"
 
 
 # --- credentials ---------------------------------------------------------------------------------
@@ -110,23 +143,59 @@ def configured_aliases(snap: Snapshot) -> list[str]:
 
 def credential_refs(snap: Snapshot) -> list[CredentialRef]:
     """Every cluster.remote.<alias>.credentials entry the local secureSettings provide."""
-    es = eck.resource(snap.local)
-    if es is None or isinstance(snap.local.kube, Unavailable):
+    if isinstance(snap.local.kube, Unavailable):
         return []
-    secrets = snap.local.kube.secrets
+    return credential_refs_of(eck.resource(snap.local), snap.local.kube.secrets)
+
+
+def credential_refs_of(es: dict[str, Any] | None, secrets: Any) -> list[CredentialRef]:
+    """The same from the Elasticsearch resource and the secret summaries read so far. A
+    secureSettings entry with `entries` maps a secret key to another keystore name."""
+    if es is None or not isinstance(secrets, dict):
+        return []
     refs = []
     for setting in eck.secure_settings(es):
-        summary = secrets.get(setting.secret_name) if isinstance(secrets, dict) else None
+        summary = secrets.get(setting.secret_name)
         if not isinstance(summary, SecretSummary):
             continue
         for key, entry in summary.keys.items():
-            name = setting.key_map.get(key, key) if setting.key_map else key
-            if setting.key_map and key not in setting.key_map:
-                continue  # entries limit the secret to the keys they list
-            match = _CREDENTIALS.match(name)
-            if match:
-                refs.append(CredentialRef(match[1], summary.name, key, entry.credential))
+            alias = alias_of_credential(setting.keystore_name(key))
+            if alias:
+                refs.append(CredentialRef(alias, summary.name, key, entry.credential))
     return refs
+
+
+# --- the remote's API keys ----------------------------------------------------------------------
+
+# A key that expires within the clock-skew margin is as good as expired.
+EXPIRY_MARGIN = timedelta(seconds=60)
+
+
+def api_key_expiry(entry: dict[str, Any]) -> datetime | None:
+    value = entry.get("expiration")
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
+
+
+def api_key_problem(entry: dict[str, Any] | None, now: datetime) -> str:
+    """Why a remote API key (an entry of `GET _security/api_key`) cannot carry a link: "missing",
+    "type", "invalidated" or "expired"; "" when it can. ECKRC404 judges with it and
+    create-api-key keeps or replaces a key by it."""
+    if entry is None:
+        return "missing"
+    if entry.get("type") != "cross_cluster":
+        return "type"
+    if entry.get("invalidated"):
+        return "invalidated"
+    expiry = api_key_expiry(entry)
+    if expiry is not None and expiry <= now + EXPIRY_MARGIN:
+        return "expired"
+    return ""
+
+
+def remote_api_key(answer: Any, key_id: str) -> dict[str, Any] | None:
+    """The entry for `key_id` in a `GET _security/api_key?id=` answer, None when absent."""
+    found = [k for k in (answer or {}).get("api_keys") or [] if k.get("id") == key_id]
+    return found[0] if found else None
 
 
 # --- links ---------------------------------------------------------------------------------------

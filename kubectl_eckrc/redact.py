@@ -124,7 +124,7 @@ def cert_from_der(data: bytes) -> CertInfo:
 # --- secrets -----------------------------------------------------------------------------------
 
 
-def _secret_key(name: str, value: bytes) -> SecretKey:
+def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = frozenset()) -> SecretKey:
     certificates: list[CertInfo] = []
     pem_error = ""
     credential = None
@@ -133,7 +133,7 @@ def _secret_key(name: str, value: bytes) -> SecretKey:
             certificates = certs_from_pem(value)
         except ValueError as e:
             pem_error = f"PEM does not parse: {str(e).splitlines()[0] if str(e) else 'invalid'}"
-    elif CREDENTIALS_KEY.match(name):
+    elif CREDENTIALS_KEY.match(name) or name in credential_keys:
         credential = credential_info(value)
     else:
         remember(value)
@@ -159,9 +159,11 @@ def decode_data(secret: dict[str, Any]) -> dict[str, bytes]:
     return values
 
 
-def summarize_secret(secret: dict[str, Any]) -> SecretSummary:
+def summarize_secret(secret: dict[str, Any], credential_keys: frozenset[str] = frozenset()) -> SecretSummary:
+    """`credential_keys`: keys that hold a credential under another name than
+    `cluster.remote.<alias>.credentials` (secureSettings `entries` remap them)."""
     meta = secret.get("metadata") or {}
-    keys = {name: _secret_key(name, value) for name, value in decode_data(secret).items()}
+    keys = {name: _secret_key(name, value, credential_keys) for name, value in decode_data(secret).items()}
     return SecretSummary(
         name=str(meta.get("name", "")),
         type=str(secret.get("type", "Opaque")),

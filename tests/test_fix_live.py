@@ -17,7 +17,7 @@ import pytest
 
 from kubectl_eckrc import cli
 from kubectl_eckrc.fix import apply
-from kubectl_eckrc.fix.plan import Change
+from kubectl_eckrc.fix.model import Change
 from tests.test_doctor_live import Run
 
 LOCAL_NS, LOCAL_ES, REMOTE_NS, REMOTE_ES, ALIAS = "logging", "local-es", "search", "remote-es", "remote-es"

@@ -2,38 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from kubectl_eckrc import eck, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.spec import NotEvaluated
 from kubectl_eckrc.snapshot import CertInfo, Snapshot
-
-
-@dataclass(frozen=True)
-class CaSource:
-    nodeset: str
-    path: str  # as configured
-    mounted: eck.MountedFile | None
-
-
-def ca_sources(es: dict[str, Any]) -> tuple[list[CaSource], list[str]]:
-    """The CA file each nodeSet configures for the remote cluster client, and the nodeSets
-    that miss the client SSL settings."""
-    sources, missing = [], []
-    for nodeset in eck.nodesets(es):
-        config = eck.nodeset_config(nodeset)
-        name = str(nodeset.get("name", ""))
-        enabled = config.get(eck.CLIENT_SSL_ENABLED, True)  # Elasticsearch's default is true
-        paths = config.get(eck.CLIENT_SSL_CAS)
-        if isinstance(paths, str):
-            paths = [p.strip() for p in paths.strip("[]").split(",") if p.strip()]
-        if not eck.truthy(enabled) or not paths:
-            missing.append(name)
-            continue
-        sources += [CaSource(name, str(p), eck.mounted_file(nodeset, str(p))) for p in paths]
-    return sources, missing
 
 
 def configured_cas(snap: Snapshot) -> list[CertInfo]:
@@ -41,7 +13,7 @@ def configured_cas(snap: Snapshot) -> list[CertInfo]:
     Raises NotEvaluated when a source cannot be read; returns [] when none is configured."""
     es = reads.resource(snap.local)
     seen: dict[str, CertInfo] = {}
-    for source in ca_sources(es)[0]:
+    for source in eck.client_ca_files(es)[0]:
         if source.mounted is None:
             continue
         for cert in _read_source(snap, source.mounted):

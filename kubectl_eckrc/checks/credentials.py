@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_eckrc import eck, links, pki
@@ -148,14 +147,7 @@ def remote_key(snap: Snapshot, alias: str, key: str) -> dict[str, Any] | None:
     if key not in es.api_keys:
         raise NotEvaluated(f"API key {key} was not looked up on the remote",
                            "grant manage_api_key (or manage_security) to the remote Elasticsearch user")
-    answer = need(es.api_keys[key], f"API key {key} on the remote")
-    found = [k for k in answer.get("api_keys") or [] if k.get("id") == key]
-    return found[0] if found else None
-
-
-def _expiry(entry: dict[str, Any]) -> datetime | None:
-    value = entry.get("expiration")
-    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int | float) else None
+    return links.remote_api_key(need(es.api_keys[key], f"API key {key} on the remote"), key)
 
 
 @check("ECKRC404", severity=ERROR, side=LINK, requires=("ECKRC403",), fix="create-api-key",
@@ -175,22 +167,24 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
         return not_applicable(CERT_MODEL)
     kid = key_id(snap, alias)
     entry = remote_key(snap, alias, kid)
+    now = pki.parse_time(snap.taken_at)
+    problem = links.api_key_problem(entry, now)
     if entry is None:
         return failed(f"the remote has no API key {kid}",
                       "the credential comes from another cluster, or the key was deleted: create a new "
                       "cross-cluster key on the remote", keyId=kid)
     evidence = {"keyId": kid, "name": entry.get("name", ""), "type": entry.get("type", "rest")}
-    if entry.get("type") != "cross_cluster":
+    if problem == "type":
         return failed(f"API key {kid} has type {entry.get('type', 'rest')}, not cross_cluster",
                       "create it with POST /_security/cross_cluster/api_key: a REST key cannot be used",
                       **evidence)
-    if entry.get("invalidated"):
+    if problem == "invalidated":
         return failed(f"API key {kid} is invalidated", "create a new cross-cluster key", **evidence)
-    expiry = _expiry(entry)
+    expiry = links.api_key_expiry(entry)
     if expiry is not None:
         evidence["expiration"] = pki.iso(expiry)
-        days = (expiry - pki.parse_time(snap.taken_at)).total_seconds() / 86400
-        if days < 0:
+        days = (expiry - now).total_seconds() / 86400
+        if problem == "expired":
             return failed(f"API key {kid} expired on {pki.iso(expiry)}", "create a new cross-cluster key",
                           **evidence)
         if days < EXPIRY_WARNING_DAYS:
@@ -249,7 +243,7 @@ def _secret_key_valid(snap: Snapshot, alias: str) -> bool:
         entry = remote_key(snap, alias, key_id(snap, alias))
     except NotEvaluated:
         return False
-    return entry is not None and entry.get("type") == "cross_cluster" and not entry.get("invalidated")
+    return links.api_key_problem(entry, pki.parse_time(snap.taken_at)) in ("", "expired")
 
 
 def resolve_error(snap: Snapshot, alias: str) -> str:
@@ -273,21 +267,8 @@ def rollout_pending(snap: Snapshot) -> str:
     pods, stss = snap.local.kube.pods, snap.local.kube.statefulsets
     if not isinstance(pods, list) or not isinstance(stss, list):
         return ""
-    wanted = {eck.name_of(s): _template_hash(s) for s in stss}
-    behind = [eck.name_of(p) for p in pods
-              if _sts_of(p) in wanted and eck.annotations_of(p).get(eck.CONFIG_HASH_ANNOTATION)
-              != wanted[_sts_of(p)]]
+    behind = eck.pods_behind(pods, stss)
     return f"{len(behind)} pods run an older config: {', '.join(behind)}" if behind else ""
-
-
-def _template_hash(sts: dict[str, Any]) -> str | None:
-    template = ((sts.get("spec") or {}).get("template") or {}).get("metadata") or {}
-    return (template.get("annotations") or {}).get(eck.CONFIG_HASH_ANNOTATION)
-
-
-def _sts_of(pod: dict[str, Any]) -> str:
-    labels = (pod.get("metadata") or {}).get("labels") or {}
-    return str(labels.get("elasticsearch.k8s.elastic.co/statefulset-name", ""))
 
 
 @check("ECKRC406", severity=ERROR, side=LOCAL, requires=("ECKRC101",))

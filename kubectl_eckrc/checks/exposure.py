@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kubectl_eckrc import eck, links, pki
@@ -102,60 +101,8 @@ def rcs_service(snap: Snapshot) -> Verdict:
     return passed(f"{name}: {ready}/{total} endpoints ready on 9443", ready=ready, total=total)
 
 
-@dataclass(frozen=True)
-class Exposure:
-    service: str
-    kind: str  # LoadBalancer | NodePort
-    address: str  # LB ip/hostname ("" for a NodePort: node addresses are not in the snapshot)
-    port: int  # the port reachable from outside (LB port or nodePort)
-    target: Any
-
-    @property
-    def where(self) -> str:
-        return f"{self.address}:{self.port}" if self.address else f"<node address>:{self.port}"
-
-    def describe(self) -> str:
-        return f"{self.kind} {self.service} at {self.where} -> {self.target}"
-
-
-def exposures(remote: Side) -> tuple[list[Exposure], dict[str, list[str]]]:
-    """Outside exposures of 9443 on the remote side, and the problems of would-be exposures
-    (service name -> what is wrong with it)."""
-    found: list[Exposure] = []
-    problems: dict[str, list[str]] = {}
-    for svc in reads.services(remote):
-        kind = eck.service_type(svc)
-        if kind not in ("LoadBalancer", "NodePort") or not eck.selects_es(svc, remote.es_name):
-            continue
-        name = eck.name_of(svc)
-        rcs_ports = [p for p in eck.service_ports(svc) if eck.targets_rcs(p)]
-        if not rcs_ports:
-            if _remapped(svc):
-                problems[name] = _remapped(svc)
-            continue
-        addresses = eck.lb_addresses(svc) if kind == "LoadBalancer" else []
-        if kind == "LoadBalancer" and not addresses:
-            problems[name] = [f"LoadBalancer {name} has no external address yet"]
-        for port in rcs_ports:
-            found += [Exposure(name, "LoadBalancer", a, int(port["port"]), eck.target_port(port))
-                      for a in addresses]
-            if port.get("nodePort"):
-                found.append(Exposure(name, "NodePort", "", int(port["nodePort"]), eck.target_port(port)))
-    return found, problems
-
-
-def _remapped(svc: dict[str, Any]) -> list[str]:
-    """Ports that look meant for the remote cluster server but do not reach 9443."""
-    name = eck.name_of(svc)
-    looks_rcs = "remote-cluster" in name or "rcs" in name
-    problems = []
-    for port in eck.service_ports(svc):
-        if str(eck.target_port(port)) in (str(eck.TRANSPORT_PORT), "9200", "transport", "https", "http"):
-            continue
-        if looks_rcs or port.get("port") == eck.RCS_PORT or "rcs" in str(port.get("name", "")):
-            problems.append(f"service {name} port {port.get('port')} forwards to {eck.target_port(port)}, "
-                            "not 9443: set targetPort: 9443")
-    return problems
+def exposures(remote: Side) -> eck.RcsExposures:
+    return eck.rcs_exposures(reads.services(remote), remote.es_name)
 
 
 @check("ECKRC203", severity=ERROR, side=REMOTE, requires=("ECKRC202",), fix="expose-rcs", covers=("F2",))
@@ -177,9 +124,9 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     if not links.uses_api_keys(snap):
         return not_applicable(CERT_ONLY)
     remote = reads.remote_side(snap)
-    found, broken = exposures(remote)
-    usable = [e for e in found if (e.kind == "NodePort" or e.address) and e.service not in broken]
-    problems = [text for texts in broken.values() for text in texts]
+    exposed = exposures(remote)
+    usable = exposed.usable
+    problems = [text for texts in exposed.problems.values() for text in texts]
     evidence = {"problems": problems, "exposures": [e.describe() for e in usable]}
     if problems and usable:
         return warned(f"{problems[0]} (beside a working exposure)",
@@ -244,7 +191,7 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
 
 def _match_exposure(snap: Snapshot, link: links.Link, evidence: dict[str, Any]) -> Verdict:
     remote = reads.remote_for(snap, link.alias)
-    found, _ = exposures(remote)
+    found = exposures(remote).found
     evidence["exposures"] = [e.describe() for e in found]
     for e in found:
         if e.port == link.port and (e.address == link.host or e.kind == "NodePort"):

@@ -8,7 +8,7 @@ from typing import Any
 
 from kubectl_eckrc import eck, links, pki
 from kubectl_eckrc.checks import reads
-from kubectl_eckrc.checks.ca_files import SourceProblem, ca_sources, configured_cas
+from kubectl_eckrc.checks.ca_files import SourceProblem, configured_cas
 from kubectl_eckrc.checks.spec import (
     ERROR,
     LINK,
@@ -52,7 +52,7 @@ def client_trust_configured(snap: Snapshot) -> Verdict:
     if not _api_key_model(snap):
         return not_applicable(CERT_MODEL)
     es = reads.resource(snap.local)
-    sources, missing = ca_sources(es)
+    sources, missing = eck.client_ca_files(es)
     unmounted = [s for s in sources if s.mounted is None]
     all_sets = [str(n.get("name", "")) for n in eck.nodesets(es)]
     if missing:
@@ -167,7 +167,7 @@ def _explain_mismatch(snap: Snapshot, trusted: list[CertInfo], current: list[Cer
 
 def _source_name(snap: Snapshot) -> str:
     es = reads.resource(snap.local)
-    for source in ca_sources(es)[0]:
+    for source in eck.client_ca_files(es)[0]:
         if source.mounted:
             return f"{source.mounted.kind} {snap.local.namespace}/{source.mounted.source}"
     return "the local CA copy"

@@ -149,7 +149,7 @@ class EsClient:
             response = self._es.perform_request(method, path, params=params, headers=headers, body=body)
         except Exception as e:
             failure = describe_error(e, self.url, f"{method} {path}", PRIVILEGES.get(what, ""))
-            raise EsUnavailable(failure) from e
+            raise EsUnavailable(failure, _status_of(e)) from e
         return response.body
 
     def get(self, path: str, what: str, params: dict[str, str] | None = None) -> Any:
@@ -220,6 +220,10 @@ def _tls_reason(text: str) -> str:
         detail = SSL_SOURCE.sub("", text.split("certificate verify failed")[-1]).strip(" :().")
         return "certificate verify failed: " + detail
     return "TLS failure: " + SSL_SOURCE.sub("", text)
+
+
+def _status_of(error: Exception) -> int:
+    return int(error.meta.status) if isinstance(error, ApiError) else 0
 
 
 def describe_error(error: Exception, url: str, what: str, privilege: str) -> Unavailable:

@@ -12,9 +12,17 @@ T = TypeVar("T")
 
 
 class ReadFailed(Exception):
-    def __init__(self, unavailable: Unavailable) -> None:
+    """`status` is the HTTP status of a refused request, 0 when there was no HTTP answer."""
+
+    def __init__(self, unavailable: Unavailable, status: int = 0) -> None:
         super().__init__(unavailable.reason)
         self.unavailable = unavailable
+        self.status = status
+
+
+def http_status(error: BaseException) -> int:
+    """The HTTP status a failed request got, 0 when it got none (network, timeout, bug)."""
+    return error.status if isinstance(error, ReadFailed) else 0
 
 
 def attempt(fn: Callable[[], T]) -> T | Unavailable:

@@ -131,7 +131,7 @@ class KubeClient:
             raise KubeUnavailable(_network_failure(e, self.server)) from e
         if not 200 <= response.status < 300:
             failure = _http_failure(response.status, data, what or f"{method} {path}", permission)
-            raise KubeUnavailable(failure)
+            raise KubeUnavailable(failure, response.status)
         return json.loads(data) if data else {}
 
     def get(self, path: str, query: dict[str, str] | None = None, what: str = "",
@@ -219,9 +219,11 @@ class KubeClient:
                              what=f"Secret {namespace}/{name}",
                              permission=f"get secrets in namespace {namespace}"))
 
-    def secret_summary(self, namespace: str, name: str) -> SecretSummary:
-        """A Secret leaves this client only as its redacted summary."""
-        return summarize_secret(self._secret(namespace, name))
+    def secret_summary(self, namespace: str, name: str,
+                       credential_keys: frozenset[str] = frozenset()) -> SecretSummary:
+        """A Secret leaves this client only as its redacted summary; `credential_keys` names
+        keys that hold an API key under another name (secureSettings `entries`)."""
+        return summarize_secret(self._secret(namespace, name), credential_keys)
 
     def secret_text(self, namespace: str, name: str, key: str) -> str | None:
         """One raw value for the ES client (the elastic password): held in memory, never stored."""

@@ -12,6 +12,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from kubectl_eckrc import eck
 from kubectl_eckrc.collect.failures import attempt, parallel
 from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient
 from kubectl_eckrc.errors import UsageError
@@ -148,7 +149,9 @@ def _referenced(kube: KubeClient, ns: str, es: str, es_obj: Read) -> dict[str, R
     maps, secrets = referenced_names(es_obj)
     secrets.update(f"{es}-{s}" for s in ECK_SECRETS)
     calls: dict[str, Callable[[], Any]] = {f"cm/{n}": partial(kube.configmap, ns, n) for n in maps}
-    calls.update({f"s/{n}": partial(kube.secret_summary, ns, n) for n in secrets})
+    credentials = eck.credential_keys(es_obj)
+    calls.update({f"s/{n}": partial(kube.secret_summary, ns, n, credentials.get(n, frozenset()))
+                  for n in secrets})
     got = _parallel(calls)
     return {
         "configmaps": {n: got[f"cm/{n}"] for n in sorted(maps)},
@@ -200,25 +203,11 @@ def secure_settings_names(es_obj: Read) -> list[str]:
     return [str(s.get("secretName")) for s in entries if s.get("secretName")]
 
 
-def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
-    """elasticsearch.yml style config, nested or dotted, as flat dotted keys."""
-    flat: dict[str, Any] = {}
-    if not isinstance(config, dict):
-        return flat
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
-
-
 def nodeset_config(es_obj: Read) -> dict[str, Any]:
     """Every nodeSet's config merged (first nodeSet wins on a conflicting key)."""
     merged: dict[str, Any] = {}
     for node_set in reversed(_spec(es_obj).get("nodeSets") or []):
-        merged.update(flatten(node_set.get("config") or {}))
+        merged.update(eck.flatten(node_set.get("config") or {}))
     return merged
 
 
@@ -231,19 +220,10 @@ def http_ca(kube: KubeClient, namespace: str, es: str) -> str | None | Unavailab
     return attempt(lambda: kube.public_text(namespace, f"{es}-es-http-certs-public", ("ca.crt", "tls.crt")))
 
 
-def is_ready(pod: dict[str, Any]) -> bool:
-    status = pod.get("status") or {}
-    if status.get("phase") != "Running" or (pod.get("metadata") or {}).get("deletionTimestamp"):
-        return False
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-
-
-
-
 def ready_pod(pods: Read) -> str | Unavailable:
     if isinstance(pods, Unavailable):
         return Unavailable(f"cannot pick a pod to port-forward to: {pods.reason}", pods.kind, pods.permission)
-    ready = sorted(str(p["metadata"]["name"]) for p in pods if is_ready(p))
+    ready = sorted(str(p["metadata"]["name"]) for p in pods if eck.is_ready(p))
     if not ready:
         return Unavailable("no ready Elasticsearch pod to port-forward to", "unreachable", "--es-url URL")
     return ready[0]

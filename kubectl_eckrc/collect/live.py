@@ -12,7 +12,6 @@ Every operation has its own timeout; nothing is retried.
 from __future__ import annotations
 
 import importlib
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -21,8 +20,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from kubectl_eckrc import __version__
-from kubectl_eckrc.collect import kube_side
+from kubectl_eckrc import __version__, links
 from kubectl_eckrc.collect.side import (
     SideSession,
     attempt,
@@ -42,7 +40,6 @@ from kubectl_eckrc.snapshot import (
     EsState,
     KubeState,
     Read,
-    SecretSummary,
     Side,
     Snapshot,
     TlsProbe,
@@ -52,7 +49,6 @@ from kubectl_eckrc.snapshot import (
 if TYPE_CHECKING:
     from kubectl_eckrc.collect.es import EsClient
 
-REMOTE_KEY = re.compile(r"^cluster\.remote\.([a-z0-9_-]+)\.")
 NO_REMOTE = Unavailable(
     "no access to the remote environment",
     "no-access",
@@ -67,21 +63,25 @@ __all__ = ["SideSession", "attempt", "collect_live", "configured_aliases", "cred
 
 
 def configured_aliases(session: SideSession) -> list[str]:
-    """Every alias the local cluster mentions: cluster settings, nodeSet config, credentials."""
-    found: set[str] = set()
-    settings = session.es_basics.get("settings")
-    if isinstance(settings, dict):
-        for scope in ("persistent", "transient"):
-            found.update(_aliases_in(settings.get(scope) or {}))
-    state = session.kube_state
-    if isinstance(state, KubeState):
-        found.update(_aliases_in(kube_side.nodeset_config(state.elasticsearch)))
-        if isinstance(state.secrets, dict):
-            for name in kube_side.secure_settings_names(state.elasticsearch):
-                summary = state.secrets.get(name)
-                if isinstance(summary, SecretSummary):
-                    found.update(_aliases_in(summary.keys))
+    """Every alias the local cluster mentions: cluster settings, nodeSet config, credentials
+    (links.py reads them, as it will from the snapshot)."""
+    es = _resource(session)
+    found = set(links.aliases_in(links.remote_settings_of(es, session.es_basics.get("settings"))))
+    found.update(ref.alias for ref in _credential_refs(session))
     return sorted(found - set(eck_managed_aliases(session)))
+
+
+def _resource(session: SideSession) -> dict[str, Any] | None:
+    state = session.kube_state
+    if not isinstance(state, KubeState) or not isinstance(state.elasticsearch, dict):
+        return None
+    return state.elasticsearch
+
+
+def _credential_refs(session: SideSession) -> list[links.CredentialRef]:
+    state = session.kube_state
+    secrets = state.secrets if isinstance(state, KubeState) else None
+    return links.credential_refs_of(_resource(session), secrets)
 
 
 def eck_managed_aliases(session: SideSession) -> list[str]:
@@ -94,26 +94,11 @@ def eck_managed_aliases(session: SideSession) -> list[str]:
     return sorted(str(e["name"]) for e in entries if isinstance(e, dict) and e.get("name"))
 
 
-def _aliases_in(keys: Any) -> set[str]:
-    return {m.group(1) for key in keys if (m := REMOTE_KEY.match(str(key)))}
-
-
 def link_settings(session: SideSession, alias: str) -> dict[str, str]:
     """The alias's flat settings, transient over persistent over nodeSet config."""
-    merged: dict[str, str] = {}
-    state = session.kube_state
-    if isinstance(state, KubeState):
-        merged.update(_prefixed(kube_side.nodeset_config(state.elasticsearch), alias))
-    settings = session.es_basics.get("settings")
-    if isinstance(settings, dict):
-        for scope in ("persistent", "transient"):
-            merged.update(_prefixed(settings.get(scope) or {}, alias))
-    return merged
-
-
-def _prefixed(flat: dict[str, Any], alias: str) -> dict[str, str]:
     prefix = f"cluster.remote.{alias}."
-    return {k[len(prefix):]: _scalar(v) for k, v in flat.items() if k.startswith(prefix)}
+    found = links.remote_settings_of(_resource(session), session.es_basics.get("settings"))
+    return {k[len(prefix):]: _scalar(v) for k, (v, _) in found.items() if k.startswith(prefix)}
 
 
 def _scalar(value: Any) -> str:
@@ -135,18 +120,10 @@ def _probe_link(session: SideSession, alias: str, timeout: float) -> TlsProbe | 
 
 def credential_key_ids(session: SideSession, aliases: list[str]) -> dict[str, str]:
     """alias -> API key id, from the local secure-settings secrets (redacted summaries)."""
-    state = session.kube_state
     ids: dict[str, str] = {}
-    if not isinstance(state, KubeState) or not isinstance(state.secrets, dict):
-        return ids
-    for name in kube_side.secure_settings_names(state.elasticsearch):
-        summary = state.secrets.get(name)
-        if not isinstance(summary, SecretSummary):
-            continue
-        for alias in aliases:
-            key = summary.keys.get(f"cluster.remote.{alias}.credentials")
-            if key is not None and key.credential is not None and key.credential.key_id:
-                ids.setdefault(alias, key.credential.key_id)
+    for ref in _credential_refs(session):
+        if ref.alias in aliases and ref.info is not None and ref.info.key_id:
+            ids.setdefault(ref.alias, ref.info.key_id)
     return ids
 
 

@@ -16,22 +16,22 @@ import ipaddress
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import click
 
+from kubectl_eckrc import eck
+from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EXIT_USAGE, UsageError
 from kubectl_eckrc.findings import ACCESS_GATES, Finding, Status
-from kubectl_eckrc.fix import facts
-from kubectl_eckrc.fix.apply import Clients, DryRun, Outcome, apply_plan, dry_run
-from kubectl_eckrc.fix.plan import Plan, build_plan
+from kubectl_eckrc.fix.apply import Clients, apply_plan, dry_run
+from kubectl_eckrc.fix.model import DryRun, Outcome, OutcomeStatus, Plan
+from kubectl_eckrc.fix.plan import build_plan, planners
 from kubectl_eckrc.fix.render import document, outcome_line, plan_table
+from kubectl_eckrc.fix.session import Sessions, collect, open_and_collect
+from kubectl_eckrc.fix.wait import wait_connected
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log, use_unicode, write_document
 from kubectl_eckrc.snapshot import Snapshot, Unavailable
-
-if TYPE_CHECKING:
-    from kubectl_eckrc.fix.session import Sessions
 
 MAX_ROUNDS = 3
 ALIAS_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -59,8 +59,6 @@ def run(options: FixOptions) -> int:
         raise UsageError("--server-name must be a DNS name, not an IP address (it is sent as SNI)")
     if options.proxy_address and not options.proxy_address.rpartition(":")[2].isdigit():
         raise UsageError("--proxy-address takes HOST:PORT")
-    from kubectl_eckrc.fix.session import open_and_collect
-
     snap, sessions = open_and_collect(options.scope, options.debug)
     try:
         options = _with_alias(options, snap)
@@ -90,8 +88,6 @@ def _with_alias(options: FixOptions, snap: Snapshot) -> FixOptions:
 
 
 def _findings(snap: Snapshot) -> list[Finding]:
-    from kubectl_eckrc.checks.engine import run_checks
-
     return run_checks(snap)
 
 
@@ -146,7 +142,7 @@ def _blind_spots(findings: list[Finding]) -> bool:
 
 
 def _es_names(snap: Snapshot) -> dict[str, list[str]]:
-    return {role: facts.es_names_in_namespace(snap, role) for role in ("local", "remote")}
+    return {role: eck.es_names_in_namespace(snap, role) for role in ("local", "remote")}
 
 
 def _confirmed(options: FixOptions, plan: Plan) -> bool:
@@ -167,12 +163,10 @@ def _apply(
     options: FixOptions, snap: Snapshot, findings: list[Finding], plan: Plan, clients: Clients, result: Result
 ) -> int:
     result.outcomes = _rounds(options, snap, findings, plan, clients)
-    if any(o.status == "failed" for o in result.outcomes):
+    if any(o.status is OutcomeStatus.FAILED for o in result.outcomes):
         result.exit_code, result.resume = EXIT_FINDINGS, resume_command(options)
         return _finish(options, result)
     if options.wait:
-        from kubectl_eckrc.fix.wait import wait_connected
-
         last = wait_connected(options, options.scope.alias or "")
         result.connected = last.connected
         if not last.connected:
@@ -185,13 +179,12 @@ def _rounds(
     options: FixOptions, snap: Snapshot, findings: list[Finding], plan: Plan, clients: Clients
 ) -> list[Outcome]:
     """Apply the plan; after blind spots, look again and apply what the findings now ask for."""
-    from kubectl_eckrc.fix.session import collect
-
     done: list[Outcome] = []
     for round_number in range(1, MAX_ROUNDS + 1):
-        outcomes, _ = apply_plan(plan, snap, findings, options, clients, _progress(options, plan, len(done)))
+        outcomes, _ = apply_plan(plan, snap, findings, options, clients, planners(),
+                                 _progress(options, plan, len(done)))
         done += outcomes
-        if any(o.status == "failed" for o in outcomes) or not any(o.changed for o in outcomes):
+        if any(o.status is OutcomeStatus.FAILED for o in outcomes) or not any(o.changed for o in outcomes):
             break
         if round_number == MAX_ROUNDS or not _blind_spots(findings):
             break
@@ -236,10 +229,11 @@ def _finish(options: FixOptions, result: Result) -> int:
     if not any(o.changed for o in result.outcomes) and not result.resume:
         write_document("Nothing to change: every action is already satisfied.")
         return result.exit_code
-    done = [o for o in result.outcomes if o.status in ("applied", "unchanged")]
+    done = [o for o in result.outcomes if o.status in (OutcomeStatus.APPLIED, OutcomeStatus.UNCHANGED)]
     lines = [f"{len(done)} of {len(result.outcomes)} actions done."]
     if result.resume:
-        pending = [o.action for o in result.outcomes if o.status in ("failed", "not run")]
+        undone = (OutcomeStatus.FAILED, OutcomeStatus.NOT_RUN)
+        pending = [o.action for o in result.outcomes if o.status in undone]
         lines.append(f"Not done: {', '.join(pending)}. To resume: {result.resume}")
     if result.connected is not None:
         lines.append("_remote/info: connected" if result.connected else "_remote/info: not connected")

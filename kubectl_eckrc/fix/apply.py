@@ -22,15 +22,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from kubectl_eckrc import redact
+from kubectl_eckrc import eck, redact
+from kubectl_eckrc.collect.failures import http_status
 from kubectl_eckrc.findings import Finding
-from kubectl_eckrc.fix import facts
-from kubectl_eckrc.fix.plan import Change, Plan, Target, planners
+from kubectl_eckrc.fix.model import (
+    Change,
+    Deferred,
+    DryRun,
+    Operation,
+    Outcome,
+    OutcomeStatus,
+    PatchType,
+    Plan,
+    Target,
+)
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import KubeState, Snapshot, Unavailable
 
 FIELD_MANAGER = "kubectl-eckrc"
-CONTENT_TYPES = {"json": "application/json-patch+json", "merge": "application/merge-patch+json"}
+CONFLICT, UNPROCESSABLE = 409, 422  # a resourceVersion test failed, or a concurrent write won
 PATHS = {
     "ConfigMap": "/api/v1/namespaces/{ns}/configmaps",
     "Secret": "/api/v1/namespaces/{ns}/secrets",
@@ -96,19 +106,9 @@ class WriteError(Exception):
     """A write that failed; the message is already free of secrets."""
 
 
-@dataclass
-class Outcome:
-    action: str
-    changed: bool = False
-    objects: list[str] = field(default_factory=list)  # "Kind ns/name" written (or requested)
-    status: str = "not run"  # applied | unchanged | failed | not run
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class DryRun:
-    accepted: int
-    rejected: tuple[tuple[str, str], ...]  # (object label, reason)
+# A planner as apply re-runs it against the state earlier writes left (commands/fix.py hands
+# in plan.planners(): the writer does not import the planners).
+Planner = Callable[[Snapshot, list[Finding], FixOptions], list[Change]]
 
 
 # --- server-side dry run ------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def _dry_send(change: Change, kube: KubeWriter) -> None:
 
 def _guarded(change: Change) -> bool:
     return (
-        change.patch_type == "json"
+        change.patch_type is PatchType.JSON
         and isinstance(change.body, list)
         and bool(change.body)
         and change.body[0].get("path") == "/metadata/resourceVersion"
@@ -166,6 +166,7 @@ class Run:
     options: FixOptions
     clients: Clients
     es_names: dict[str, list[str]]
+    planners: dict[str, Planner]
     credential: str = ""  # base64 of the new key's `encoded`, between POST and Secret write
     done: set[str] = field(default_factory=set)
 
@@ -176,38 +177,40 @@ def apply_plan(
     findings: list[Finding],
     options: FixOptions,
     clients: Clients,
+    planners: dict[str, Planner],
     progress: Callable[[Outcome], None] = lambda o: None,
 ) -> tuple[list[Outcome], Snapshot]:
-    """Carry out the plan's actions in order; stop at the first failure."""
-    run = Run(snap, findings, options, clients, _es_names(snap))
+    """Carry out the plan's actions in order, each re-planned by its planner against the state
+    the previous writes left; stop at the first failure."""
+    run = Run(snap, findings, options, clients, _es_names(snap), planners)
     outcomes = [Outcome(a) for a in plan.actions]
     for outcome in outcomes:
         try:
             _apply_action(run, outcome)
         except WriteError as e:
-            outcome.status, outcome.message = "failed", redact.scrub_known(str(e))
+            outcome.status, outcome.message = OutcomeStatus.FAILED, redact.scrub_known(str(e))
         except Exception as e:  # noqa: BLE001 - a bug must still leave the done/not-done report
-            outcome.status = "failed"
+            outcome.status = OutcomeStatus.FAILED
             outcome.message = redact.scrub_known(f"internal error: {type(e).__name__}: {e}")
         progress(outcome)
-        if outcome.status == "failed":
+        if outcome.status is OutcomeStatus.FAILED:
             break
     run.credential = ""
     return outcomes, run.snap
 
 
 def _es_names(snap: Snapshot) -> dict[str, list[str]]:
-    return {role: facts.es_names_in_namespace(snap, role) for role in ("local", "remote")}
+    return {role: eck.es_names_in_namespace(snap, role) for role in ("local", "remote")}
 
 
 def _apply_action(run: Run, outcome: Outcome) -> None:
     """Plan, write, re-plan until the action is satisfied; a conflict re-reads the object."""
-    planner = planners()[outcome.action]
+    planner = run.planners[outcome.action]
     stale_count, passes = 0, 0
     while True:
         changes = [c for c in planner(run.snap, run.findings, run.options) if _key(c) not in run.done]
         if not changes:
-            outcome.status = "applied" if outcome.changed else "unchanged"
+            outcome.status = OutcomeStatus.APPLIED if outcome.changed else OutcomeStatus.UNCHANGED
             return
         passes += 1
         if passes > MAX_ATTEMPTS + 2:
@@ -238,7 +241,7 @@ class _Stale(Exception):
 
 
 def _apply_change(run: Run, change: Change) -> None:
-    if change.deferred == "proxy-address":
+    if change.deferred is Deferred.PROXY_ADDRESS:
         _wait_for_address(run)  # the next pass plans with the address
         return
     if change.is_kube:
@@ -259,14 +262,15 @@ def _send(change: Change, kube: KubeWriter, *, dry: bool, credential: str, on_st
     base = PATHS[change.target.kind].format(ns=change.target.namespace)
     body = _with_credential(change, credential)
     try:
-        if change.operation == "create":
+        if change.operation is Operation.CREATE:
             return kube.create(base, body, dry_run=dry)
-        return kube.patch(f"{base}/{change.target.name}", body, CONTENT_TYPES[change.patch_type], dry_run=dry)
+        return kube.patch(f"{base}/{change.target.name}", body, change.patch_type.content_type, dry_run=dry)
     except Exception as e:  # KubeUnavailable (the client's one failure type) or a network error
         reason = redact.scrub_known(str(e))
-        if on_stale and reason[:3] in ("409", "422"):
+        status = http_status(e)
+        if on_stale and status in (CONFLICT, UNPROCESSABLE):
             raise _Stale(change, reason) from e
-        if change.operation == "create" and reason[:3] == "409" and dry:
+        if change.operation is Operation.CREATE and status == CONFLICT and dry:
             return None  # it exists: the apply re-reads it and merges into it
         raise WriteError(f"{change.operation} {change.target.label}: {reason}") from e
 
@@ -286,7 +290,7 @@ def _guard_owner(change: Change, es_names: dict[str, list[str]]) -> None:
     target = change.target
     if target.kind == "Elasticsearch":
         return
-    if facts.is_eck_owned_name(target.name, es_names.get(target.side, [])):
+    if eck.is_eck_owned_name(target.name, es_names.get(target.side, [])):
         raise WriteError(f"refusing to write {target.label}: ECK owns that name")
 
 
@@ -326,10 +330,8 @@ def _refresh_settings(snap: Snapshot, client: EsWriter) -> Snapshot:
 def _wait_for_address(run: Run) -> None:
     """register-remote needs the exposure's address: poll the remote Services until one has
     it (a load balancer gets its address asynchronously)."""
-    from kubectl_eckrc.fix.actions.register_remote import exposure_addresses
-
     kube = run.clients.kube("remote")
-    ns, es = facts.namespace(run.snap, "remote"), facts.es_name(run.snap, "remote")
+    ns, es = eck.namespace(run.snap, "remote"), eck.es_name(run.snap, "remote")
     deadline = time.monotonic() + max(5.0, min(run.options.timeout_wait, 120.0))
     while True:
         try:
@@ -337,7 +339,7 @@ def _wait_for_address(run: Run) -> None:
         except Exception as e:
             raise WriteError(f"cannot list the remote Services: {redact.scrub_known(str(e))}") from e
         run.snap = _with_kube(run.snap, "remote", services=services)
-        if exposure_addresses(run.snap):
+        if any(e.proxy_address for e in eck.rcs_exposures(services, es).usable):
             return
         if time.monotonic() > deadline:
             raise WriteError(
@@ -355,7 +357,7 @@ def _reread(run: Run, change: Change) -> None:
     try:
         obj = run.clients.kube(target.side).get(f"{base}/{target.name}")
     except Exception as e:  # gone or unreadable: plan from what we know
-        if str(e)[:3] != "404":
+        if http_status(e) != 404:
             raise WriteError(f"cannot re-read {target.label}: {redact.scrub_known(str(e))}") from e
         obj = None
     run.snap = absorb(run.snap, target, obj)
@@ -371,22 +373,24 @@ def absorb(snap: Snapshot, target: Target, obj: dict[str, Any] | None) -> Snapsh
         obj = dict(obj)
         if isinstance(obj.get("metadata"), dict):
             obj["metadata"] = {k: v for k, v in obj["metadata"].items() if k != "managedFields"}
-    kube = facts.kube(snap, target.side)
+    kube = eck.kube_of(snap, target.side)
     if kube is None:
         return snap
     if target.kind == "Elasticsearch":
         return _with_kube(snap, target.side, elasticsearch=obj)
     if target.kind == "ConfigMap":
-        maps = dict(facts.configmaps(snap, target.side))
+        maps = dict(eck.configmaps(snap, target.side))
         _put(maps, target.name, obj)
         return _with_kube(snap, target.side, configmaps=maps)
     if target.kind == "Secret":
         secrets = dict(kube.secrets) if isinstance(kube.secrets, dict) else {}
-        _put(secrets, target.name, None if obj is None else redact.summarize_secret(obj))
+        es = eck.resource_of(snap, target.side) or {}
+        credentials = eck.credential_keys(es).get(target.name, frozenset())
+        _put(secrets, target.name, None if obj is None else redact.summarize_secret(obj, credentials))
         return _with_kube(snap, target.side, secrets=secrets)
     if target.kind == "Service":
         others = [
-            s for s in facts.services(snap, target.side) if s.get("metadata", {}).get("name") != target.name
+            s for s in eck.services(snap, target.side) if s.get("metadata", {}).get("name") != target.name
         ]
         return _with_kube(snap, target.side, services=others + ([obj] if obj else []))
     return snap
@@ -400,7 +404,7 @@ def _put(table: dict[str, Any], name: str, value: Any) -> None:
 
 
 def _with_kube(snap: Snapshot, role: str, **fields: Any) -> Snapshot:
-    side = facts.side(snap, role)
+    side = eck.side_of(snap, role)
     if side is None or not isinstance(side.kube, KubeState):
         return snap
     new_side = replace(side, kube=replace(side.kube, **fields))

@@ -7,10 +7,9 @@ would roll pods for nothing.
 
 from __future__ import annotations
 
-from kubectl_eckrc import links
+from kubectl_eckrc import eck, links
 from kubectl_eckrc.findings import Finding, Severity, Status
-from kubectl_eckrc.fix import facts
-from kubectl_eckrc.fix.plan import Blocker
+from kubectl_eckrc.fix.model import Blocker
 from kubectl_eckrc.snapshot import Snapshot
 
 # Causes outside the objects fix may write, with the step a person takes.
@@ -68,11 +67,10 @@ def reconcile_blockers(snap: Snapshot) -> list[Blocker]:
     ConfigMap is missing or lacks `ca.crt`: nothing fix changes on it would roll out."""
     found = []
     for role in ("local", "remote"):
-        es, kube = facts.elasticsearch(snap, role), facts.kube(snap, role)
+        es, kube = eck.resource_of(snap, role), eck.kube_of(snap, role)
         if es is None or kube is None or not isinstance(kube.configmaps, dict):
             continue
-        tls = ((es.get("spec") or {}).get("transport") or {}).get("tls") or {}
-        name = str((tls.get("certificateAuthorities") or {}).get("configMapName") or "")
+        name = eck.transport_ca_configmap(es)
         if not name:
             continue
         cm = kube.configmaps.get(name)
@@ -82,7 +80,7 @@ def reconcile_blockers(snap: Snapshot) -> list[Blocker]:
             else ("has no key ca.crt" if "ca.crt" not in (cm.get("data") or {}) else "")
         )
         if problem:
-            where = f"{facts.namespace(snap, role)}/{facts.es_name(snap, role)}"
+            where = f"{eck.namespace(snap, role)}/{eck.es_name(snap, role)}"
             found.append(
                 Blocker(
                     "ECKRC601",

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from kubectl_eckrc.fix.facts import parse_pems
+from kubectl_eckrc import pki
 
 PENDING_API_KEY = "<new cross-cluster API key>"
 
@@ -54,7 +54,10 @@ def _pem_summary(value: Any) -> Any:
     if isinstance(value, list):
         return [_pem_summary(v) for v in value]
     if isinstance(value, str) and "-----BEGIN CERTIFICATE-----" in value:
-        certs = parse_pems(value)
+        try:
+            certs = pki.parse_pem(value)
+        except pki.PemError:
+            certs = []
         return (
             "; ".join(f"<certificate {c.subject} sha256 {c.sha256[:16]}>" for c in certs)
             or "<unparseable PEM>"

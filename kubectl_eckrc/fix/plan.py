@@ -9,10 +9,20 @@ talks to a cluster: `apply.py` is the only writer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
+from kubectl_eckrc.checks.registry import ALL_CHECKS
 from kubectl_eckrc.findings import Finding, Status
+from kubectl_eckrc.fix.actions import (
+    create_api_key,
+    enable_rcs,
+    expose_rcs,
+    fix_server_name,
+    mount_ca,
+    register_remote,
+    sync_ca,
+)
+from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, reconcile_blockers, unrepaired
+from kubectl_eckrc.fix.model import Change, Plan
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -36,71 +46,6 @@ IMPLIES = {
     "sync-ca": ("mount-ca",),
     "create-api-key": ("register-remote",),
 }
-
-
-@dataclass(frozen=True)
-class Target:
-    """The object a change writes."""
-
-    side: str  # local | remote
-    kind: str  # ConfigMap | Secret | Service | Elasticsearch | ClusterSettings | CrossClusterApiKey
-    namespace: str
-    name: str
-
-    @property
-    def label(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.kind} {where}"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One write. `body` is the object (create), the patch (patch) or the request body
-    (es-request). Placeholders resolved by apply.py: `credential_key` names the Secret data key
-    that receives the API key created by an earlier es-request of the same action;
-    `deferred` marks a value only known after earlier changes took effect."""
-
-    action: str
-    target: Target
-    operation: str  # create | patch | es-request
-    summary: str
-    diff: str
-    restarts: str = ""  # "" | local | remote: whose pods roll after this change
-    body: Any = None
-    patch_type: str = ""  # json | merge (patch only; never strategic on custom resources)
-    method: str = ""  # es-request: HTTP method
-    path: str = ""  # es-request: path
-    credential_key: str = ""
-    produces_api_key: bool = False
-    deferred: str = ""  # "" | proxy-address
-
-    @property
-    def is_kube(self) -> bool:
-        return self.operation in ("create", "patch")
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A failing finding no action repairs, with what a person must do."""
-
-    finding_id: str
-    message: str
-    todo: str
-
-
-@dataclass(frozen=True)
-class Plan:
-    alias: str
-    local: str  # "context namespace/es"
-    remote: str
-    actions: tuple[str, ...]  # actions the findings call for, in order
-    changes: tuple[Change, ...]
-    blockers: tuple[Blocker, ...] = ()
-    notes: tuple[str, ...] = ()
-
-    @property
-    def restarts(self) -> tuple[str, ...]:
-        return tuple(sorted({c.restarts for c in self.changes if c.restarts}))
 
 
 Planner = Callable[[Snapshot, list[Finding], FixOptions], list[Change]]
@@ -132,27 +77,13 @@ def order_changes(per_action: dict[str, list[Change]]) -> tuple[Change, ...]:
 
 
 def planners() -> dict[str, Planner]:
-    """action -> pure planner. Imported here, not at module level: the planners import
-    `Change` from this module."""
-    from kubectl_eckrc.fix.actions import (
-        create_api_key,
-        enable_rcs,
-        expose_rcs,
-        fix_server_name,
-        mount_ca,
-        register_remote,
-        sync_ca,
-    )
-
+    """action -> pure planner."""
     modules = (enable_rcs, expose_rcs, sync_ca, mount_ca, create_api_key, register_remote, fix_server_name)
     return {m.ACTION: m.plan for m in modules}
 
 
-# Checks the catalogue gives no fix action yet, but that an action repairs.
 def check_fixes() -> dict[str, str]:
     """check id -> fix action, from the catalogue (a skipped finding carries no FixRef)."""
-    from kubectl_eckrc.checks.registry import ALL_CHECKS
-
     return {spec.id: spec.fix for spec in ALL_CHECKS if spec.fix}
 
 
@@ -161,8 +92,6 @@ def build_plan(
 ) -> Plan:
     """The ordered plan for the alias in `options.scope.alias`. With a blocker (a failure no
     action covers) the plan holds no change at all: nothing is written while a person must act."""
-    from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, reconcile_blockers, unrepaired
-
     alias = options.scope.alias or ""
     fixes = check_fixes()
     actions = select_actions(findings, fixes)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kubectl_eckrc.fix.apply import DryRun, Outcome
-from kubectl_eckrc.fix.plan import Change, Plan
+from kubectl_eckrc.fix.model import Change, DryRun, Outcome, Plan
 
 RESTART_TEXT = {"": "no restart", "local": "rolls the local pods", "remote": "rolls the remote pods"}
 

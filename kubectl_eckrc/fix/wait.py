@@ -15,15 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc.collect import kube_side, side
+from kubectl_eckrc import eck
+from kubectl_eckrc.collect import side
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log
 
 # Quick polls first (a link that only needed a setting connects within seconds), then slower
 # ones while pods roll (minutes on a real cluster; each poll opens a port-forward).
 FAST_POLL_SECONDS, FAST_POLL_PERIOD, SLOW_POLL_SECONDS = 0.5, 10.0, 2.0
-CONFIG_HASH = "elasticsearch.k8s.elastic.co/config-hash"
-STS_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 
 
 @dataclass(frozen=True)
@@ -76,34 +75,17 @@ def _observe(options: FixOptions, alias: str) -> Progress:
 
 
 def _rollout(state: Any) -> tuple[str, str]:
-    """(phase, "rolled/total"): a pod is rolled when its config hash is its StatefulSet's."""
+    """(phase, "rolled/total"): a pod is rolled when it is ready and not behind its
+    StatefulSet's config hash (the rule ECKRC405 reads a pending rollout by)."""
     es = getattr(state, "elasticsearch", None)
     pods = getattr(state, "pods", None)
-    phase = str(((es or {}).get("status") or {}).get("phase", "")) if isinstance(es, dict) else ""
+    phase = str(eck.status(es).get("phase", "")) if isinstance(es, dict) else ""
     if not isinstance(pods, list):
         return phase, "?"
-    wanted = _template_hashes(getattr(state, "statefulsets", None))
-    rolled = sum(1 for p in pods if kube_side.is_ready(p) and _hash_ok(p, wanted))
+    statefulsets = getattr(state, "statefulsets", None)
+    behind = set(eck.pods_behind(pods, statefulsets if isinstance(statefulsets, list) else []))
+    rolled = sum(1 for p in pods if eck.is_ready(p) and eck.name_of(p) not in behind)
     return phase, f"{rolled}/{len(pods)}"
-
-
-def _template_hashes(statefulsets: Any) -> dict[str, str]:
-    hashes: dict[str, str] = {}
-    for sts in statefulsets if isinstance(statefulsets, list) else []:
-        annotations = (((sts.get("spec") or {}).get("template") or {}).get("metadata") or {}).get(
-            "annotations"
-        )
-        name = (sts.get("metadata") or {}).get("name", "")
-        if isinstance(annotations, dict) and CONFIG_HASH in annotations:
-            hashes[str(name)] = str(annotations[CONFIG_HASH])
-    return hashes
-
-
-def _hash_ok(pod: dict[str, Any], wanted: dict[str, str]) -> bool:
-    meta = pod.get("metadata") or {}
-    sts = (meta.get("labels") or {}).get(STS_LABEL, "")
-    have = (meta.get("annotations") or {}).get(CONFIG_HASH)
-    return sts not in wanted or have == wanted[sts]
 
 
 def wait_connected(

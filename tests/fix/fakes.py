@@ -7,13 +7,18 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from kubectl_eckrc.collect.failures import ReadFailed
 from kubectl_eckrc.fix.apply import Clients
+from kubectl_eckrc.snapshot import Unavailable
 from tests.twin.kube_errors import KubeError
 from tests.twin.kube_store import Store
 
 
-class ApiFailure(Exception):
-    """Shaped like the product's KubeUnavailable: the message starts with the HTTP code."""
+class ApiFailure(ReadFailed):
+    """Shaped like the product's KubeUnavailable: the Unavailable to store and the HTTP status."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(Unavailable(message), status)
 
 
 class StoreKube:
@@ -31,7 +36,7 @@ class StoreKube:
         try:
             return fn()
         except KubeError as e:
-            raise ApiFailure(f"{e.code} from the Kubernetes API: {e.message}") from e
+            raise ApiFailure(f"{e.code} from the Kubernetes API: {e.message}", e.code) from e
 
     def get(
         self, path: str, query: dict[str, str] | None = None, what: str = "", permission: str = ""
@@ -77,7 +82,7 @@ class RecordingEs:
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None, what: str = ""
     ) -> Any:
         if self.fail_on and self.fail_on in f"{method} {path}":
-            raise ApiFailure(f"500 on {method} {path}: injected failure")
+            raise ApiFailure(f"500 on {method} {path}: injected failure", 500)
         self.requests.append((method, path, body))
         if path == "/_security/cross_cluster/api_key":
             return {

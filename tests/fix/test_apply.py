@@ -9,7 +9,8 @@ import pytest
 
 from kubectl_eckrc.fix import apply
 from kubectl_eckrc.fix.apply import apply_plan, dry_run
-from kubectl_eckrc.fix.plan import Change, Plan, Target
+from kubectl_eckrc.fix.model import Change, Plan, Target
+from kubectl_eckrc.fix.plan import planners
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 from tests.fix.fakes import RecordingEs, StoreKube, clients
@@ -43,8 +44,6 @@ def _mount_ca_plan(snap: Snapshot, options: FixOptions) -> Plan:
 
 
 def _planner(action: str) -> Any:
-    from kubectl_eckrc.fix.plan import planners
-
     return planners()[action]
 
 
@@ -94,7 +93,7 @@ def test_concurrent_edit_between_plan_and_apply_is_kept_and_not_overwritten(opti
     apply.before_write = someone_else_edits
     try:
         outcomes, _ = apply_plan(
-            plan, snap, [], options, clients(local, remote, RecordingEs(), RecordingEs())
+            plan, snap, [], options, clients(local, remote, RecordingEs(), RecordingEs()), planners()
         )
     finally:
         apply.before_write = None
@@ -117,7 +116,8 @@ def test_a_failing_step_leaves_earlier_steps_and_marks_the_rest_not_run(options:
     snap = pair.build()
     plan = Plan(ALIAS, "l", "r", ("mount-ca", "register-remote", "fix-server-name"), ())
     local_es = RecordingEs(fail_on="PUT /_cluster/settings")
-    outcomes, _ = apply_plan(plan, snap, [], options, clients(local, remote, local_es, RecordingEs()))
+    outcomes, _ = apply_plan(plan, snap, [], options, clients(local, remote, local_es, RecordingEs()),
+                             planners())
     assert [(o.action, o.status) for o in outcomes] == [
         ("mount-ca", "applied"),
         ("register-remote", "failed"),
@@ -143,7 +143,8 @@ def test_a_new_api_key_is_stored_without_its_value_reaching_any_outcome(options:
         },
     )
     remote_es = RecordingEs()
-    outcomes, _ = apply_plan(plan, snap, [], options, clients(local, remote, RecordingEs(), remote_es))
+    outcomes, _ = apply_plan(plan, snap, [], options, clients(local, remote, RecordingEs(), remote_es),
+                             planners())
     assert outcomes[0].status == "applied", outcomes[0].message
     secret = local.store.get("secrets", "logging", "remote-api-keys")
     assert set(secret["data"]) == {"other", f"cluster.remote.{ALIAS}.credentials"}  # merged, not replaced
@@ -182,10 +183,10 @@ def test_second_apply_after_success_changes_nothing(options: FixOptions, action:
     snap, local, remote = _setup(pair)
     plan = Plan(ALIAS, "l", "r", (action,), ())
     fakes = clients(local, remote, RecordingEs(), RecordingEs())
-    _, after = apply_plan(plan, snap, [], options, fakes)
+    _, after = apply_plan(plan, snap, [], options, fakes, planners())
     local.writes.clear()
     remote.writes.clear()
-    outcomes, _ = apply_plan(plan, after, [], options, fakes)
+    outcomes, _ = apply_plan(plan, after, [], options, fakes, planners())
     assert [o.changed for o in outcomes] == [False]
     assert local.writes == [] and remote.writes == []
 

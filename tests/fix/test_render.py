@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kubectl_eckrc.fix.apply import DryRun, Outcome
-from kubectl_eckrc.fix.plan import Blocker, Change, Plan, Target
+from kubectl_eckrc.fix.model import Blocker, Change, DryRun, Outcome, Plan, Target
 from kubectl_eckrc.fix.render import document, outcome_line, plan_table
 
 CHANGE = Change(

@@ -6,10 +6,10 @@ certificate and rolls the remote pods.
 
 from __future__ import annotations
 
+from kubectl_eckrc import eck
 from kubectl_eckrc.findings import Finding
-from kubectl_eckrc.fix import facts
 from kubectl_eckrc.fix.actions.es_patch import es_patch
-from kubectl_eckrc.fix.plan import Change
+from kubectl_eckrc.fix.model import Change, Restart
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -17,7 +17,7 @@ ACTION = "enable-rcs"
 
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
-    es = facts.elasticsearch(snap, "remote")
+    es = eck.resource_of(snap, "remote")
     if es is None:
         return []
     rcs = es.get("spec", {}).get("remoteClusterServer")
@@ -27,5 +27,5 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
         ops = [{"op": "add", "path": "/spec/remoteClusterServer/enabled", "value": True}]
     else:
         ops = [{"op": "add", "path": "/spec/remoteClusterServer", "value": {"enabled": True}}]
-    return [es_patch(snap, "remote", es, ops, action=ACTION, restarts="remote",
+    return [es_patch(snap, "remote", es, ops, action=ACTION, restarts=Restart.REMOTE,
                      summary="spec.remoteClusterServer.enabled: true")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kubectl_eckrc import links
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix.actions.register_remote import server_name, settings_change
-from kubectl_eckrc.fix.plan import Change
+from kubectl_eckrc.fix.model import Change
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 

@@ -15,30 +15,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubectl_eckrc import eck
 from kubectl_eckrc.findings import Finding
-from kubectl_eckrc.fix import facts
 from kubectl_eckrc.fix.actions.es_patch import es_patch
-from kubectl_eckrc.fix.actions.sync_ca import CA_SETTING, CaSource, ca_source
+from kubectl_eckrc.fix.actions.sync_ca import KINDS, ca_source
 from kubectl_eckrc.fix.merge import (
-    ES_CONFIG_DIR,
     JsonPatch,
-    as_list,
     es_container,
     free_name,
     get_setting,
     mount_ops,
-    path_source,
     pointer,
     set_setting,
     source_path,
     volumes,
 )
-from kubectl_eckrc.fix.plan import Change
+from kubectl_eckrc.fix.model import Change, Restart
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
 ACTION = "mount-ca"
-SSL_ENABLED = "xpack.security.remote_cluster_client.ssl.enabled"
+CA_SETTING = eck.CLIENT_SSL_CAS
+SSL_ENABLED = eck.CLIENT_SSL_ENABLED
+ES_CONFIG_DIR = eck.CONFIG_DIR
 MOUNT_DIR = "remote-certs"
 VOLUME_NAME = "remote-certs"
 ROLES = "node.roles"
@@ -48,14 +47,14 @@ CLIENT_ROLE = "remote_cluster_client"
 
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
-    es = facts.elasticsearch(snap, "local")
+    es = eck.resource_of(snap, "local")
     if es is None:
         return []
     source = ca_source(snap)
-    add_role = not any(_has_client_role(n) for n in facts.node_sets(es))
+    add_role = not any(_has_client_role(n) for n in eck.nodesets(es))
     ops: JsonPatch = []
     changed: list[str] = []
-    for i, node_set in enumerate(facts.node_sets(es)):
+    for i, node_set in enumerate(eck.nodesets(es)):
         node_ops = _node_set_ops(snap, i, node_set, source, add_role)
         if node_ops:
             ops += [
@@ -65,10 +64,11 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
             changed.append(str(node_set.get("name")))
     if not ops:
         return []
-    summary = f"nodeSets {', '.join(changed)}: trust {source.kind} {source.name}/{source.key}" + (
+    summary = f"nodeSets {', '.join(changed)}: trust {KINDS[source.kind]} {source.source}/{source.key}" + (
         f"; add the {CLIENT_ROLE} role" if add_role else ""
     )
-    return [es_patch(snap, "local", es, ops, action=ACTION, restarts="local", summary=summary)]
+    return [es_patch(snap, "local", es, ops, action=ACTION, restarts=Restart.LOCAL,
+                     summary=summary)]
 
 
 def _roles(node_set: dict[str, Any]) -> list[str] | None:
@@ -87,10 +87,11 @@ def _has_client_role(node_set: dict[str, Any]) -> bool:
 
 
 def _node_set_ops(
-    snap: Snapshot, i: int, node_set: dict[str, Any], source: CaSource, add_role: bool = False
+    snap: Snapshot, i: int, node_set: dict[str, Any], source: eck.MountedFile, add_role: bool = False
 ) -> JsonPatch:
     ops: JsonPatch = []
-    path = source_path(node_set, source.kind, source.name, source.key)
+    path = _configured_path(node_set, source) or source_path(node_set, KINDS[source.kind], source.source,
+                                                             source.key)
     if path is None:
         volume, mount = _new_mount(node_set, source)
         ops += mount_ops(i, node_set, volume, mount)
@@ -105,23 +106,35 @@ def _node_set_ops(
     return ops
 
 
-def _new_mount(node_set: dict[str, Any], source: CaSource) -> tuple[dict[str, Any], dict[str, Any]]:
+def _configured_path(node_set: dict[str, Any], source: eck.MountedFile) -> str | None:
+    """A path the nodeSet already lists that leads to the source's key, as the person wrote it
+    (relative or absolute): kept as it is, so that nothing changes and no pod rolls."""
+    for path in eck.listed(get_setting(node_set.get("config"), CA_SETTING)):
+        found = eck.mounted_file(node_set, path)
+        same = found is not None and (found.kind, found.source, found.key) == (source.kind, source.source,
+                                                                              source.key)
+        if same:
+            return path
+    return None
+
+
+def _new_mount(node_set: dict[str, Any], source: eck.MountedFile) -> tuple[dict[str, Any], dict[str, Any]]:
     taken_volumes = {str(v.get("name")) for v in volumes(node_set)}
     found = es_container(node_set)
     mounts = (found[1].get("volumeMounts") or []) if found else []
     taken_paths = {str(m.get("mountPath", "")).rstrip("/") for m in mounts}
     name = free_name(VOLUME_NAME, taken_volumes)
     directory = free_name(f"{ES_CONFIG_DIR}/{MOUNT_DIR}", taken_paths)
-    if source.kind == "ConfigMap":
-        volume: dict[str, Any] = {"name": name, "configMap": {"name": source.name}}
+    if source.kind == "configMap":
+        volume: dict[str, Any] = {"name": name, "configMap": {"name": source.source}}
     else:
-        volume = {"name": name, "secret": {"secretName": source.name}}
+        volume = {"name": name, "secret": {"secretName": source.source}}
     return volume, {"name": name, "mountPath": directory, "readOnly": True}
 
 
 def _new_config(snap: Snapshot, node_set: dict[str, Any], path: str) -> dict[str, Any]:
     config = node_set.get("config") or {}
-    current = as_list(get_setting(config, CA_SETTING))
+    current = eck.listed(get_setting(config, CA_SETTING))
     kept = [p for p in current if p == path or _resolves(snap, node_set, p)]
     if path not in kept:
         kept.append(path)
@@ -136,14 +149,14 @@ def _new_config(snap: Snapshot, node_set: dict[str, Any], path: str) -> dict[str
 def _resolves(snap: Snapshot, node_set: dict[str, Any], path: str) -> bool:
     """The file exists for the pod: from a podTemplate mount whose source has the key, or under
     a directory ECK mounts itself (its remote CA bundle keeps same-environment links working)."""
-    if path.split("/", 1)[0] in ECK_MOUNT_DIRS:
+    full = eck.config_path(path)
+    if any(full.startswith(f"{ES_CONFIG_DIR}/{d}/") for d in ECK_MOUNT_DIRS):
         return True
-    found = path_source(node_set, path)
-    if found is None or not found[2]:
+    found = eck.mounted_file(node_set, path)
+    if found is None or not found.key:
         return False
-    kind, name, key = found
-    if kind == "ConfigMap":
-        cm = facts.configmaps(snap, "local").get(name)
-        return cm is not None and key in (cm.get("data") or {})
-    summary = facts.secrets(snap, "local").get(name)
-    return summary is not None and key in summary.keys
+    if found.kind == "configMap":
+        cm = eck.configmaps(snap, "local").get(found.source)
+        return cm is not None and found.key in (cm.get("data") or {})
+    summary = eck.secrets(snap, "local").get(found.source)
+    return summary is not None and found.key in summary.keys

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_eckrc import links
+from kubectl_eckrc import eck, links
 from kubectl_eckrc.findings import Finding
-from kubectl_eckrc.fix import facts
-from kubectl_eckrc.fix.actions.expose_rcs import exposures, usable
+from kubectl_eckrc.fix.actions.expose_rcs import usable_addresses
 from kubectl_eckrc.fix.diff import unified
-from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.fix.model import Change, Deferred, Operation, Target
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -30,20 +29,14 @@ PENDING_ADDRESS = "<address of the remote cluster server exposure, once assigned
 def server_name(snap: Snapshot, options: FixOptions) -> str:
     if options.server_name:
         return options.server_name
-    return f"{facts.es_name(snap, 'remote')}-es-remote-cluster.{facts.namespace(snap, 'remote')}.svc"
-
-
-def exposure_addresses(snap: Snapshot) -> list[str]:
-    # NodePorts have no address the snapshot knows (no Node objects): --proxy-address then.
-    found = exposures(facts.services(snap, "remote"), facts.es_name(snap, "remote"))
-    return [e.address for e in found if usable(e)]
+    return eck.rcs_server_name(eck.es_name(snap, "remote"), eck.namespace(snap, "remote"))
 
 
 def proxy_address(snap: Snapshot, options: FixOptions, current: str) -> str:
     """The address to register, or "" when it is only known once an exposure gets one."""
     if options.proxy_address:
         return options.proxy_address
-    addresses = exposure_addresses(snap)
+    addresses = usable_addresses(snap)
     if current and current in addresses:
         return current
     return addresses[0] if addresses else ""
@@ -57,7 +50,7 @@ def wanted(snap: Snapshot, options: FixOptions, alias: str) -> dict[str, Any]:
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
     alias = options.scope.alias or ""
-    if not alias or facts.elasticsearch(snap, "local") is None:
+    if not alias or eck.resource_of(snap, "local") is None:
         return []
     values = wanted(snap, options, alias)
     deferred = not values["proxy_address"]
@@ -69,7 +62,7 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
 
 
 def _satisfied(snap: Snapshot, alias: str, values: dict[str, Any]) -> bool:
-    settings = facts.flat_settings(snap)
+    settings = links.cluster_settings(snap)
     prefix = f"cluster.remote.{alias}."
     if any(k.startswith(prefix) for k in settings["transient"]):
         return False
@@ -88,7 +81,7 @@ def settings_change(
     deferred: bool = False,
     null_sniff: bool = True,
 ) -> Change:
-    settings = facts.flat_settings(snap)
+    settings = links.cluster_settings(snap)
     prefix = f"cluster.remote.{alias}."
     persistent: dict[str, Any] = {prefix + k: v for k, v in values.items()}
     if null_sniff:
@@ -107,11 +100,11 @@ def settings_change(
     return Change(
         action=action,
         target=target,
-        operation="es-request",
+        operation=Operation.ES_REQUEST,
         method="PUT",
         path="/_cluster/settings",
         body=body,
-        deferred="proxy-address" if deferred else "",
+        deferred=Deferred.PROXY_ADDRESS if deferred else Deferred.NONE,
         summary=", ".join(f"{k}: {v}" for k, v in values.items()),
         diff=unified(before, after, "_cluster/settings"),
     )

@@ -10,78 +10,86 @@ subject: ECK renews a CA keeping its subject). No restart: Elasticsearch reloads
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 
+from kubectl_eckrc import eck, pki
 from kubectl_eckrc.findings import Finding
-from kubectl_eckrc.fix import facts
 from kubectl_eckrc.fix.diff import unified
-from kubectl_eckrc.fix.merge import apply_json_patch, as_list, get_setting, path_source, pointer, rv_guard
-from kubectl_eckrc.fix.plan import Change, Target
+from kubectl_eckrc.fix.merge import apply_json_patch, pointer, rv_guard
+from kubectl_eckrc.fix.model import Change, Operation, PatchType, Target
 from kubectl_eckrc.options import FixOptions
-from kubectl_eckrc.snapshot import Snapshot
+from kubectl_eckrc.snapshot import CertInfo, Snapshot
 
 ACTION = "sync-ca"
-DEFAULT_CONFIGMAP = "remote-ca"
-DEFAULT_KEY = "remote-cluster-ca.crt"
-CA_SETTING = "xpack.security.remote_cluster_client.ssl.certificate_authorities"
+DEFAULT_SOURCE = eck.MountedFile(path="", volume="", kind="configMap", source="remote-ca",
+                                 key="remote-cluster-ca.crt")
+KINDS = {"configMap": "ConfigMap", "secret": "Secret"}
 
 
-@dataclass(frozen=True)
-class CaSource:
-    kind: str  # ConfigMap | Secret
-    name: str
-    key: str
+def ca_source(snap: Snapshot) -> eck.MountedFile:
+    """Where the local cluster's remote CA lives (or will live): the user ConfigMap or Secret
+    behind the first CA file a nodeSet configures, whatever way the path is written (relative
+    to the config directory or absolute), the way ECKRC302 reads it."""
+    es = eck.resource_of(snap, "local") or {}
+    owned = eck.es_names_in_namespace(snap, "local")
+    for ca_file in eck.client_ca_files(es)[0]:
+        found = ca_file.mounted
+        if found is None or found.kind not in KINDS or not found.key:
+            continue
+        if eck.is_eck_owned_name(found.source, owned) or _key_missing(snap, found):
+            continue
+        return found
+    return DEFAULT_SOURCE
 
 
-def ca_source(snap: Snapshot) -> CaSource:
-    """Where the local cluster's remote CA lives (or will live)."""
-    es = facts.elasticsearch(snap, "local") or {}
-    owned = facts.es_names_in_namespace(snap, "local")
-    for node_set in facts.node_sets(es):
-        for path in as_list(get_setting(node_set.get("config"), CA_SETTING)):
-            found = path_source(node_set, path)
-            if found is None or not found[2] or facts.is_eck_owned_name(found[1], owned):
-                continue
-            if _key_missing(snap, found):
-                continue
-            return CaSource(*found)
-    return CaSource("ConfigMap", DEFAULT_CONFIGMAP, DEFAULT_KEY)
-
-
-def _key_missing(snap: Snapshot, found: tuple[str, str, str]) -> bool:
+def _key_missing(snap: Snapshot, found: eck.MountedFile) -> bool:
     """The source exists but lacks the key: the path is wrong, not the source (mount-ca fixes it)."""
-    kind, name, key = found
-    if kind == "ConfigMap":
-        cm = facts.configmaps(snap, "local").get(name)
-        return cm is not None and key not in (cm.get("data") or {})
-    summary = facts.secrets(snap, "local").get(name)
-    return summary is not None and key not in summary.keys
+    if found.kind == "configMap":
+        cm = eck.configmaps(snap, "local").get(found.source)
+        return cm is not None and found.key not in (cm.get("data") or {})
+    summary = eck.secrets(snap, "local").get(found.source)
+    return summary is not None and found.key not in summary.keys
 
 
-def current_bundle(snap: Snapshot, source: CaSource) -> str | None:
+def current_bundle(snap: Snapshot, source: eck.MountedFile) -> str | None:
     """The PEM text the source holds now, None when the source or key does not exist."""
-    if source.kind == "ConfigMap":
-        cm = facts.configmaps(snap, "local").get(source.name)
+    if source.kind == "configMap":
+        cm = eck.configmaps(snap, "local").get(source.source)
         data = None if cm is None else (cm.get("data") or {}).get(source.key)
         return None if data is None else str(data)
-    summary = facts.secrets(snap, "local").get(source.name)
+    summary = eck.secrets(snap, "local").get(source.source)
     if summary is None or source.key not in summary.keys:
         return None
     return "".join(c.pem for c in summary.keys[source.key].certificates)
 
 
-def new_bundle(existing: str | None, remote: list[facts.Pem]) -> str | None:
+def remote_cas(snap: Snapshot) -> list[CertInfo]:
+    """The CA bundle a peer must trust: `ca.crt` of `<remote-es>-es-transport-certs-public`."""
+    name = eck.transport_certs_public(eck.es_name(snap, "remote"))
+    summary = eck.secrets(snap, "remote").get(name)
+    if summary is None or "ca.crt" not in summary.keys:
+        return []
+    return list(summary.keys["ca.crt"].certificates)
+
+
+def _certificates(text: str | None) -> list[CertInfo]:
+    try:
+        return pki.parse_pem(text or "")
+    except pki.PemError:
+        return []
+
+
+def new_bundle(existing: str | None, remote: list[CertInfo]) -> str | None:
     """The bundle to write, or None when `existing` already trusts every current remote CA."""
-    have = facts.parse_pems(existing or "")
-    if {p.sha256 for p in remote} <= {p.sha256 for p in have}:
+    have = _certificates(existing)
+    if {c.sha256 for c in remote} <= {c.sha256 for c in have}:
         return None
-    subjects = {p.subject for p in remote}
-    kept = [p for p in have if p.subject not in subjects]
-    return "".join(p.pem if p.pem.endswith("\n") else p.pem + "\n" for p in [*remote, *kept])
+    subjects = {c.subject for c in remote}
+    kept = [c for c in have if c.subject not in subjects]
+    return "".join(c.pem if c.pem.endswith("\n") else c.pem + "\n" for c in [*remote, *kept])
 
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
-    remote = facts.remote_ca_pems(snap)
+    remote = remote_cas(snap)
     if not remote:
         return []
     source = ca_source(snap)
@@ -89,18 +97,18 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
     bundle = new_bundle(existing, remote)
     if bundle is None:
         return []
-    ns = facts.namespace(snap, "local")
-    target = Target("local", source.kind, ns, source.name)
+    ns = eck.namespace(snap, "local")
+    target = Target("local", KINDS[source.kind], ns, source.source)
     summary = f"{source.key}: remote CA sha256 {remote[0].sha256[:12]}… ({remote[0].subject})"
-    if source.kind == "Secret":
+    if source.kind == "secret":
         return [_secret_change(target, source, bundle, summary)]
-    cm = facts.configmaps(snap, "local").get(source.name)
+    cm = eck.configmaps(snap, "local").get(source.source)
     if cm is None:
         body = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {
-                "name": source.name,
+                "name": source.source,
                 "namespace": ns,
                 "labels": {"app.kubernetes.io/managed-by": "kubectl-eckrc"},
             },
@@ -110,7 +118,7 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
             Change(
                 action=ACTION,
                 target=target,
-                operation="create",
+                operation=Operation.CREATE,
                 summary=summary,
                 diff=unified(None, body, target.label),
                 body=body,
@@ -125,16 +133,16 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
         Change(
             action=ACTION,
             target=target,
-            operation="patch",
+            operation=Operation.PATCH,
             summary=summary,
             diff=unified(cm, apply_json_patch(cm, patch), target.label),
             body=patch,
-            patch_type="json",
+            patch_type=PatchType.JSON,
         )
     ]
 
 
-def _secret_change(target: Target, source: CaSource, bundle: str, summary: str) -> Change:
+def _secret_change(target: Target, source: eck.MountedFile, bundle: str, summary: str) -> Change:
     """A user Secret: only the one key is written (merge patch on a core kind keeps the others);
     the snapshot holds no Secret body, so the diff shows the key alone."""
     encoded = base64.b64encode(bundle.encode()).decode()
@@ -142,9 +150,9 @@ def _secret_change(target: Target, source: CaSource, bundle: str, summary: str) 
     return Change(
         action=ACTION,
         target=target,
-        operation="patch",
+        operation=Operation.PATCH,
         summary=summary,
         diff=unified({"data": {}}, body, target.label, secret=True),
         body=body,
-        patch_type="merge",
+        patch_type=PatchType.MERGE,
     )
