@@ -74,7 +74,7 @@ class FakeKube:
     def configmap(self, namespace: str, name: str) -> dict[str, Any]:
         return {"metadata": {"name": name}, "data": {"ca.crt": "x"}}
 
-    def secret_summary(self, namespace: str, name: str) -> Any:
+    def secret_summary(self, namespace: str, name: str, credential_keys: frozenset[str] = frozenset()) -> Any:
         self.secret_reads.append(name)
         if self.forbidden_secrets:
             rule = "get secrets in namespace logging"
