@@ -259,10 +259,14 @@ def checks(check_id: str | None, output: str, debug: bool) -> int:
 
 
 @cli.command(short_help="Show version and build information.")
+@click.option(
+    "-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True
+)
 @_debug_option
-def version(debug: bool) -> int:
-    """Version and build information."""
-    return _command("version").run()
+def version(output: str, debug: bool) -> int:
+    """Version and build information: the source commit and build date of a binary, and the
+    os/arch as krew names them."""
+    return _command("version").run(output)
 
 
 # --- the one error handler ---------------------------------------------------------------------
