@@ -213,3 +213,11 @@ def test_where_the_bundled_openssl_has_no_ca_files_the_system_ca_file_is_used(
     seen = recorded_environment(env_file)
     assert seen.get("SSL_CERT_FILE") == "/etc/ssl/certs/ca-certificates.crt"
     assert "_MEI" not in seen["SSL_CERT_FILE"]
+
+
+def test_release_smoke_test_passes_on_the_built_binary(binary_dir: Path) -> None:
+    """The checks .github/workflows/release.yml and ci.yml run on each runner's build."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "smoke_binary.py"),
+                             str(binary_dir / "kubectl-eckrc")], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("\nok   ") + result.stdout.startswith("ok   ") == 4, result.stdout
