@@ -1,6 +1,7 @@
 """Smoke-test a freshly built binary on the machine that built it (no cluster needed).
 
     python scripts/smoke_binary.py dist/kubectl-eckrc[.exe]
+    python scripts/smoke_binary.py dist          # the kubectl-eckrc or kubectl-eckrc.exe in it
 
 Runs `version -o json`, `--help`, `doctor --bundle` on the committed sample bundle and
 `doctor --bundle` on a missing file, and checks each exit code and what it printed. Prints
@@ -89,11 +90,18 @@ CHECKS = (
 )
 
 
+def find_binary(path: Path) -> Path:
+    if not path.is_dir():
+        return path
+    exe = path / "kubectl-eckrc.exe"
+    return exe if exe.is_file() else path / "kubectl-eckrc"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: smoke_binary.py BINARY", file=sys.stderr)
+        print("usage: smoke_binary.py BINARY|DIR", file=sys.stderr)
         return 2
-    binary = Path(argv[0]).resolve()
+    binary = find_binary(Path(argv[0]).resolve())
     for name, check in CHECKS:
         try:
             print(f"ok   {name}: {check(binary)}", flush=True)
