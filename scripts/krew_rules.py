@@ -8,6 +8,9 @@ cmd/validate-krew-manifest, internal/installation and internal/download):
   13-18 what `kubectl krew install` enforces on an archive (license, checksum, archive type,
         entry paths, `files` operations, `bin`)
   P1    this project's own rule: release URIs are https.
+  R1-R2 what krew-index reviewers ask of every new plugin (their bot's tips on each pull
+        request): a shortDescription of at most 50 characters, a description wrapped at 80
+        columns (docs/install.md, "Before submitting to krew-index").
 
 `check_manifest` and `check_archive` return the broken rules; an empty list means valid.
 """
@@ -43,6 +46,8 @@ SUPPORTED_PLATFORMS = (
     ("darwin", "386"), ("darwin", "amd64"), ("darwin", "arm64"),
 )  # fmt: skip
 SELECTOR_KEYS = {"os", "arch"}
+SHORT_DESCRIPTION_MAX = 50
+DESCRIPTION_WIDTH = 80
 LICENSE_NAMES = {
     "license",
     "license.txt",
@@ -70,12 +75,12 @@ class Broken:
 
 
 def check_manifest(doc: Any, file_name: str, expected_name: str) -> list[Broken]:
-    """Every rule a manifest can break without downloading anything (1-11, P1)."""
+    """Every rule a manifest can break without downloading anything (1-11, P1, R1-R2)."""
     if not isinstance(doc, dict):
         return [Broken("1 (apiVersion)", "the manifest is not a YAML mapping")]
     spec = _mapping(doc.get("spec"))
     meta = _mapping(doc.get("metadata"))
-    broken = _check_header(doc, meta, expected_name) + _check_spec(spec)
+    broken = _check_header(doc, meta, expected_name) + _check_spec(spec) + _check_review(spec)
     if not file_name.endswith(".yaml"):
         broken.append(Broken("9 (extension)", f"manifest file {file_name!r} must end in .yaml"))
     platforms = spec.get("platforms")
@@ -123,6 +128,22 @@ def _check_spec(spec: dict[str, Any]) -> list[Broken]:
         broken.append(Broken("7 (version)", f"version string {version!r} not starting with 'v'"))
     elif not SEMVER.match(version):
         broken.append(Broken("7 (version)", f"version {version!r} is not vMAJOR.MINOR.PATCH[-pre][+build]"))
+    return broken
+
+
+def _check_review(spec: dict[str, Any]) -> list[Broken]:
+    broken = []
+    short = spec.get("shortDescription")
+    if isinstance(short, str) and len(short) > SHORT_DESCRIPTION_MAX:
+        broken.append(Broken("R1 (shortDescription length)",
+                             f"{len(short)} characters, reviewers ask for at most {SHORT_DESCRIPTION_MAX}"))
+    for field in ("description", "caveats"):
+        text = spec.get(field)
+        lines = str(text or "").splitlines()
+        long_lines = [n for n, line in enumerate(lines, 1) if len(line) > DESCRIPTION_WIDTH]
+        if long_lines:
+            broken.append(Broken("R2 (wrapped at 80)", f"{field} lines {long_lines} are longer than "
+                                 f"{DESCRIPTION_WIDTH} characters"))
     return broken
 
 

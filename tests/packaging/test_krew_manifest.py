@@ -165,6 +165,10 @@ BROKEN = {
     "no selector": (lambda d: d["spec"]["platforms"][0].pop("selector"), "rule 8e (selector)"),
     "selector key not os/arch": (lambda d: d["spec"]["platforms"][0]["selector"]["matchLabels"].update(
         distro="debian"), "rule 8e (selector)"),
+    "shortDescription over 50 characters": (lambda d: d["spec"].update(shortDescription="x" * 51),
+                                            "rule R1 (shortDescription length)"),
+    "description not wrapped at 80": (lambda d: d["spec"].update(description="word " * 20 + "\n"),
+                                      "rule R2 (wrapped at 80)"),
     "unsupported platform": (lambda d: d["spec"]["platforms"][0]["selector"]["matchLabels"].update(
         os="plan9"), "rule 10 (selector)"),
 }
