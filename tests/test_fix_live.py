@@ -10,6 +10,7 @@ secret in any output, no write to an ECK-owned object.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -285,3 +286,35 @@ def test_apply_asks_on_a_terminal_and_refuses_without_one(
     assert declined.code == 1
     assert questions and "restarts the local pods of local logging/local-es" in questions[0]
     assert _writes(running) == []
+
+
+def _restart_later(store: Any, pod: dict[str, Any], seconds: float) -> threading.Timer:
+    """The pod comes back (a new uid, as a StatefulSet re-creates it) after `seconds`."""
+    fresh = copy.deepcopy(pod)
+    for field in ("uid", "resourceVersion", "creationTimestamp"):
+        fresh["metadata"].pop(field, None)
+    timer = threading.Timer(seconds, lambda: store.create("pods", fresh))
+    timer.start()
+    return timer
+
+
+def test_a_run_during_a_pod_restart_waits_for_the_pod_or_says_a_rollout_is_in_progress(
+    twin: Any, eckrc: Any
+) -> None:
+    """What a fix rerun meets right after mount-ca: the pod it would port-forward to is gone."""
+    running = twin("healthy")
+    store = running.local.store
+    [pod] = store.list("pods", LOCAL_NS, f"elasticsearch.k8s.elastic.co/cluster-name={LOCAL_ES}")
+    store.delete("pods", LOCAL_NS, pod["metadata"]["name"])
+    restart = _restart_later(store, pod, 1.0)
+    waited = eckrc(running, "doctor", "-o", "json")
+    restart.join()
+    assert waited.code == 0, waited.stdout + waited.stderr
+
+    current = store.get("pods", LOCAL_NS, pod["metadata"]["name"])
+    current["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    store.update("pods", current, subresource="status")
+    stuck = eckrc(running, "doctor", "--timeout", "1", "-o", "json")
+    assert stuck.code == 3
+    reach = next(f for f in stuck.document["findings"] if f["id"] == "ECKRC107")
+    assert "a rollout is in progress (0 of 1 Elasticsearch pods ready after 1s)" in reach["message"]

@@ -252,11 +252,22 @@ class KubeClient:
         try:
             forward = portforward_call(self.api.configuration, "GET", url, headers=headers)
         except Exception as e:
-            reason = " ".join(scrub_known(str(getattr(e, "reason", "") or e)).split())
+            reason = _handshake_reason(str(getattr(e, "reason", "") or e))
             raise KubeUnavailable(Unavailable(
                 f"port-forward to pod {namespace}/{pod}:{port} failed: {reason}", "unreachable",
                 f"create pods/portforward in namespace {namespace}")) from e
         return forward.socket(port)
+
+
+def _handshake_reason(text: str) -> str:
+    """websocket-client's "Handshake status 404 Not Found -+-+- {headers} -+-+- {body}" as
+    "404 Not Found: <the Status message>": the headers say nothing a user can act on."""
+    parts = text.split(" -+-+- ")
+    if len(parts) == 3 and parts[0].startswith("Handshake status "):
+        status = parts[0][len("Handshake status "):]
+        message = _status_message(parts[2].encode())
+        text = f"{status}: {message}" if message else status
+    return " ".join(scrub_known(text).split())
 
 
 def _write_query(dry_run: bool, field_manager: str = FIELD_MANAGER) -> dict[str, str]:

@@ -220,10 +220,13 @@ def http_ca(kube: KubeClient, namespace: str, es: str) -> str | None | Unavailab
     return attempt(lambda: kube.public_text(namespace, f"{es}-es-http-certs-public", ("ca.crt", "tls.crt")))
 
 
+NO_READY_POD = "no ready Elasticsearch pod to port-forward to"
+
+
 def ready_pod(pods: Read) -> str | Unavailable:
     if isinstance(pods, Unavailable):
         return Unavailable(f"cannot pick a pod to port-forward to: {pods.reason}", pods.kind, pods.permission)
     ready = sorted(str(p["metadata"]["name"]) for p in pods if eck.is_ready(p))
     if not ready:
-        return Unavailable("no ready Elasticsearch pod to port-forward to", "unreachable", "--es-url URL")
+        return Unavailable(NO_READY_POD, "unreachable", "--es-url URL")
     return ready[0]

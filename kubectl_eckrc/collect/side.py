@@ -7,11 +7,13 @@ listener, credentials in memory). live.py orchestrates two of them; fix reuses t
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from kubectl_eckrc import eck
 from kubectl_eckrc.collect import kube_side
 from kubectl_eckrc.collect.failures import ReadFailed, attempt, parallel
 from kubectl_eckrc.collect.kube import KubeClient
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # imported lazily: the client is imported while Kubernetes re
 
 PF_IDLE_SECONDS = 60.0
 ES_HTTP_PORT = 9200
+ROLLOUT_POLL_SECONDS = 0.5
 
 
 @dataclass
@@ -46,14 +49,21 @@ class SideSession:
     es_endpoint: str = ""
     es_basics: dict[str, Any] = field(default_factory=dict)
     listener: PortForwardListener | None = None
+    es_pod: tuple[str, str] = ("", "")  # (name, uid) of the pod the port-forward goes to
 
     def close(self) -> None:
+        self.close_es()
+        if self.kube is not None:
+            self.kube.close()
+
+    def close_es(self) -> None:
         if self.es_client is not None:
             self.es_client.close()
         if self.listener is not None:
             self.listener.close()
-        if self.kube is not None:
-            self.kube.close()
+        self.es_client, self.listener, self.es_failure, self.es_endpoint = None, None, None, ""
+        self.es_pod = ("", "")
+        self.es_basics = {}
 
 
 # --- one side ----------------------------------------------------------------------------------
@@ -129,6 +139,7 @@ def connect_es(session: SideSession) -> None:
     pod, scheme, ca_pem = target
     kube = session.kube
     assert kube is not None
+    session.es_pod = (pod, _pod_uid(session.kube_state, pod))
     session.listener = PortForwardListener(lambda: kube.open_portforward(ns, pod, ES_HTTP_PORT),
                                            PF_IDLE_SECONDS, session.debug)
     session.es_endpoint = f"port-forward pod {ns}/{pod}:{ES_HTTP_PORT}"
@@ -156,6 +167,68 @@ def _port_forward_target(session: SideSession,
         name = f"{session.resolved.namespace}/{session.es_name}-es-http-certs-public"
         return Unavailable(f"secret {name} holds no ca.crt or tls.crt", "not-found")
     return pod, "https", ca
+
+
+def _pod_uid(state: KubeState | Unavailable, name: str) -> str:
+    pods = state.pods if isinstance(state, KubeState) and isinstance(state.pods, list) else []
+    return next((str(p["metadata"].get("uid", "")) for p in pods if p["metadata"]["name"] == name), "")
+
+
+def connect_through_rollout(session: SideSession) -> None:
+    """connect_es + read_settings; a port-forward that meets a rollout (no pod ready, or the pod
+    it picked was replaced meanwhile: `fix` rolls pods) waits for a ready pod within --timeout,
+    then says that a rollout is in progress."""
+    deadline = time.monotonic() + session.timeout
+    while True:
+        connect_es(session)
+        read_settings(session)
+        if not _met_rollout(session):
+            return
+        if time.monotonic() + ROLLOUT_POLL_SECONDS > deadline:
+            session.es_failure = _rollout_in_progress(session)
+            return
+        time.sleep(ROLLOUT_POLL_SECONDS)
+        session.close_es()
+
+
+def _met_rollout(session: SideSession) -> bool:
+    """True when the failure to reach Elasticsearch is a pod coming and going. Re-lists the
+    pods (kept in the session's state) to tell that from a real failure."""
+    failure, state, kube = session.es_failure, session.kube_state, session.kube
+    if failure is None or session.target.es_url or kube is None or not isinstance(state, KubeState):
+        return False
+    if failure.kind == "forbidden" or not isinstance(state.pods, list):
+        return False
+    if failure.reason != kube_side.NO_READY_POD and not session.es_pod[0]:
+        return False
+    ns = session.resolved.namespace
+    pods = attempt(lambda: kube.core_list("pods", ns, f"{kube_side.CLUSTER_LABEL}={session.es_name}"))
+    if isinstance(pods, Unavailable):
+        return False
+    session.kube_state = replace(state, pods=pods)
+    if failure.reason == kube_side.NO_READY_POD:
+        return True
+    name, uid = session.es_pod
+    still_there = any(p["metadata"]["name"] == name and str(p["metadata"].get("uid", "")) == uid
+                      and eck.is_ready(p) for p in pods)
+    return not still_there
+
+
+def _rollout_in_progress(session: SideSession) -> Unavailable:
+    """After the wait: a rollout when the pods or the resource say so, else the plain failure."""
+    state = session.kube_state
+    failure = session.es_failure or Unavailable(kube_side.NO_READY_POD, "unreachable", "--es-url URL")
+    if not isinstance(state, KubeState) or not isinstance(state.pods, list):
+        return failure
+    ready = sum(1 for p in state.pods if eck.is_ready(p))
+    es = state.elasticsearch if isinstance(state.elasticsearch, dict) else {}
+    phase = str((es.get("status") or {}).get("phase") or "")
+    if phase != "ApplyingChanges" and ready == len(state.pods) and state.pods:
+        return failure
+    return Unavailable(
+        f"a rollout is in progress ({ready} of {len(state.pods)} Elasticsearch pods ready after "
+        f"{session.timeout:g}s): rerun when it has finished, or raise --timeout",
+        "unreachable", "--es-url URL")
 
 
 def read_settings(session: SideSession) -> None:
@@ -237,16 +310,16 @@ def open_es(session: SideSession) -> SideSession:
                                                  session.target.es_name)
     session.kube_state = state
     if not isinstance(state, KubeState) or not session.es_name:
-        connect_es(session)
-        read_settings(session)
+        connect_through_rollout(session)
         return session
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-refs") as pool:
         references = pool.submit(kube_side.read_references, kube, ns, session.es_name, state)
         try:
-            connect_es(session)
-            read_settings(session)
+            connect_through_rollout(session)
         finally:
-            session.kube_state = references.result()
+            read = references.result()
+            pods = session.kube_state.pods if isinstance(session.kube_state, KubeState) else read.pods
+            session.kube_state = replace(read, pods=pods)  # the pods as last seen (a rollout)
     return session
 
 

@@ -31,3 +31,11 @@ def test_a_failing_port_forward_closes_the_client_connection() -> None:
         with socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
             assert client.recv(10) == b""
         assert isinstance(listener.last_failure, OSError)
+
+
+def test_a_refused_port_forward_handshake_is_one_short_line() -> None:
+    from kubectl_eckrc.collect.kube import _handshake_reason
+
+    raw = ('Handshake status 404 Not Found -+-+- {\'date\': \'x\', \'audit-id\': \'y\'} -+-+- '
+           '{"kind": "Status", "message": "pods \\"es-0\\" not found", "code": 404}')
+    assert _handshake_reason(raw) == '404 Not Found: pods "es-0" not found'
