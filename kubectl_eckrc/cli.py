@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib
+import logging
+import math
 import os
 import sys
 import threading
@@ -71,7 +73,7 @@ def _scope_options(func: F) -> F:
         click.option("--remote-es-password-env", metavar="VAR", help="Env var: remote ES password."),
         click.option(
             "--timeout",
-            type=click.FloatRange(min=0.1),
+            type=Seconds(0.1),
             metavar="SECONDS",
             default=5.0,
             show_default=True,
@@ -84,15 +86,43 @@ def _scope_options(func: F) -> F:
     return func
 
 
+class Seconds(click.ParamType):
+    """A finite number of seconds, at least `minimum` and at most a day (nan and inf are not)."""
+
+    name = "seconds"
+
+    def __init__(self, minimum: float) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or not self.minimum <= seconds <= MAX_SECONDS:
+            self.fail(f"{value!r} is not between {self.minimum:g} and {MAX_SECONDS:g} seconds", param, ctx)
+        return seconds
+
+
+MAX_SECONDS = 86400.0
+
 _debug_option = click.option("--debug", is_flag=True, help="Phase timings and tracebacks on stderr.")
 
 
 def _check_url(flag: str, url: str | None) -> str | None:
     if url is None:
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"{flag} must be an http(s) URL, got {url!r}")
+    from kubectl_eckrc.redact import redact_url, remember_url
+
+    remember_url(url)  # its password or query values must not show in any later message
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        _ = parts.port
+    except ValueError:
+        raise UsageError(f"{flag} is not a valid URL: {redact_url(url)!r}") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise UsageError(f"{flag} must be an http(s) URL, got {redact_url(url)!r}")
     if parts.username or parts.password:
         raise UsageError(
             f"{flag} must not carry credentials; use --es-username-env/--es-password-env or --es-api-key-env"
@@ -207,7 +237,7 @@ def doctor(**kw: Any) -> int:
 @click.option("--apply", is_flag=True, help="Carry the plan out (default: only show it).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before restarts.")
 @click.option("--wait", is_flag=True, help="After applying, follow the rollout until connected.")
-@click.option("--timeout-wait", type=click.FloatRange(min=1), default=600.0, show_default=True)
+@click.option("--timeout-wait", type=Seconds(1), default=600.0, show_default=True)
 @click.option(
     "--expose", type=click.Choice(["loadbalancer", "nodeport", "none"]), default="loadbalancer",
     show_default=True, help="How expose-rcs publishes port 9443.",
@@ -290,6 +320,15 @@ def _quiet_thread_errors(debug: bool) -> None:
     threading.excepthook = hook
 
 
+def _quiet_library_logging(debug: bool) -> None:
+    """Client libraries log through the root logger (the Kubernetes client logs a failing exec
+    plugin's output there); a bare root logger would print it. Errors reach the user once, as
+    the one `error:` line, and with --debug as debug lines."""
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.NullHandler) for h in root.handlers):
+        root.addHandler(logging.NullHandler())
+
+
 def _fail(message: str) -> None:
     sys.stderr.write("error: " + " ".join(message.split()) + "\n")
     sys.stderr.flush()
@@ -300,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _quiet_thread_errors(debug)
+    _quiet_library_logging(debug)
     try:
         result = cli.main(args=args, prog_name=program_name(sys.argv[0]), standalone_mode=False)
     except click.exceptions.Abort:
@@ -315,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EckrcError as e:
         if debug:
             traceback.print_exc()
-        _fail(str(e))
+        _fail(_known_scrubbed(str(e)))
         code = e.exit_code
     except KeyboardInterrupt:
         _fail("interrupted")
@@ -353,10 +393,17 @@ def _usage_error(e: click.exceptions.UsageError) -> int:
     return EXIT_USAGE
 
 
-def _scrubbed(text: str) -> str:
+def _known_scrubbed(text: str) -> str:
+    """Our own messages: only the values this run has seen as secrets are blanked."""
     from kubectl_eckrc.redact import scrub_known
 
     return scrub_known(text)
+
+
+def _scrubbed(text: str) -> str:
+    from kubectl_eckrc.redact import scrub_text
+
+    return scrub_text(text)
 
 
 def entry_point() -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+INTERNAL_ERROR = "internal_error"  # evidence key of a check that raised (exit 3)
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -95,11 +97,18 @@ class Report:
         )
 
     @property
+    def crashed(self) -> list[Finding]:
+        """Checks that raised (a bug, or input they could not read): never a pass."""
+        return [f for f in self.findings if INTERNAL_ERROR in f.evidence]
+
+    @property
     def exit_code(self) -> int:
         """0 no error-severity failure, 1 error failures, 3 nothing failed but a prerequisite
         could not be evaluated (cluster or API unreachable, forbidden)."""
         if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in self.findings):
             return 1
+        if self.crashed:
+            return 3
         remote_asked = "unavailable" not in self.remote
         gates = ACCESS_GATES | REMOTE_ACCESS_GATES if remote_asked else ACCESS_GATES
         if any(f.status is Status.NOT_EVALUATED and f.id in gates for f in self.findings):

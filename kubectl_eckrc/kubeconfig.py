@@ -45,23 +45,68 @@ def kubeconfig_paths(explicit: str | None) -> list[str]:
     return paths or [os.path.expanduser(DEFAULT_PATH)]
 
 
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64  # a kubeconfig is a few levels deep; deeper is damage or an attack
+MAX_NODES = 1_000_000  # YAML aliases can make a small file a huge document
+
+
 def _load_file(path: str) -> dict[str, Any]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError as e:
         raise UsageError(f"kubeconfig {path}: file not found") from e
     except OSError as e:
-        raise UsageError(f"kubeconfig {path}: {e.strerror}") from e
+        raise UsageError(f"kubeconfig {path}: {e.strerror or type(e).__name__}") from e
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(f"kubeconfig {path}: larger than {MAX_FILE_BYTES} bytes")
+    try:
+        document = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise UsageError(f"kubeconfig {path}: not UTF-8 text (byte {e.start})") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         line = f" (line {where.line + 1})" if where is not None else ""
-        raise UsageError(f"kubeconfig {path}: not valid YAML{line}") from e
+        raise UsageError(f"kubeconfig {path}: not valid YAML{line}") from None
+    except RecursionError:
+        raise UsageError(f"kubeconfig {path}: nested too deeply") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise UsageError(f"kubeconfig {path}: not a kubeconfig (expected a mapping)")
+    _check_bounds(path, document)
     return document
+
+
+def _check_bounds(path: str, document: Any) -> None:
+    """Iteratively: a recursive walk is what a deeply nested document would break."""
+    stack = [(document, 0)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if depth > MAX_DEPTH:
+            raise UsageError(f"kubeconfig {path}: nested deeper than {MAX_DEPTH} levels")
+        if seen > MAX_NODES:
+            raise UsageError(f"kubeconfig {path}: more than {MAX_NODES} values (YAML aliases?)")
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+
+
+def _entries(path: str, document: dict[str, Any], section: str) -> list[dict[str, Any]]:
+    entries = document.get(section) or []
+    if not isinstance(entries, list):
+        raise UsageError(f"kubeconfig {path}: {section} must be a list")
+    kind = section[:-1]
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"]:
+            raise UsageError(f"kubeconfig {path}: an entry of {section} has no name")
+        if not isinstance(entry.get(kind) or {}, dict):
+            raise UsageError(f"kubeconfig {path}: {section} entry {entry['name']!r}: "
+                             f"{kind} must be a mapping")
+    return entries
 
 
 def _absolutize(entry: dict[str, Any], kind: str, base: str) -> dict[str, Any]:
@@ -84,12 +129,13 @@ def merge(paths: list[str]) -> dict[str, Any]:
     for path in existing:
         document = _load_file(path)
         base = os.path.dirname(os.path.abspath(path))
-        if "current-context" not in merged and document.get("current-context"):
-            merged["current-context"] = document["current-context"]
+        current = document.get("current-context")
+        if current is not None and not isinstance(current, str):
+            raise UsageError(f"kubeconfig {path}: current-context must be a string")
+        if "current-context" not in merged and current:
+            merged["current-context"] = current
         for section in SECTIONS:
-            for entry in document.get(section) or []:
-                if not isinstance(entry, dict) or not entry.get("name"):
-                    raise UsageError(f"kubeconfig {path}: an entry of {section} has no name")
+            for entry in _entries(path, document, section):
                 if entry["name"] in seen[section]:
                     continue
                 seen[section].add(entry["name"])
@@ -120,6 +166,12 @@ def resolve(target: SideTarget, flag_prefix: str = "") -> ResolvedContext:
         raise UsageError(f"context {name!r}: its cluster {context.get('cluster')!r} is not defined")
     if context.get("user") and _named(config, "users", str(context["user"])) is None:
         raise UsageError(f"context {name!r}: its user {context.get('user')!r} is not defined")
+    for field in ("cluster", "user", "namespace"):
+        if context.get(field) is not None and not isinstance(context[field], str):
+            raise UsageError(f"context {name!r}: {field} must be a string")
+    if not isinstance(cluster.get("server"), str):
+        raise UsageError(f"context {name!r}: the server of cluster {context.get('cluster')!r} "
+                         "must be a string")
     namespace = target.namespace or context.get("namespace") or "default"
     return ResolvedContext(
         context=name,

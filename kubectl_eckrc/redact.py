@@ -12,7 +12,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
+import json
 import re
+import secrets
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -28,8 +31,14 @@ _known: set[str] = set()
 _known_lock = threading.Lock()
 
 
+# A fresh random key per run: a fingerprint compares values within one run (and one bundle)
+# but cannot be tested offline against guessed passwords, as a plain sha256 could.
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+
+
 def fingerprint(value: bytes) -> str:
-    return hashlib.sha256(value).hexdigest()[:16]
+    """HMAC-SHA256 of the value under this run's random key, first 16 hex digits."""
+    return hmac.new(_FINGERPRINT_KEY, value, hashlib.sha256).hexdigest()[:16]
 
 
 def remember(value: str | bytes) -> None:
@@ -50,6 +59,123 @@ def scrub_known(text: str) -> str:
     with _known_lock:
         known = list(_known)
     return scrub(text, known)
+
+
+def known_values() -> list[str]:
+    with _known_lock:
+        return sorted(_known)
+
+
+# --- redaction by content ----------------------------------------------------------------------
+# What a value looks like, wherever it sits (a ConfigMap, an annotation, an env value, an
+# argument, an event message, a log line): private key blocks, `key: value` / `key=value`
+# pairs whose key names a secret, URL user-info and query strings.
+
+PRIVATE_KEY_BLOCK = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----.*?(?:-----END \1PRIVATE KEY-----|\Z)", re.DOTALL)
+_SECRET_WORDS = (r"password|passwd|passphrase|pwd|token|secret|credentials?|api[_-]?key|apikey|"
+                 r"access[_-]?key|private[_-]?key|client[_-]?key")
+SECRET_NAME = re.compile(f"({_SECRET_WORDS})", re.IGNORECASE)
+# Names that hold a reference or a switch, not the secret itself.
+_NOT_SECRET_SUFFIXES = ("name", "ref", "file", "path", "enabled", "type", "kind", "names", "secrets")
+# name (its last segment names a secret), separator, value (quoted, or up to whitespace / a delimiter)
+_KEY_VALUE = re.compile(
+    rf"""((?:[A-Za-z0-9_\-/]+[.])*[A-Za-z0-9_\-/]*(?:{_SECRET_WORDS})[A-Za-z0-9_\-]*)"""
+    r"""(["']?\s*[:=]\s*)("[^"\n]*"|'[^'\n]*'|[^\s,;&"'}\]]+)""",
+    re.IGNORECASE,
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{8,}")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
+_URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s?#\"']*\?)([^\s#\"']+)")
+_PLACEHOLDERS = ("[redacted", "<redacted", "::es_redacted::")
+
+
+def secret_name(key: str) -> bool:
+    """A key that names a secret. Only the last dotted segment counts:
+    `xpack.security.authc.token.enabled` is a switch, not a token; `secretName` is a name."""
+    last = key.rsplit(".", 1)[-1].rsplit("/", 1)[-1]
+    return bool(SECRET_NAME.search(last)) and not last.lower().endswith(_NOT_SECRET_SUFFIXES)
+
+
+def _key_value(match: re.Match[str]) -> str:
+    name, sep, value = match.group(1), match.group(2), match.group(3)
+    if not secret_name(name) or value.strip("\"'").startswith(_PLACEHOLDERS) or value.lower() in (
+            "true", "false", "null"):
+        return match.group(0)
+    quote = value[0] if value[0] in "\"'" else ""
+    return f"{name}{sep}{quote}{REDACTED}{quote}"
+
+
+def _query(match: re.Match[str]) -> str:
+    pairs = [p.partition("=") for p in match.group(2).split("&")]
+    return match.group(1) + "&".join(f"{k}={REDACTED}" if eq else k for k, eq, _ in pairs)
+
+
+def scrub_text(text: str) -> str:
+    """Every secret this run has seen, and everything that looks like one, blanked."""
+    text = scrub_known(text)
+    if not text:
+        return text
+    text = PRIVATE_KEY_BLOCK.sub(f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
+    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+    text = _URL_QUERY.sub(_query, text)
+    text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    return _KEY_VALUE.sub(_key_value, text)
+
+
+def redact_url(url: str) -> str:
+    """A URL for display: no user-info, no query values."""
+    return scrub_text(url)
+
+
+def remember_url(url: str) -> None:
+    """The password and query values of a user-given URL are secrets of this run."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        remember(parts.password)
+    for _, value in parse_qsl(parts.query):
+        remember(value)
+
+
+def remember_nested(value: Any) -> None:
+    """Every leaf of a Secret value that is itself JSON or YAML (a config file, a docker
+    config): each may be copied elsewhere on its own."""
+    for leaf in _leaves(_parsed(value)):
+        remember(leaf)
+
+
+def _parsed(value: bytes) -> Any:
+    text = value.decode("utf-8", "replace")
+    if not text.lstrip().startswith(("{", "[")) and ":" not in text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        import yaml
+
+        return yaml.safe_load(text)
+    except Exception:  # noqa: BLE001 - not YAML either: the whole value is remembered already
+        return None
+
+
+def _leaves(value: Any) -> list[str]:
+    found: list[str] = []
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > 64:
+            continue
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            found.append(str(item))
+    return found
 
 
 # --- credentials -------------------------------------------------------------------------------
@@ -133,10 +259,15 @@ def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = froze
             certificates = certs_from_pem(value)
         except ValueError as e:
             pem_error = f"PEM does not parse: {str(e).splitlines()[0] if str(e) else 'invalid'}"
+        if b"PRIVATE KEY" in value:  # a certificate and its key in one value: the key is secret
+            remember(value)
+            for block in PRIVATE_KEY_BLOCK.finditer(value.decode("utf-8", "replace")):
+                remember(block.group(0))
     elif CREDENTIALS_KEY.match(name) or name in credential_keys:
         credential = credential_info(value)
     else:
         remember(value)
+        remember_nested(value)
     return SecretKey(
         size=len(value),
         sha256=fingerprint(value),

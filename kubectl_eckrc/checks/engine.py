@@ -16,7 +16,16 @@ from typing import Any
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks.registry import ALL_CHECKS
 from kubectl_eckrc.checks.spec import CheckSpec, NotEvaluated, not_evaluated
-from kubectl_eckrc.findings import CheckSide, Finding, FixRef, Report, Severity, Status, Verdict
+from kubectl_eckrc.findings import (
+    INTERNAL_ERROR,
+    CheckSide,
+    Finding,
+    FixRef,
+    Report,
+    Severity,
+    Status,
+    Verdict,
+)
 from kubectl_eckrc.snapshot import Side, Snapshot, Unavailable
 
 Key = tuple[str, str]  # (check id, alias or "" for side checks)
@@ -85,7 +94,9 @@ def _call(spec: CheckSpec, snap: Snapshot, alias: str) -> Verdict:
     except NotEvaluated as missing:
         return not_evaluated(missing.reason, missing.permission)
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
-        return not_evaluated(f"internal error in {spec.id}: {type(exc).__name__}: {exc}")
+        # never a silent pass: the evidence key makes the run exit 3 (Report.exit_code)
+        message = " ".join(f"internal error in {spec.id}: {type(exc).__name__}: {exc}".split())
+        return Verdict(Status.NOT_EVALUATED, message[:300], {INTERNAL_ERROR: type(exc).__name__})
 
 
 def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> Finding:

@@ -20,6 +20,23 @@ MAX_MEMBER_BYTES = 64 * 1024 * 1024  # uncompressed, per member
 MAX_TOTAL_BYTES = 256 * 1024 * 1024  # uncompressed, everything we read from one archive
 MAX_MEMBERS = 100_000  # an eck-diagnostics archive of a big operator holds a few thousand
 _CHUNK = 1024 * 1024
+# Kubernetes objects and Elasticsearch answers are a few dozen levels deep at most; every
+# later step (sanitizing, checks, rendering) walks values recursively.
+MAX_JSON_DEPTH = 100
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """Iteratively, as a recursive walk is what a deep value would break."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return False
 
 
 class Archive:
@@ -77,11 +94,16 @@ class Archive:
 
     def read_json(self, name: str) -> Any:
         try:
-            return json.loads(self.read_text(name))
+            value = json.loads(self.read_text(name))
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{self.path}: {name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
             ) from None
+        except RecursionError:
+            raise UsageError(f"{self.path}: {name} is nested too deeply to be read") from None
+        if too_deep(value, MAX_JSON_DEPTH):
+            raise UsageError(f"{self.path}: {name} is nested deeper than {MAX_JSON_DEPTH} levels")
+        return value
 
 
 def open_archive(path: str) -> Archive:

@@ -117,7 +117,10 @@ def write_bundle(path: str, members: dict[str, bytes], manifest_doc: dict[str, A
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"cannot write {path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".eckrc-bundle-", suffix=".zip.tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".eckrc-bundle-", suffix=".zip.tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:
             for name in [MANIFEST, *sorted(members)]:
@@ -156,13 +159,24 @@ def load_snapshot(path: str, remote_path: str | None = None, scope: Scope | None
     return snap
 
 
+def _checked(path: str, snap: Snapshot) -> Snapshot:
+    """A snapshot the checks can read, or one UsageError line naming the field that is not."""
+    from kubectl_eckrc.collect.shape import ShapeError, check_snapshot
+
+    try:
+        check_snapshot(snap)
+    except ShapeError as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    return snap
+
+
 def _load_one(path: str, target: SideTarget | None, remote: SideTarget | None, alias: str | None) -> Snapshot:
     archive, kind = recognise(open_archive(path))
     if kind == "eck-diagnostics":
         from kubectl_eckrc.collect import eck_diagnostics
 
-        return eck_diagnostics.read_snapshot(archive, target, remote, alias)
-    snap = read_bundle(archive)
+        return _checked(path, eck_diagnostics.read_snapshot(archive, target, remote, alias))
+    snap = _checked(path, read_bundle(archive))
     _check_target(path, snap.local, target)
     return only_alias(snap, alias, path) if alias else snap
 
@@ -234,7 +248,7 @@ def read_bundle(archive: Archive) -> Snapshot:
         snap = from_dict(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(f"{archive.path}: {SNAPSHOT} is not a kubectl-eckrc snapshot "
-                         f"({type(exc).__name__}: {exc})") from None
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
     return dataclasses.replace(snap, source="bundle")
 
 

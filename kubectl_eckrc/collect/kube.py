@@ -23,9 +23,9 @@ from kubernetes.config.kube_config import KubeConfigLoader
 from kubernetes.stream.ws_client import portforward_call
 
 from kubectl_eckrc.collect.failures import ReadFailed
-from kubectl_eckrc.errors import UsageError
+from kubectl_eckrc.errors import AccessError, UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext
-from kubectl_eckrc.redact import scrub_known, secret_value, summarize_secret
+from kubectl_eckrc.redact import scrub_known, scrub_text, secret_value, summarize_secret
 from kubectl_eckrc.snapshot import SecretSummary, Unavailable
 
 ES_GROUP = "elasticsearch.k8s.elastic.co"
@@ -83,13 +83,34 @@ def _network_failure(error: Exception, server: str) -> Unavailable:
     return Unavailable(f"cannot reach the Kubernetes API at {server}: {text}", "unreachable")
 
 
+class _PluginErrors(logging.Handler):
+    """The client library reports a failed exec credential plugin only through
+    `logging.error` (and carries on unauthenticated): catch it to say so in one line."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def _configuration(resolved: ResolvedContext, timeout: float) -> Any:
     configuration = k8s.Configuration()
+    errors = _PluginErrors()
+    root = logging.getLogger()
+    root.addHandler(errors)
     try:
         KubeConfigLoader(resolved.config, active_context=resolved.context).load_and_set(configuration)
-    except (ConfigException, ValueError, OSError) as e:
+    except (ConfigException, ValueError, OSError, TypeError, AttributeError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise UsageError(f"context {resolved.context!r}: {scrub_known(first)}") from e
+        raise UsageError(f"context {resolved.context!r}: {scrub_text(first)}") from e
+    finally:
+        root.removeHandler(errors)
+    if errors.messages:
+        first = " ".join(scrub_text(errors.messages[0]).split())[:200]
+        raise AccessError(f"context {resolved.context!r}: the kubeconfig exec credential plugin failed: "
+                          f"{first}")
     configuration.retries = False
     # The websocket library (port-forward) has no per-call connect timeout: set its default.
     import websocket

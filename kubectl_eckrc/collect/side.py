@@ -21,7 +21,7 @@ from kubectl_eckrc.collect.portforward import PortForwardListener
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
 from kubectl_eckrc.options import SideTarget
-from kubectl_eckrc.redact import remember
+from kubectl_eckrc.redact import redact_url, remember
 from kubectl_eckrc.snapshot import EsState, KubeState, Read, Side, Unavailable
 
 if TYPE_CHECKING:  # imported lazily: the client is imported while Kubernetes reads run
@@ -98,6 +98,11 @@ def _auth(session: SideSession) -> EsAuth | Unavailable:
         user_password = os.environ.get(target.es_password_env, "")
         remember(user_password)
         return EsAuth(username=os.environ.get(target.es_username_env, ""), password=user_password)
+    state = session.kube_state
+    if isinstance(state, Unavailable) and state.kind in ("unreachable", "timeout"):
+        # the API is down: that is the cause (exit 3), not a credential problem
+        return Unavailable(f"no Elasticsearch credentials without the Kubernetes API: {state.reason}",
+                           state.kind, "--es-api-key-env VAR")
     if session.kube is None or not session.es_name:
         return Unavailable("no Elasticsearch credentials: the elastic user secret cannot be read", "error",
                            "--es-api-key-env VAR")
@@ -128,7 +133,7 @@ def connect_es(session: SideSession) -> None:
         session.es_failure = auth
         return
     if session.target.es_url:
-        session.es_endpoint = session.target.es_url
+        session.es_endpoint = redact_url(session.target.es_url)
         session.es_client = EsClient(session.target.es_url, auth, session.timeout,
                                      ca if isinstance(ca, str) else None, None, system_trust=True)
         return
@@ -246,7 +251,7 @@ def read_settings(session: SideSession) -> None:
     if isinstance(settings, Unavailable) and _wrong_endpoint(settings):
         if session.target.es_url:  # the user's own input is wrong: say so, as a usage error
             flag = "--remote-es-url" if session.role == "remote" else "--es-url"
-            raise UsageError(f"{flag} {session.target.es_url}: {_after_url(settings.reason)}")
+            raise UsageError(f"{flag} {redact_url(session.target.es_url)}: {_after_url(settings.reason)}")
         session.es_failure = settings  # every other read would say the same
 
 

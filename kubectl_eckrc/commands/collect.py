@@ -13,6 +13,7 @@ import binascii
 import os
 import platform
 import sys
+import tempfile
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -61,8 +62,16 @@ def check_output_path(path: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UsageError(f"-o {path}: directory {directory} does not exist")
+    if os.path.lexists(path) and not os.path.isfile(path):
+        raise UsageError(f"-o {path}: exists and is not a regular file")
     if not os.access(directory, os.W_OK):
         raise UsageError(f"-o {path}: directory {directory} is not writable")
+    try:  # root passes os.access everywhere: a read-only file system only shows on a real write
+        fd, probe = tempfile.mkstemp(prefix=".eckrc-probe-", dir=directory)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"-o {path}: cannot write in {directory}: {exc.strerror or exc}") from None
 
 
 def collected_secrets(scope: Scope, snapshot: Snapshot | None = None) -> list[Any]:

@@ -6,6 +6,7 @@ import contextlib
 import importlib
 import threading
 
+from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
 from kubectl_eckrc.output import log, use_color, use_unicode, write_document
@@ -70,12 +71,42 @@ def _prewarm(output: str) -> threading.Thread:
     return thread
 
 
+def check_patterns(only: tuple[str, ...], skip: tuple[str, ...]) -> None:
+    """A pattern that selects no check is a typo, not "run nothing": say so (exit 2)."""
+    from fnmatch import fnmatchcase
+
+    from kubectl_eckrc.checks.registry import ALL_CHECKS
+
+    ids = [spec.id.upper() for spec in ALL_CHECKS]
+    for flag, patterns in (("--only", only), ("--skip", skip)):
+        for pattern in patterns:
+            if not any(fnmatchcase(i, pattern.upper()) for i in ids):
+                raise UsageError(f"{flag} {pattern}: matches no check (see 'kubectl eckrc checks')")
+
+
+def crashed_checks(report: Report, snapshot: Snapshot, where: str) -> None:
+    """A check that raised is never a silent pass. On a file (bundle, eck-diagnostics
+    archive) it could not read its content: a usage error naming the file. Live, it is a bug:
+    one error line naming the check; the report still shows, and the exit code is 3."""
+    crashed = report.crashed
+    if not crashed:
+        return
+    ids = ", ".join(sorted({f.id for f in crashed}))
+    if snapshot.source != "live":
+        raise UsageError(f"{where}: check {ids} cannot read this file ({crashed[0].message}); "
+                         "it is damaged or was altered")
+    log(f"error: check {ids} failed with an internal error; the report is incomplete (exit 3). "
+        "Run with --debug and report it")
+
+
 def run(options: DoctorOptions) -> int:
+    check_patterns(options.only, options.skip)
     warm = _prewarm(options.output)
     snapshot = load(options)
     for note in snapshot.notes:
         log(f"note: {note}")
     warm.join()
     report = diagnose(snapshot, options.only, options.skip)
+    crashed_checks(report, snapshot, options.bundle or "")
     write_document(render(report, options.output, options.color))
     return report.exit_code

@@ -22,7 +22,7 @@ import click
 from kubectl_eckrc import eck
 from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EXIT_USAGE, UsageError
-from kubectl_eckrc.findings import ACCESS_GATES, Finding, Status
+from kubectl_eckrc.findings import ACCESS_GATES, INTERNAL_ERROR, Finding, Status
 from kubectl_eckrc.fix.apply import Clients, apply_plan, dry_run
 from kubectl_eckrc.fix.model import DryRun, Outcome, OutcomeStatus, Plan
 from kubectl_eckrc.fix.plan import build_plan, planners
@@ -107,6 +107,11 @@ def _heading(snap: Snapshot) -> tuple[str, str]:
 
 def _run(options: FixOptions, snap: Snapshot, sessions: Sessions) -> int:
     findings = _findings(snap)
+    crashed = sorted({f.id for f in findings if INTERNAL_ERROR in f.evidence})
+    if crashed:  # a plan built on a check that could not run could be wrong: write nothing
+        log(f"error: check {', '.join(crashed)} failed with an internal error; nothing was planned. "
+            "Run with --debug and report it")
+        return EXIT_UNEVALUATED
     gate = _gate(findings)
     if gate is not None:
         log(
