@@ -148,6 +148,7 @@ def _first_cert_path() -> list[Any]:
     raise AssertionError("the healthy pair holds a certificate")
 
 
+GARBAGE_CERT = "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----\n"
 HOSTILE_SNAPSHOTS = {
     "pods is a number": _set("local.kube.pods", 5),
     "a pod is a string": _set("local.kube.pods", ["pod"]),
@@ -155,10 +156,9 @@ HOSTILE_SNAPSHOTS = {
     "an alias is a number": _set("aliases", [1]),
     "taken_at is a number": _set("taken_at", 5),
     "namespace is null": _set("local.namespace", None),
-    "a garbage certificate": lambda data: _set(_first_cert_path(), "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n"
-                                               "-----END CERTIFICATE-----\n")(data),
+    "a garbage certificate": lambda data: _set(_first_cert_path(), GARBAGE_CERT)(data),
     "JSON nested too deep": lambda data: b'{"a": ' * 100_000 + b"1" + b"}" * 100_000,
-    "JSON nested deeper than any Kubernetes object": _set("local.kube.crd", json.loads("[" * 500 + "]" * 500)),
+    "JSON deeper than any Kubernetes object": _set("local.kube.crd", json.loads("[" * 500 + "]" * 500)),
 }
 
 
@@ -210,7 +210,8 @@ def test_meaningless_flag_values_are_usage_errors(
 
 
 def test_fix_timeout_wait_must_be_finite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "fix", "--kubeconfig", str(kubeconfig(tmp_path / "k")), "--timeout-wait", "nan")
+    config = str(kubeconfig(tmp_path / "k"))
+    code, _, err = run(capsys, "fix", "--kubeconfig", config, "--timeout-wait", "nan")
     assert code == 2 and "nan" in one_error_line(err)
 
 
