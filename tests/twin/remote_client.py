@@ -10,6 +10,7 @@ carrying the exception lines Elasticsearch logs and the reason `_resolve/cluster
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 import ssl
@@ -19,6 +20,7 @@ from typing import Any
 
 from cryptography import x509
 
+from tests.twin import jdk_tls
 from tests.twin.es_logs import PodLog
 from tests.twin.es_node import (
     RCS_CLIENT_SSL,
@@ -30,22 +32,16 @@ from tests.twin.es_node import (
     supports_rcs,
 )
 from tests.twin.es_security import HANDSHAKE_ACTION, RCS_FEATURE, RCS_LICENSES
-from tests.twin.network import close_quietly, load_chain
-from tests.twin.pki import certs_pem, load_certs
+from tests.twin.jdk_tls import ClientConfig
+from tests.twin.network import close_quietly
+from tests.twin.pki import certs_pem, load_certs, make_ca
 from tests.twin.remote_server import FrameError, channel, recv_frame, send_frame
-from tests.twin.tls_diagnostics import (
-    PKIX_BUILD,
-    PKIX_SIGNATURE,
-    PKIX_VALIDITY,
-    hostname_mismatch,
-    trust_failure,
-)
+from tests.twin.tls_diagnostics import trust_failure
 
 TCP_TRANSPORT = "org.elasticsearch.transport.TcpTransport"
 TRUST_MANAGER = "org.elasticsearch.common.ssl.DiagnosticTrustManager"
 CONNECT_EXC = "org.elasticsearch.transport.ConnectTransportException"
 SSL_HANDSHAKE_EXC = "javax.net.ssl.SSLHandshakeException"
-_UNTRUSTED_ISSUER_CODES = (2, 18, 19, 20, 21)
 
 
 @dataclass(frozen=True)
@@ -84,19 +80,25 @@ class LocalNode:
 
 @dataclass
 class Connection:
+    """An open link: `sock` carries plaintext frames (through the JDK's TLS session when
+    `session` is set: the JDK relays them)."""
+
     sock: socket.socket
     ends: tuple[tuple[str, int], tuple[str, int]]
     answer: dict[str, Any] = field(default_factory=dict)
+    session: str = ""
 
 
 @dataclass(frozen=True)
 class ClientTls:
-    ctx: ssl.SSLContext
+    """The SSL settings of one profile, as the JDK helper applies them."""
+
     context_name: str
     trusted: tuple[x509.Certificate, ...]
     jdk_default: bool
     verify_hostname: bool
     profile: str
+    jdk: ClientConfig
 
 
 def credential_for(node: LocalNode, alias: str) -> str | None:
@@ -105,7 +107,7 @@ def credential_for(node: LocalNode, alias: str) -> str | None:
 
 
 def client_tls(view: NodeView, api_key_model: bool) -> ClientTls | None:
-    """The SSL context Elasticsearch would use; None when that context has SSL disabled."""
+    """The SSL configuration Elasticsearch would use; None when that context has SSL disabled."""
     prefix = RCS_CLIENT_SSL if api_key_model else TRANSPORT_SSL
     if not view.flag(f"{prefix}.enabled", True):
         return None
@@ -119,22 +121,26 @@ def client_tls(view: NodeView, api_key_model: bool) -> ClientTls | None:
         paths = list(TRANSPORT_CA_PATHS)
         trusted = tuple(load_certs(view.transport_trusted_ca_pems))
     trust = f"PEM-trust{{{','.join(paths)}}}" if paths else "JDK-trusted-certs"
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.check_hostname = mode == "full"
-    ctx.verify_mode = ssl.CERT_NONE if mode == "none" else ssl.CERT_REQUIRED
-    if trusted:
-        ctx.load_verify_locations(cadata=certs_pem(trusted).decode())
-    if not api_key_model:
-        load_chain(ctx, view.transport_cert_pem, view.transport_key_pem)
+    key_pem = cert_pem = None
+    if not api_key_model:  # the transport profile presents the pod's certificate
+        key_pem, cert_pem = view.transport_key_pem.decode(), view.transport_cert_pem.decode()
+    anchors = tuple(certs_pem([c]).decode() for c in trusted) or (_no_anchor(),)
+    jdk = ClientConfig(mode, anchors if paths else None, key_pem, cert_pem)
     return ClientTls(
-        ctx,
         f"{prefix} (with trust configuration: {trust})",
         trusted,
         not paths,
         mode == "full",
         "_remote_cluster" if api_key_model else "default",
+        jdk,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _no_anchor() -> str:
+    """A CA that signs nothing: trust for a configured CA path whose file holds no certificate
+    (the twin lets such a node run and fail every handshake with the JDK's PKIX text)."""
+    return certs_pem([make_ca("twin-unreadable-ca-file").cert]).decode()
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -216,25 +222,34 @@ def _exchange(
             (f"{CONNECT_EXC}: [][{address}] handshake_timeout[{timeouts.handshake_label}]",),
         ) from None
     except ssl.SSLError as err:
-        raise _alert_failure(err, address) from None
+        raise _alert_failure(str(err.reason or err)) from None
     except (OSError, FrameError, ValueError):
         answer = None
+    if answer is None and conn.session:
+        exception, message = jdk_tls.client().ended(conn.session)
+        if message.startswith("Received fatal alert: "):
+            raise _alert_failure(message.removeprefix("Received fatal alert: ").upper())
     if answer is None:
         reason = f"[][{address}][internal:transport/handshake] disconnected"
         raise LinkFailure(reason, (f"org.elasticsearch.transport.NodeDisconnectedException: {reason}",))
     return answer
 
 
-def _alert_failure(err: ssl.SSLError, address: str) -> LinkFailure:
-    reason = str(err.reason or err)
-    if "CERTIFICATE_REQUIRED" in reason or "BAD_CERTIFICATE" in reason:
-        text = "Received fatal alert: bad_certificate"
-    elif "UNKNOWN_CA" in reason or "CERTIFICATE_UNKNOWN" in reason or "DECRYPT_ERROR" in reason:
-        text = "Received fatal alert: certificate_unknown"
-    elif "CERTIFICATE_EXPIRED" in reason:
-        text = "Received fatal alert: certificate_expired"
-    else:
-        text = f"Received fatal alert: {reason.lower()}"
+# What a JDK server sends where the twin's OpenSSL server sends another alert.
+_JDK_SERVER_ALERTS = {
+    "CERTIFICATE_REQUIRED": "bad_certificate",  # JDK: "Empty client certificate chain"
+    "UNKNOWN_CA": "certificate_unknown",
+    "DECRYPT_ERROR": "certificate_unknown",
+}
+
+
+def _alert_failure(reason: str) -> LinkFailure:
+    """A TLS alert received after the handshake, named as the JDK client reports it."""
+    name = next((v for k, v in _JDK_SERVER_ALERTS.items() if k in reason), None)
+    if name is None:
+        known = ("BAD_CERTIFICATE", "CERTIFICATE_UNKNOWN", "CERTIFICATE_EXPIRED")
+        name = next((k.lower() for k in known if k in reason), reason.lower())
+    text = f"Received fatal alert: {name}"
     return LinkFailure(
         text,
         (
@@ -253,6 +268,7 @@ def open_channel(
     log: PodLog,
     diagnose: bool = True,
 ) -> Connection:
+    """TCP and TLS as the JDK makes them (jdk_tls); the frames then go through its session."""
     host, port = split_address(address)
     ip = node.resolve_host(host)
     if ip is None:
@@ -264,37 +280,107 @@ def open_channel(
                 f"Caused by: java.net.UnknownHostException: {host}: Name or service not known",
             ),
         )
-    raw = _tcp_connect(ip, port, timeouts)
-    ends = (raw.getsockname()[:2], raw.getpeername()[:2])
     tls = client_tls(node.view, credential is not None)
     if tls is None:
-        return Connection(raw, ends)
-    sni = server_name or (host if tls.verify_hostname else None)
-    try:
-        raw.settimeout(timeouts.tls)
-        return Connection(tls.ctx.wrap_socket(raw, server_hostname=sni), ends)
-    except ssl.SSLCertVerificationError as err:
-        target = (ip, port) if diagnose else None
-        failure = _verify_failure(err, tls, host, target, sni, server_name or host, timeouts, log)
-    except ssl.SSLError as err:
-        failure = _handshake_failure(err, address)
-    except TimeoutError:
-        text = f"handshake timed out after {timeouts.tls_label}"
-        failure = LinkFailure(text, (f"io.netty.handler.ssl.SslHandshakeTimeoutException: {text}",))
-    except OSError:
-        text = "Connection closed while SSL/TLS handshake was in progress"
-        failure = LinkFailure(text, (f"{SSL_HANDSHAKE_EXC}: {text}",))
+        raw = _tcp_connect(ip, port, timeouts)
+        return Connection(raw, (raw.getsockname()[:2], raw.getpeername()[:2]))
+    _reachable(ip, port, timeouts)
+    verdict = jdk_tls.client().handshake(
+        ip, port, host, server_name or None, tls.jdk, max(timeouts.connect, timeouts.tls), relay=True
+    )
+    if verdict.stage == "server_name":
+        reason = f"[][{address}] invalid DiscoveryNode server_name [{server_name}]"
+        raise LinkFailure(
+            reason, (f"{CONNECT_EXC}: {reason}", f"Caused by: {verdict.exception}: {verdict.message}")
+        )
+    if verdict.stage == "connect":
+        raise _connect_failure(verdict, f"{ip}:{port}", timeouts)
+    ends = (verdict.local or ("", 0), (ip, port))
+    if verdict.connected:
+        try:
+            sock = socket.create_connection(("127.0.0.1", verdict.relay_port), timeout=timeouts.connect)
+        except OSError:
+            failure = _closed_during_handshake()
+        else:
+            return Connection(sock, ends, session=verdict.session)
+    else:
+        failure = _jdk_failure(verdict, tls, host, timeouts, log if diagnose else None)
     _log_transport_exception(log, ends, failure, tls.profile)
-    close_quietly(raw)
     raise failure
+
+
+def _reachable(ip: str, port: int, timeouts: LinkTimeouts) -> None:
+    if not ipaddress.ip_address(ip).is_loopback:
+        # The twin never leaves loopback: any other address (a pod IP of another cluster) is
+        # unreachable, which a real node sees as a connect timeout.
+        raise _connect_timeout(f"{ip}:{port}", timeouts)
+
+
+def _connect_failure(verdict: jdk_tls.Handshake, addr: str, timeouts: LinkTimeouts) -> LinkFailure:
+    if verdict.exception == "java.net.SocketTimeoutException":
+        return _connect_timeout(addr, timeouts)
+    cause = (verdict.message or "").split(" (")[0]
+    return LinkFailure(
+        f"[][{addr}] connect_exception",
+        (
+            f"{CONNECT_EXC}: [][{addr}] connect_exception",
+            f"Caused by: io.netty.channel.AbstractChannel$AnnotatedConnectException: {cause}: /{addr}",
+            f"Caused by: java.net.ConnectException: {cause}",
+        ),
+        connect_level=True,
+    )
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _handshake_timeout(timeouts: LinkTimeouts) -> LinkFailure:
+    text = f"handshake timed out after {timeouts.tls_label}"
+    return LinkFailure(text, (f"io.netty.handler.ssl.SslHandshakeTimeoutException: {text}",))
+
+
+def _closed_during_handshake() -> LinkFailure:
+    text = "Connection closed while SSL/TLS handshake was in progress"
+    return LinkFailure(text, (f"{SSL_HANDSHAKE_EXC}: {text}",))
+
+
+def _jdk_failure(
+    verdict: jdk_tls.Handshake, tls: ClientTls, host: str, timeouts: LinkTimeouts, log: PodLog | None
+) -> LinkFailure:
+    """The JDK's failed handshake, as Elasticsearch's Netty pipeline reports it.
+
+    Trust decisions keep the JDK's exception and words; socket-level endings become what
+    Netty's SslHandler says about them (its timeout, its close-during-handshake text).
+    """
+    if verdict.certificate_rejected:
+        return _verify_failure(verdict, tls, host, log)
+    classes = {verdict.exception, *(c[0] for c in verdict.causes)}
+    if "java.net.SocketTimeoutException" in classes:
+        return _handshake_timeout(timeouts)
+    if (
+        "java.io.EOFException" in classes
+        or verdict.message in ("Remote host terminated the handshake", "Connection reset")
+        or verdict.exception == "java.net.SocketException"
+    ):
+        return _closed_during_handshake()
+    text = verdict.message
+    return LinkFailure(
+        text,
+        (
+            f"io.netty.handler.codec.DecoderException: {verdict.exception}: {text}",
+            f"Caused by: {verdict.exception}: {text}",
+        ),
+    )
 
 
 def _tcp_connect(ip: str, port: int, timeouts: LinkTimeouts) -> socket.socket:
     addr = f"{ip}:{port}"
-    if not ipaddress.ip_address(ip).is_loopback:
-        # The twin never leaves loopback: any other address (a pod IP of another cluster) is
-        # unreachable, which a real node sees as a connect timeout.
-        raise _connect_timeout(addr, timeouts)
+    _reachable(ip, port, timeouts)
     try:
         return socket.create_connection((ip, port), timeout=timeouts.connect)
     except TimeoutError:
@@ -317,97 +403,32 @@ def _connect_timeout(addr: str, timeouts: LinkTimeouts) -> LinkFailure:
     return LinkFailure(text, (f"{CONNECT_EXC}: {text}",), connect_level=True)
 
 
-def _handshake_failure(err: ssl.SSLError, address: str) -> LinkFailure:
-    reason = str(err.reason or err)
-    if reason in ("WRONG_VERSION_NUMBER", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"):
-        text = "Unsupported or unrecognized SSL message"
-        return LinkFailure(
-            text,
-            (
-                f"io.netty.handler.codec.DecoderException: javax.net.ssl.SSLException: {text}",
-                f"Caused by: javax.net.ssl.SSLException: {text}",
-            ),
-        )
-    if isinstance(err, ssl.SSLEOFError) or "EOF" in reason:
-        text = "Connection closed while SSL/TLS handshake was in progress"
-        return LinkFailure(text, (f"{SSL_HANDSHAKE_EXC}: {text}",))
-    return _alert_failure(err, address)
-
-
 def _verify_failure(
-    err: ssl.SSLCertVerificationError,
-    tls: ClientTls,
-    host: str,
-    target: tuple[str, int] | None,
-    sni: str | None,
-    checked_name: str,
-    timeouts: LinkTimeouts,
-    log: PodLog,
+    verdict: jdk_tls.Handshake, tls: ClientTls, host: str, log: PodLog | None
 ) -> LinkFailure:
-    """OpenSSL refused the server: say why the way the JDK and DiagnosticTrustManager do."""
-    chain, cipher, protocol = fetch_chain(target, sni, timeouts) if target else ([], "", "")
-    hostname = err.verify_code in (62, 64)
-    text = _verify_text(err, chain, checked_name)
-    if chain:
+    """The JDK's trust manager refused the server: its words, and DiagnosticTrustManager's line."""
+    text = verdict.message
+    chain = [c for pem in verdict.chain for c in load_certs(pem.encode())]
+    if chain and log is not None:
         line = trust_failure(
             "server",
             host,
             chain,
-            cipher,
-            protocol,
+            verdict.cipher,
+            verdict.protocol,
             tls.context_name,
             tls.trusted,
             jdk_default=tls.jdk_default,
         )
-        cause = (
-            "java.security.cert.CertificateException"
-            if hostname
-            else "sun.security.validator.ValidatorException"
-        )
-        log.log("WARN", TRUST_MANAGER, line, (f"{cause}: {text}",))
+        cause, cause_text = verdict.causes[0] if verdict.causes else (SSL_HANDSHAKE_EXC, text)
+        log.log("WARN", TRUST_MANAGER, line, (f"{cause}: {cause_text}",))
     return LinkFailure(
         text,
         (
-            f"io.netty.handler.codec.DecoderException: {SSL_HANDSHAKE_EXC}: {text}",
-            f"Caused by: {SSL_HANDSHAKE_EXC}: {text}",
+            f"io.netty.handler.codec.DecoderException: {verdict.exception}: {text}",
+            f"Caused by: {verdict.exception}: {text}",
         ),
     )
-
-
-def _verify_text(err: ssl.SSLCertVerificationError, chain: list[x509.Certificate], checked_name: str) -> str:
-    code = err.verify_code
-    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH / IP_ADDRESS_MISMATCH
-        return hostname_mismatch(checked_name, chain[0]) if chain else str(err.verify_message)
-    if code in (9, 10):  # not yet valid / expired
-        return PKIX_VALIDITY
-    if code == 7:  # signature failure: a CA with the right name but another key
-        return PKIX_SIGNATURE
-    if code in _UNTRUSTED_ISSUER_CODES:
-        return PKIX_BUILD
-    return str(err.verify_message)
-
-
-def fetch_chain(
-    target: tuple[str, int], sni: str | None, timeouts: LinkTimeouts
-) -> tuple[list[x509.Certificate], str, str]:
-    """The certificate chain a server presents, fetched without verifying it (for diagnostics)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    try:
-        with socket.create_connection(target, timeout=timeouts.connect) as raw:
-            raw.settimeout(timeouts.tls)
-            with ctx.wrap_socket(raw, server_hostname=sni) as tls:
-                # Python 3.11 only exposes the presented chain privately (public from 3.13).
-                sslobj: Any = getattr(tls, "_sslobj")  # noqa: B009
-                der = ssl._ssl.ENCODING_DER  # type: ignore[attr-defined]
-                chain = [
-                    x509.load_der_x509_certificate(c.public_bytes(der)) for c in sslobj.get_unverified_chain()
-                ]
-                cipher = tls.cipher()
-                return chain, cipher[0] if cipher else "", tls.version() or ""
-    except (OSError, ValueError):
-        return [], "", ""
 
 
 def _log_transport_exception(

@@ -30,6 +30,10 @@ Twin = Callable[[str], RunningScenario]
 LOCAL = ("logging", "local-es")
 REMOTE = ("search", "remote-es")
 PKIX = "PKIX path building failed"
+# The JDK finds an anchor by the issuer's name; another key under that name fails the signature.
+PKIX_SIGNATURE = (
+    "PKIX path validation failed: java.security.cert.CertPathValidatorException: signature check failed"
+)
 UNREACHABLE = "Unable to open any proxy connections to cluster [remote-es]"
 DEADLINE = 15.0
 
@@ -144,8 +148,8 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "connect-timeout": ("resolve", UNREACHABLE),
     "ca-not-mounted": ("local-log", "(with trust configuration: JDK-trusted-certs)"),
     "ca-wrong-path": ("resolve", PKIX),
-    "stale-ca": ("resolve", PKIX),
-    "same-es-name": ("resolve", PKIX),
+    "stale-ca": ("resolve", PKIX_SIGNATURE),
+    "same-es-name": ("resolve", PKIX_SIGNATURE),
     "server-name-unset": ("resolve", "No subject alternative names matching IP address"),
     "server-name-ip": ("resolve", "No subject alternative names matching IP address"),
     "tls-terminating-proxy": ("local-log", "Kubernetes Ingress Controller Fake Certificate"),
