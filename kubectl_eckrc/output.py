@@ -1,7 +1,8 @@
 """Where the product writes: stdout for documents, stderr for logs; colour and symbols.
 
-Colour only on a TTY and never when NO_COLOR is set (https://no-color.org); Unicode symbols
-only when the stream's encoding can carry them, so a plain ASCII terminal still reads well.
+Colour only on a TTY and never when NO_COLOR is set (https://no-color.org), and on Windows
+only on a console that draws ANSI colour codes; Unicode symbols only when the stream's encoding
+can carry them, so a plain ASCII terminal still reads well.
 """
 
 from __future__ import annotations
@@ -10,16 +11,53 @@ import os
 import sys
 from typing import TextIO
 
+WINDOWS = sys.platform == "win32"
+ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
+
 
 def use_color(stream: TextIO | None = None, requested: bool | None = None) -> bool:
     """`requested` wins when the user decided; otherwise a TTY without NO_COLOR."""
+    stream = stream or sys.stdout
     if requested is not None:
+        if requested:
+            console_shows_ansi(stream)  # asked for: switch a Windows console's colour on if it can
         return requested
     if os.environ.get("NO_COLOR", "") != "":
         return False
-    stream = stream or sys.stdout
     isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
+    return bool(isatty and isatty()) and console_shows_ansi(stream)
+
+
+def console_shows_ansi(stream: TextIO) -> bool:
+    """Elsewhere terminals draw ANSI colour codes; a Windows console does only once virtual
+    terminal processing is on (Windows 10 and later can; Windows Terminal has it on already).
+    Turn it on for this console, or say no: raw escape codes are worse than no colour."""
+    if not WINDOWS:
+        return True
+    try:
+        return enable_virtual_terminal(stream.fileno())
+    except Exception:  # no console handle, no fileno, an old Windows: plain text then
+        return False
+
+
+def enable_virtual_terminal(fd: int) -> bool:
+    if sys.platform != "win32":
+        return True
+    import ctypes
+    import msvcrt
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    # HANDLE is pointer-sized: without argtypes ctypes would pass it as a 32-bit int
+    kernel32.GetConsoleMode.argtypes = [wintypes.HANDLE, ctypes.POINTER(wintypes.DWORD)]
+    kernel32.SetConsoleMode.argtypes = [wintypes.HANDLE, wintypes.DWORD]
+    handle = msvcrt.get_osfhandle(fd)
+    mode = wintypes.DWORD()
+    if not kernel32.GetConsoleMode(handle, ctypes.byref(mode)):
+        return False
+    if mode.value & ENABLE_VIRTUAL_TERMINAL_PROCESSING:
+        return True
+    return bool(kernel32.SetConsoleMode(handle, mode.value | ENABLE_VIRTUAL_TERMINAL_PROCESSING))
 
 
 def use_unicode(stream: TextIO | None = None) -> bool:
