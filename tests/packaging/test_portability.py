@@ -1,6 +1,8 @@
 """The product runs on Windows (kubectl finds kubectl-eckrc.exe) by construction: no module of
 kubectl_eckrc/ uses a POSIX-only call. The release and CI workflows run the binary there; this
-scan stops the usual suspects from coming back on Linux, where they would work and pass.
+scan stops the usual suspects from coming back on Linux, where they would work and pass. The
+kubeconfig paths, the one place where the user's file names are parsed, are also read here
+through Windows' path module.
 
 Paths inside containers (`/usr/share/elasticsearch/config/...`) are POSIX on every OS and are
 built with posixpath on purpose; paths on the user's machine go through os.path or pathlib.
@@ -9,10 +11,13 @@ built with posixpath on purpose; paths on the user's machine go through os.path 
 from __future__ import annotations
 
 import ast
+import ntpath
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from kubectl_eckrc import kubeconfig
 
 PACKAGE = Path(__file__).resolve().parents[2] / "kubectl_eckrc"
 
@@ -131,3 +136,33 @@ def test_the_scan_leaves_portable_code_alone() -> None:
         "subprocess.run(['kubectl', 'version'], timeout=5, check=False)\n"
     )
     assert suspects_in(code, "example.py") == []
+
+
+class WindowsOs:
+    """`os` as kubeconfig.py sees it on Windows: ntpath for paths, `;` between KUBECONFIG paths."""
+
+    path = ntpath
+    pathsep = ";"
+    environ = {"KUBECONFIG": r"C:\Users\me\.kube\config;D:\clusters\prod.yaml"}
+
+
+@pytest.fixture
+def windows_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kubeconfig, "os", WindowsOs)
+    monkeypatch.setenv("USERPROFILE", r"C:\Users\me")  # what ntpath.expanduser reads
+
+
+def test_kubeconfig_list_splits_on_semicolons_and_keeps_drive_letters(windows_paths: None) -> None:
+    assert kubeconfig.kubeconfig_paths(None) == [r"C:\Users\me\.kube\config", r"D:\clusters\prod.yaml"]
+    assert kubeconfig.kubeconfig_paths(r"~\.kube\other") == [r"C:\Users\me\.kube\other"]
+
+
+def test_kubeconfig_relative_certificate_paths_resolve_against_its_windows_folder(
+    windows_paths: None,
+) -> None:
+    cluster = {"name": "prod", "cluster": {"certificate-authority": r"certs\ca.crt", "server": "https://k"}}
+    user = {"name": "me", "user": {"client-key": r"D:\keys\me.key"}}
+    base = r"C:\Users\me\.kube"
+    assert kubeconfig._absolutize(cluster, "cluster", base)["cluster"]["certificate-authority"] == (
+        r"C:\Users\me\.kube\certs\ca.crt")
+    assert kubeconfig._absolutize(user, "user", base)["user"]["client-key"] == r"D:\keys\me.key"
