@@ -87,15 +87,23 @@ def test_release_builds_each_krew_platform_on_its_own_runner() -> None:
 
 def test_release_publishes_archives_checksums_and_the_five_platform_manifest() -> None:
     doc = workflow("release.yml")
-    assert doc["jobs"]["publish"]["needs"] == "build"
+    assert doc["jobs"]["publish"]["needs"] == ["build", "python"]
     script = run_text(doc, "publish")
     assert "sha256sum --strict -c" in script
     assert f"--platforms {','.join(FIVE_PLATFORMS)}" in script
     assert "scripts/krew-manifest --check dist/plugin.yaml" in script
     assert "--check-archive" in script
     for asset in ("dist/kubectl-eckrc_*.tar.gz", "dist/kubectl-eckrc_*.zip", "dist/kubectl-eckrc_*.sha256",
-                  "dist/plugin.yaml"):
+                  "dist/plugin.yaml", "dist/python/*"):
         assert asset in script
+
+
+def test_release_builds_the_pipx_wheel_without_write_access_and_runs_it() -> None:
+    doc = workflow("release.yml")
+    assert doc["jobs"]["python"]["permissions"] == {"contents": "read"}
+    script = run_text(doc, "python")
+    assert "python -m build --outdir dist/python" in script
+    assert "/tmp/fresh/bin/kubectl-eckrc version -o json" in script
 
 
 def test_ci_runs_the_suite_on_linux_and_builds_and_smoke_tests_on_macos_and_windows() -> None:
