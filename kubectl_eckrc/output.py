@@ -67,12 +67,20 @@ def use_unicode(stream: TextIO | None = None) -> bool:
 
 
 def write_document(text: str) -> None:
-    """The one call that puts a rendered document on stdout (ends with one newline)."""
+    """The one call that puts a rendered document on stdout (ends with one newline). Every
+    secret value this run has read is blanked, a last line of defence."""
+    text = _scrubbed(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
 
 
 def log(message: str) -> None:
     """Progress and notes for a human: stderr, so `-o json` stays one clean document."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.write(_scrubbed(message).rstrip("\n") + "\n")
     sys.stderr.flush()
+
+
+def _scrubbed(text: str) -> str:
+    from kubectl_eckrc.redact import scrub_known
+
+    return scrub_known(text)

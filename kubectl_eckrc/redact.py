@@ -1,4 +1,6 @@
-"""The only place where secret values are turned into something that may be kept.
+"""The only place where secret values are turned into something that may be kept, and where
+text and objects are redacted: by the values this run has seen (`scrub_known`), and by what a
+secret looks like (`redact_content`, `redact_object`).
 
 A Secret becomes a `SecretSummary`: key names, sizes and sha256 prefixes; certificate PEMs
 are kept as `CertInfo` because they are public; private keys and credentials never leave
@@ -23,11 +25,13 @@ from typing import Any
 from kubectl_eckrc.snapshot import CertInfo, CredentialInfo, SecretKey, SecretSummary
 
 REDACTED = "[redacted]"
+REDACTED_KEY = "[redacted private key]"  # never itself a "PRIVATE KEY-----" marker the scan refuses
 CREDENTIALS_KEY = re.compile(r"^cluster\.remote\.([^.]+)\.credentials$")
 PEM_CERT = "-----BEGIN CERTIFICATE-----"
 MIN_SCRUB_LENGTH = 6  # shorter values would blank ordinary words
 
 _known: set[str] = set()
+_origins: dict[str, str] = {}  # value -> where it was read ("Secret ns/name key k"), for the scan
 _known_lock = threading.Lock()
 
 
@@ -41,12 +45,19 @@ def fingerprint(value: bytes) -> str:
     return hmac.new(_FINGERPRINT_KEY, value, hashlib.sha256).hexdigest()[:16]
 
 
-def remember(value: str | bytes) -> None:
+def remember(value: str | bytes, origin: str = "") -> None:
     """Register a secret value (and its base64 form) for `scrub_known`."""
     raw = value.encode() if isinstance(value, str) else value
     forms = {raw.decode("utf-8", "replace"), base64.b64encode(raw).decode()}
     with _known_lock:
         _known.update(f for f in forms if len(f) >= MIN_SCRUB_LENGTH)
+        if origin:
+            _origins.setdefault(raw.decode("utf-8", "replace"), origin)
+
+
+def origin_of(value: str) -> str:
+    with _known_lock:
+        return _origins.get(value, "")
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -88,6 +99,7 @@ _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=\-]{8,}")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
 _URL_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s?#\"']*\?)([^\s#\"']+)")
 _PLACEHOLDERS = ("[redacted", "<redacted", "::es_redacted::")
+ANY_PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 
 
 def secret_name(key: str) -> bool:
@@ -111,12 +123,65 @@ def _query(match: re.Match[str]) -> str:
     return match.group(1) + "&".join(f"{k}={REDACTED}" if eq else k for k, eq, _ in pairs)
 
 
+# --- redaction of Kubernetes objects and Elasticsearch answers ----------------------------------
+
+OBJECT_REDACTED = "<redacted>"
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+ES_REDACTED = "::es_redacted::"  # what Elasticsearch itself prints for cluster_credentials
+
+
+def redact_object(value: Any) -> Any:
+    """Blank secret-bearing fields anywhere in a JSON-shaped value, and in every string what
+    looks like a secret (redact.redact_content: private key blocks, `key=value` pairs with a
+    secret's name, URL user-info and query strings)."""
+    if isinstance(value, str):
+        return redact_content(value)
+    if isinstance(value, list):
+        return [redact_object(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "env" and isinstance(item, list):
+            out[key] = [_env_entry(e) for e in item]
+        elif key == "annotations" and isinstance(item, dict):
+            out[key] = {k: OBJECT_REDACTED if k == LAST_APPLIED or secret_name(k) else redact_object(v)
+                        for k, v in item.items()}
+        elif key == "binaryData" and isinstance(item, dict):
+            out[key] = {k: _binary(v) for k, v in item.items()}
+        elif isinstance(item, str) and secret_name(key) and item not in ("", ES_REDACTED):
+            out[key] = OBJECT_REDACTED
+        else:
+            out[key] = redact_object(item)
+    return out
+
+
+def _binary(encoded: Any) -> Any:
+    """A ConfigMap binaryData value (base64): kept unless its bytes hold something secret-like."""
+    try:
+        text = base64.b64decode(str(encoded), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return encoded  # binary (an image, a keystore?): the final scan still searches it
+    return encoded if redact_content(text) == text else OBJECT_REDACTED
+
+
+def _env_entry(entry: Any) -> Any:
+    if isinstance(entry, dict) and "value" in entry:
+        return {**redact_object({k: v for k, v in entry.items() if k != "value"}), "value": OBJECT_REDACTED}
+    return redact_object(entry)
+
+
+
 def scrub_text(text: str) -> str:
     """Every secret this run has seen, and everything that looks like one, blanked."""
-    text = scrub_known(text)
+    return redact_content(scrub_known(text))
+
+
+def redact_content(text: str) -> str:
+    """Everything that looks like a secret, blanked (what it looks like, not what we saw)."""
     if not text:
         return text
-    text = PRIVATE_KEY_BLOCK.sub(f"-----BEGIN PRIVATE KEY----- {REDACTED} -----END PRIVATE KEY-----", text)
+    text = PRIVATE_KEY_BLOCK.sub(REDACTED_KEY, text)
     text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
     text = _URL_QUERY.sub(_query, text)
     text = _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
@@ -139,11 +204,11 @@ def remember_url(url: str) -> None:
         remember(value)
 
 
-def remember_nested(value: Any) -> None:
+def remember_nested(value: Any, origin: str = "") -> None:
     """Every leaf of a Secret value that is itself JSON or YAML (a config file, a docker
     config): each may be copied elsewhere on its own."""
     for leaf in _leaves(_parsed(value)):
-        remember(leaf)
+        remember(leaf, origin and f"a value nested in {origin}")
 
 
 def _parsed(value: bytes) -> Any:
@@ -250,7 +315,8 @@ def cert_from_der(data: bytes) -> CertInfo:
 # --- secrets -----------------------------------------------------------------------------------
 
 
-def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = frozenset()) -> SecretKey:
+def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = frozenset(),
+                origin: str = "") -> SecretKey:
     certificates: list[CertInfo] = []
     pem_error = ""
     credential = None
@@ -260,14 +326,14 @@ def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = froze
         except ValueError as e:
             pem_error = f"PEM does not parse: {str(e).splitlines()[0] if str(e) else 'invalid'}"
         if b"PRIVATE KEY" in value:  # a certificate and its key in one value: the key is secret
-            remember(value)
+            remember(value, origin)
             for block in PRIVATE_KEY_BLOCK.finditer(value.decode("utf-8", "replace")):
                 remember(block.group(0))
     elif CREDENTIALS_KEY.match(name) or name in credential_keys:
         credential = credential_info(value)
     else:
-        remember(value)
-        remember_nested(value)
+        remember(value, origin)
+        remember_nested(value, origin)
     return SecretKey(
         size=len(value),
         sha256=fingerprint(value),
@@ -294,7 +360,9 @@ def summarize_secret(secret: dict[str, Any], credential_keys: frozenset[str] = f
     """`credential_keys`: keys that hold a credential under another name than
     `cluster.remote.<alias>.credentials` (secureSettings `entries` remap them)."""
     meta = secret.get("metadata") or {}
-    keys = {name: _secret_key(name, value, credential_keys) for name, value in decode_data(secret).items()}
+    where = f"Secret {meta.get('namespace', '')}/{meta.get('name', '')}".replace(" /", " ")
+    keys = {name: _secret_key(name, value, credential_keys, f"the value of {where} key {name}")
+            for name, value in decode_data(secret).items()}
     return SecretSummary(
         name=str(meta.get("name", "")),
         type=str(secret.get("type", "Opaque")),

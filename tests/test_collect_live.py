@@ -267,7 +267,7 @@ def test_a_secret_value_copied_into_a_configmap_makes_collect_refuse_and_write_n
     store = scenario.local.store
     password = decode_secret_data(store.get("secrets", "logging", "local-es-es-elastic-user"))["elastic"]
     configmap = store.get("configmaps", "logging", "remote-ca")
-    configmap["data"]["notes.txt"] = f"temporary admin password: {password}\n"
+    configmap["data"]["notes.txt"] = f"temporary admin login, for now: {password}\n"  # no key name
     store.update("configmaps", configmap)
     target = tmp_path / "out"
     target.mkdir()

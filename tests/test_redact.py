@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -95,3 +96,87 @@ def test_scrub_known_blanks_every_secret_seen() -> None:
 
 def test_scrub_ignores_short_values_that_would_blank_words() -> None:
     assert redact.scrub("the cat sat", ["cat"]) == "the cat sat"
+
+
+# --- redaction by content ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kept", "gone"), [
+    ("bind_password: Hunter2-Pw ok", "bind_password: [redacted] ok", "Hunter2-Pw"),
+    ("plugin says: token=Tok-Value-1 broke", "token=[redacted] broke", "Tok-Value-1"),
+    ('{"password": "Js-Value-2"}', '"password": "[redacted]"', "Js-Value-2"),
+    ("AWS_SECRET_ACCESS_KEY=Aws/Value+3", "AWS_SECRET_ACCESS_KEY=[redacted]", "Aws/Value+3"),
+    ("--es-url https://elastic:Url-Pw-4@es:9200/?token=Q-Value-5&x=1", "https://[redacted]@es:9200/",
+     "Url-Pw-4"),
+    ("GET https://es:9200/_search?api_key=Q-Value-6", "?api_key=[redacted]", "Q-Value-6"),
+    ("Authorization: Bearer Bearer-Value-7xyz", "Bearer [redacted]", "Bearer-Value-7xyz"),
+    ("vault.hashicorp.com/agent-inject-token: s.Vault-8", "agent-inject-token: [redacted]", "s.Vault-8"),
+])
+def test_secret_looking_text_is_redacted_by_content(text: str, kept: str, gone: str) -> None:
+    from kubectl_eckrc.redact import redact_content
+
+    assert kept in redact_content(text) and gone not in redact_content(text)
+
+
+@pytest.mark.parametrize("text", [
+    "xpack.security.authc.token.enabled: true",
+    "secretName: remote-api-keys",
+    "author: someone",
+    "cluster.remote.a.credentials: ::es_redacted::",
+])
+def test_switches_names_and_placeholders_are_not_secrets(text: str) -> None:
+    from kubectl_eckrc.redact import redact_content
+
+    assert redact_content(text) == text
+
+
+def test_a_private_key_block_is_redacted_anywhere_in_text() -> None:
+    from kubectl_eckrc.redact import redact_content
+
+    text = "before\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIAbc\n-----END EC PRIVATE KEY-----\nafter"
+    assert redact_content(text) == "before\n[redacted private key]\nafter"
+    assert "MHcC" not in redact_content("-----BEGIN PRIVATE KEY-----\nMHcCAQEEIAbc")  # truncated too
+
+
+def test_fingerprints_are_keyed_per_run_not_a_plain_sha256() -> None:
+    import hashlib
+    import subprocess
+    import sys
+
+    from kubectl_eckrc.redact import fingerprint
+
+    value = b"a-guessable-password"
+    assert fingerprint(value) == fingerprint(value)  # comparable within a run (and a bundle)
+    assert fingerprint(value) != hashlib.sha256(value).hexdigest()[:16]
+    code = "from kubectl_eckrc.redact import fingerprint; print(fingerprint(b'a-guessable-password'))"
+    other_run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True).stdout.strip()
+    assert other_run != fingerprint(value)
+
+
+def test_every_leaf_of_a_nested_secret_value_is_known() -> None:
+    import base64
+    import json
+
+    from kubectl_eckrc.redact import known_values, summarize_secret
+
+    nested = {"a": [{"b": {"c": "Deep-Leaf-Value-1"}}, 12345678901]}
+    summarize_secret({"metadata": {"name": "s", "namespace": "n"},
+                      "data": {"conf.json": base64.b64encode(json.dumps(nested).encode()).decode(),
+                               "conf.yml": base64.b64encode(b"x:\n  y: Yaml-Leaf-Value-2\n").decode()}})
+    assert {"Deep-Leaf-Value-1", "12345678901", "Yaml-Leaf-Value-2"} <= set(known_values())
+
+
+def test_a_fix_diff_never_prints_an_env_value_next_to_a_changed_line() -> None:
+    from kubectl_eckrc.fix.diff import unified
+
+    def es(mounts: list[str]) -> dict[str, object]:
+        return {"kind": "Elasticsearch", "spec": {"podTemplate": {"spec": {"containers": [{
+            "args": ["--password=Arg-Value-Next-Door"],
+            "env": [{"name": "S3", "value": "Env-Value-Next-Door"}],
+            "name": "elasticsearch",
+            "volumeMounts": [{"mountPath": f"/{m}", "name": m} for m in mounts]}]}}}}
+
+    text = unified(es([]), es(["remote-ca"]), "Elasticsearch ns/es")
+    assert "+          name: remote-ca" in text and "value: <redacted>" in text  # env is context
+    assert "Env-Value-Next-Door" not in text and "Arg-Value-Next-Door" not in text

@@ -5,12 +5,15 @@ Two layers, because the first can only know the fields it was told about:
 1. `sanitize_snapshot_dict` blanks known secret-bearing fields of the Kubernetes objects and
    Elasticsearch answers a snapshot stores verbatim: the `last-applied-configuration`
    annotation (a copy of the whole object as the user applied it, Secrets included), the
-   `value` of container `env` entries (names and `valueFrom` references stay), and any string
-   under a key named like a password, token, credential, API key or private key.
+   `value` of container `env` entries (names and `valueFrom` references stay), any string
+   under a key (or annotation) named like a password, token, secret, credential, API key or
+   private key, and, by content, in every string: PEM private key blocks, `key: value` /
+   `key=value` pairs with such a name, URL user-info and query strings (redact.redact_content).
 2. `find_leak` searches every file of the bundle for the secret values the collector saw, in
    every encoding we could think of (plain, JSON-escaped once and twice, standard and URL-safe
-   base64 at any alignment, hex, percent-encoding, single PEM body lines). A hit means the
-   bundle is refused: a leak is a bug, never something to paper over.
+   base64 at any alignment, hex, percent-encoding, single PEM body lines), and for any PEM
+   private key block at all. A hit means the bundle is refused: a leak is a bug, never
+   something to paper over.
 """
 
 from __future__ import annotations
@@ -18,21 +21,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-REDACTED = "<redacted>"
-LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-ES_REDACTED = "::es_redacted::"  # what Elasticsearch itself prints for cluster_credentials
-MIN_SECRET_LENGTH = 8  # shorter values would match by chance everywhere; see docs/bundle.md
+from kubectl_eckrc.redact import ANY_PRIVATE_KEY, OBJECT_REDACTED, redact_object
 
-_SECRET_KEY = re.compile(
-    r"(password|passwd|passphrase|token|credential|api[_-]?key|private[_ -]?key|secret[_-]?key)",
-    re.IGNORECASE,
-)
+REDACTED = OBJECT_REDACTED
+sanitize = redact_object  # the same redaction for bundles, reports and fix's diffs
+
+MIN_SECRET_LENGTH = 8  # shorter values would match by chance everywhere; see docs/bundle.md
 
 # Snapshot fields that hold free-form Kubernetes objects / Elasticsearch answers. Our own
 # dataclasses (SecretSummary, CertInfo, probes) are safe by construction and are left alone.
@@ -56,36 +55,6 @@ def _sanitize_fields(state: Any, fields: tuple[str, ...]) -> Any:
     if not isinstance(state, dict) or "unavailable" in state:
         return state
     return {k: (sanitize(v) if k in fields else v) for k, v in state.items()}
-
-
-def sanitize(value: Any) -> Any:
-    """Blank secret-bearing fields anywhere in a JSON-shaped value."""
-    if isinstance(value, list):
-        return [sanitize(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "env" and isinstance(item, list):
-            out[key] = [_env_entry(e) for e in item]
-        elif key == "annotations" and isinstance(item, dict):
-            out[key] = {k: (REDACTED if k == LAST_APPLIED else v) for k, v in item.items()}
-        elif isinstance(item, str) and _is_secret_key(key) and item not in ("", ES_REDACTED):
-            out[key] = REDACTED
-        else:
-            out[key] = sanitize(item)
-    return out
-
-
-def _is_secret_key(key: str) -> bool:
-    # Only the last dotted segment: `xpack.security.authc.token.enabled` is a switch, not a token.
-    return bool(_SECRET_KEY.search(key.rsplit(".", 1)[-1]))
-
-
-def _env_entry(entry: Any) -> Any:
-    if isinstance(entry, dict) and "value" in entry:
-        return {**sanitize({k: v for k, v in entry.items() if k != "value"}), "value": REDACTED}
-    return sanitize(entry)
 
 
 # --- the final scan ------------------------------------------------------------------------
@@ -112,7 +81,11 @@ def is_public(value: bytes) -> bool:
 
 
 def find_leak(members: dict[str, bytes], secrets: Iterable[SecretValue]) -> Leak | None:
-    """The first secret value found in any member, in any encoding, or None."""
+    """The first secret value found in any member, in any encoding, or None; any PEM private
+    key block, whoever's, is one too."""
+    for name, data in members.items():
+        if ANY_PRIVATE_KEY.search(data):
+            return Leak(member=name, origin="a PEM private key", encoding="plain")
     for secret in secrets:
         if len(secret.value) < MIN_SECRET_LENGTH or is_public(secret.value):
             continue

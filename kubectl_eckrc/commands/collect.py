@@ -14,7 +14,6 @@ import os
 import platform
 import sys
 import tempfile
-import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -83,8 +82,8 @@ def collected_secrets(scope: Scope, snapshot: Snapshot | None = None) -> list[An
 
     origins = secret_origins(snapshot) if snapshot else {}
     read = "a secret value read during collection"
-    values = [SecretValue(origins.get(redact.fingerprint(v.encode()), read), v.encode())
-              for v in _remembered(redact)]
+    values = [SecretValue(redact.origin_of(v) or origins.get(redact.fingerprint(v.encode()), read),
+                          v.encode()) for v in _remembered(redact)]
     for var in _credential_env_vars(scope):
         if os.environ.get(var):
             values.append(SecretValue(f"the value of ${var}", os.environ[var].encode()))
@@ -134,12 +133,7 @@ def _user_secrets(user: dict[str, Any]) -> list[bytes]:
 
 
 def _remembered(redact: Any) -> Iterable[str]:
-    known = getattr(redact, "known_values", None)
-    if callable(known):
-        values = set(known())
-    else:  # until redact.py offers known_values(): its private registry, read under its lock
-        with getattr(redact, "_known_lock", threading.Lock()):
-            values = set(getattr(redact, "_known", set()))
+    values = set(redact.known_values())
     # redact.py also keeps each value's base64 form; the scan derives every encoding itself.
     derived = {base64.b64encode(v.encode()).decode() for v in values}
     return sorted(v for v in values if v not in derived)

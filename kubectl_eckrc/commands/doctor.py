@@ -19,9 +19,12 @@ def load(options: DoctorOptions) -> Snapshot:
         from kubectl_eckrc.collect.bundle import load_snapshot
 
         return load_snapshot(options.bundle, options.remote_bundle, options.scope)
+    from kubectl_eckrc.collect.bundle import sanitized
     from kubectl_eckrc.collect.live import collect_live
 
-    return collect_live(options.scope, debug=options.debug)
+    # What a bundle would keep, no more: the findings quote objects (events, annotations) and
+    # must not quote a secret that sits in one; the bundle's report is made the same way.
+    return sanitized(collect_live(options.scope, debug=options.debug))
 
 
 def render(report: Report, output: str, color: bool | None) -> str:

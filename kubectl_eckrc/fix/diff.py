@@ -10,12 +10,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import difflib
-import hashlib
 from typing import Any
 
 import yaml
 
-from kubectl_eckrc import pki
+from kubectl_eckrc import pki, redact
 
 PENDING_API_KEY = "<new cross-cluster API key>"
 
@@ -24,7 +23,8 @@ _NOISE = ("resourceVersion", "managedFields", "generation", "uid", "creationTime
 
 
 def fingerprint(value: bytes) -> str:
-    return hashlib.sha256(value).hexdigest()[:16]
+    """The snapshot's fingerprint (keyed per run), so an unchanged value shows unchanged."""
+    return redact.fingerprint(value)
 
 
 def _masked_value(value: Any) -> str:
@@ -65,10 +65,14 @@ def _pem_summary(value: Any) -> Any:
     return value
 
 
-def render(obj: dict[str, Any] | None) -> str:
+def render(obj: dict[str, Any] | None, masked: bool = False) -> str:
+    """`masked`: the Secret's data values are already sizes and fingerprints (mask_secret)."""
     if obj is None:
         return ""
-    clean = _pem_summary(dict(obj))
+    # the bundle's redaction (env values, secret-named fields, private keys, key=value pairs):
+    # a context line next to a changed one must not print a secret
+    kept = {k: obj[k] for k in ("data", "stringData") if masked and k in obj}
+    clean = {**redact.redact_object(_pem_summary({k: v for k, v in obj.items() if k not in kept})), **kept}
     if isinstance(clean.get("metadata"), dict):
         clean["metadata"] = {k: v for k, v in clean["metadata"].items() if k not in _NOISE}
     clean.pop("status", None)
@@ -81,8 +85,8 @@ def unified(
     """`--- label` / `+++ label` diff of two objects; secret=True masks data values first."""
     if secret:
         before, after = mask_secret(before), mask_secret(after)
-    old = render(before).splitlines(keepends=True)
-    new = render(after).splitlines(keepends=True)
+    old = render(before, secret).splitlines(keepends=True)
+    new = render(after, secret).splitlines(keepends=True)
     lines = difflib.unified_diff(
         old, new, fromfile=label if before is not None else "/dev/null", tofile=label, n=2
     )
