@@ -3,8 +3,10 @@
     python scripts/smoke_binary.py dist/kubectl-eckrc[.exe]
     python scripts/smoke_binary.py dist          # the kubectl-eckrc or kubectl-eckrc.exe in it
 
-Runs `version -o json`, `--help`, `doctor --bundle` on the committed sample bundle and
-`doctor --bundle` on a missing file, and checks each exit code and what it printed. Prints
+Runs `version -o json`, `--help`, `doctor --bundle` on the committed sample bundle,
+`doctor --bundle` on a missing file and, where kubectl is installed, `kubectl eckrc version`
+(kubectl finds the binary on PATH as a plugin, kubectl-eckrc.exe on Windows), and checks each
+exit code and what it printed. Prints
 one line per check; exits 1 on the first that fails. Standard library only: the release and
 CI workflows run it with the runner's Python, and tests/packaging/test_binary.py runs it here.
 """
@@ -12,7 +14,9 @@ CI workflows run it with the runner's Python, and tests/packaging/test_binary.py
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,9 +42,9 @@ def package_version() -> str:
     return found.group(1)
 
 
-def run(binary: Path, *args: str, want_exit: int) -> str:
+def run(binary: Path, *args: str, want_exit: int, env: dict[str, str] | None = None) -> str:
     result = subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=TIMEOUT,
-                            encoding="utf-8", errors="replace")
+                            encoding="utf-8", errors="replace", env=env)
     if result.returncode != want_exit:
         raise SmokeFailed(f"{' '.join(args)}: exit {result.returncode}, want {want_exit}\n"
                           f"{result.stderr[-2000:]}")
@@ -82,11 +86,24 @@ def check_bad_input(binary: Path) -> str:
     return "exit 2, one error line"
 
 
+def check_kubectl_plugin(binary: Path) -> str:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        return "skipped: no kubectl on PATH"
+    # the binary's directory first: no other kubectl-eckrc (a virtualenv's) may answer
+    env = {**os.environ, "PATH": os.pathsep.join([str(binary.parent), os.environ.get("PATH", "")])}
+    out = run(Path(kubectl), "eckrc", "version", want_exit=0, env=env)
+    if not out.startswith(f"kubectl-eckrc {package_version()} (") or "frozen binary" not in out:
+        raise SmokeFailed(f"kubectl eckrc version ran something else: {out.strip()!r}")
+    return out.strip()
+
+
 CHECKS = (
     ("version -o json", check_version),
     ("--help", check_help),
     ("doctor --bundle tests/data/sample-bundle.zip", check_doctor_bundle),
     ("doctor --bundle <missing file>", check_bad_input),
+    ("kubectl eckrc version", check_kubectl_plugin),
 )
 
 

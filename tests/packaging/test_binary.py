@@ -220,4 +220,7 @@ def test_release_smoke_test_passes_on_the_built_binary(binary_dir: Path) -> None
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "smoke_binary.py"),
                              str(binary_dir / "kubectl-eckrc")], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count("\nok   ") + result.stdout.startswith("ok   ") == 4, result.stdout
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == [
+        "ok   version -o json", "ok   --help", "ok   doctor --bundle tests/data/sample-bundle.zip",
+        "ok   doctor --bundle <missing file>", "ok   kubectl eckrc version"], result.stdout
+    assert "frozen binary" in result.stdout.splitlines()[-1]
