@@ -35,12 +35,15 @@ class Expect:
     status: str = "fail"
     args: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # other failures the scenario legitimately has
+    passes: tuple[str, ...] = ()  # checks that must pass (evaluated, not merely unfailed)
 
 
 SCENARIOS = {
     "healthy": Expect(0),
     "cert-model-healthy": Expect(0),
     "healthy-eck-rcs-service": Expect(0),
+    # the credential is found through `entries`: the key checks judge it instead of not evaluating
+    "secure-settings-entries": Expect(0, passes=("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405")),
     "rcs-disabled": Expect(1, ("ECKRC201",)),
     "lb-no-address": Expect(1, ("ECKRC203",)),
     "targetport-missing": Expect(1, ("ECKRC203",)),
@@ -143,6 +146,9 @@ def test_doctor_names_the_cause_of_each_scenario(twin: Any, scenario: str) -> No
         allowed = CONSEQUENCES | set(expect.also)
         earlier = [f["id"] for f in failed if f["id"] < first_cause and f["id"] not in allowed]
         assert earlier == [], f"{scenario}: {earlier} failed before the cause {first_cause}\n{run.describe()}"
+    not_passed = [f"{f['id']} {f['status']}" for f in findings if f["id"] in expect.passes
+                  and f["status"] != "pass"]
+    assert not_passed == [], run.describe()
     assert_no_canary(running, run.stdout, run.stderr)
     assert_read_only(running)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import click
 
-from kubectl_eckrc import eck
+from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EXIT_USAGE, UsageError
 from kubectl_eckrc.findings import ACCESS_GATES, INTERNAL_ERROR, Finding, Status
@@ -78,13 +78,22 @@ def _is_ip(text: str) -> bool:
 def _with_alias(options: FixOptions, snap: Snapshot) -> FixOptions:
     if options.scope.alias:
         return options
-    if len(snap.aliases) == 1:
-        return replace(options, scope=replace(options.scope, alias=snap.aliases[0]))
-    if not snap.aliases:
+    aliases = link_aliases(snap)
+    if len(aliases) == 1:
+        return replace(options, scope=replace(options.scope, alias=aliases[0]))
+    if not aliases:
         raise UsageError("the local cluster has no remote cluster yet: pass --alias NAME")
     raise UsageError(
-        f"the local cluster has several remote clusters ({', '.join(snap.aliases)}): pass --alias NAME"
+        f"the local cluster has several remote clusters ({', '.join(aliases)}): pass --alias NAME"
     )
+
+
+def link_aliases(snap: Snapshot) -> list[str]:
+    """The aliases fix may choose from. An alias known only from a credential key, beside one
+    registered link, is that link's key under a mistyped name (ECKRC402 names it; create-api-key
+    renames it): it is not a second remote cluster."""
+    registered = [a for a in snap.aliases if a in links.registered_aliases(snap)]
+    return registered if len(registered) == 1 else list(snap.aliases)
 
 
 def _findings(snap: Snapshot) -> list[Finding]:

@@ -245,3 +245,29 @@ def test_eck_own_remote_ca_path_is_kept_beside_ours(options: FixOptions) -> None
             "transport-remote-certs/ca.crt",
             "remote-certs/remote-cluster-ca.crt",
         ]
+
+
+def test_a_ca_configured_by_absolute_path_is_refreshed_in_its_own_configmap(options: FixOptions) -> None:
+    pair = healthy_pair()
+    absolute = "/usr/share/elasticsearch/config/remote-certs/remote-cluster-ca.crt"
+    for node_set in pair.local.es["spec"]["nodeSets"]:
+        node_set["config"][CA_SETTING] = [absolute]
+        node_set["podTemplate"]["spec"]["volumes"][0]["configMap"]["name"] = "corp-remote-ca"
+    old = make_ca("remote-es", "old-remote-ca")
+    pair.local.configmaps["corp-remote-ca"] = pair.local.configmaps.pop("remote-ca")
+    pair.local.configmaps["corp-remote-ca"]["data"]["remote-cluster-ca.crt"] = old.pem
+    snap = pair.build()
+    [change] = sync_ca.plan(snap, [], options)
+    assert (change.operation, change.target.name) == ("patch", "corp-remote-ca")
+    after = apply_json_patch(pair.local.configmaps["corp-remote-ca"], change.body)
+    assert after["data"]["remote-cluster-ca.crt"].strip() == pair.remote_ca.pem.strip()
+    assert mount_ca.plan(snap, [], options) == []  # the absolute path stays: no pod rolls
+
+
+def test_a_key_remapped_by_secure_settings_entries_is_the_alias_key(options: FixOptions) -> None:
+    pair = healthy_pair()
+    keys = pair.local.secrets["remote-api-keys"].keys
+    keys["remote-es-api-key"] = keys.pop(f"cluster.remote.{ALIAS}.credentials")
+    pair.local.es["spec"]["secureSettings"] = [{"secretName": "remote-api-keys", "entries": [
+        {"key": "remote-es-api-key", "path": f"cluster.remote.{ALIAS}.credentials"}]}]
+    assert create_api_key.plan(pair.build(), [], options) == []

@@ -75,6 +75,8 @@ _CATALOGUE = [
        "F15 F9", "ECKRC401 ECKRC405", secret_created=False),
     _s("alias-typo", "keystore entry cluster.remote.remotes-es.credentials (alias typo)", "F9",
        "ECKRC402", key_alias="remotes-es"),
+    _s("secure-settings-entries", "the key is stored as remote-es-api-key, remapped by "
+       "spec.secureSettings[].entries to cluster.remote.remote-es.credentials", "", "", key_entries=True),
     _s("raw-api-key", "the raw api_key is stored instead of encoded", "F12", "ECKRC403", credential="raw"),
     _s("rest-api-key", "a REST API key is stored instead of a cross-cluster key", "F11", "ECKRC404",
        credential="rest"),

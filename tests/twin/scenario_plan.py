@@ -36,6 +36,7 @@ class Plan:
     skip_unavailable: bool | None = None
     credential: str = "encoded"  # encoded | raw | rest | expired | invalidated
     key_alias: str = ALIAS  # the alias in the keystore entry name
+    key_entries: bool = False  # the key is stored as `remote-es-api-key`, remapped by secureSettings entries
     secret_created: bool = True
     remote_user_ca_expired: bool = False
     rollout_pending: bool = False

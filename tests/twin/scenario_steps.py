@@ -268,7 +268,7 @@ def local_spec(build: Build, node_sets: list[dict[str, Any]]) -> dict[str, Any]:
     secure: list[dict[str, Any]] = _rich_extras(build, node_sets) if plan.rich_local else []
     spec: dict[str, Any] = {}
     if plan.link and not plan.cert_model:
-        secure.append({"secretName": KEYS_SECRET})
+        secure.append(_keys_entry(plan))
         _mount_ca(plan, node_sets)
     if plan.server_name == "ip-in-config":
         host = build.proxy_address.rsplit(":", 1)[0]
@@ -279,6 +279,22 @@ def local_spec(build: Build, node_sets: list[dict[str, Any]]) -> dict[str, Any]:
     if secure:
         spec["secureSettings"] = secure
     return spec
+
+
+ENTRY_KEY = "remote-es-api-key"  # key-entries: the secret's own key name for the credential
+
+
+def _keys_entry(plan: Plan) -> dict[str, Any]:
+    """The secureSettings entry of the key secret; with key-entries, `entries` maps the
+    secret's key to the keystore setting name (ECK's SecretSource.entries)."""
+    if not plan.key_entries:
+        return {"secretName": KEYS_SECRET}
+    setting = f"cluster.remote.{plan.key_alias}.credentials"
+    return {"secretName": KEYS_SECRET, "entries": [{"key": ENTRY_KEY, "path": setting}]}
+
+
+def _key_name(plan: Plan) -> str:
+    return ENTRY_KEY if plan.key_entries else f"cluster.remote.{plan.key_alias}.credentials"
 
 
 def _register(build: Build) -> None:
@@ -304,7 +320,7 @@ def _rotate_key_without_rollout(build: Build) -> None:
                      {"name": f"{KEY_NAME}-2", "access": {"search": [{"names": ["logs-*"]}]}})
     build.planted += [key["api_key"], key["encoded"]]
     secret = build.local.store.get("secrets", LOCAL_NS, KEYS_SECRET)
-    secret["stringData"] = {f"cluster.remote.{build.plan.key_alias}.credentials": key["encoded"]}
+    secret["stringData"] = {_key_name(build.plan): key["encoded"]}
     secret.pop("data", None)
     build.local.store.update("secrets", secret)
     es_call(build.remote, REMOTE_NS, REMOTE_ES, "DELETE", "/_security/api_key", {"ids": [old_id]})
@@ -332,7 +348,7 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     credential = _credential(build)
     if plan.secret_created:
         _create(build.local, "secrets", LOCAL_NS, KEYS_SECRET, {
-            "stringData": {f"cluster.remote.{plan.key_alias}.credentials": credential}})
+            "stringData": {_key_name(plan): credential}})
     spec = local_spec(build, local_sets)
     build.local.store.create("elasticsearches", es_resource(LOCAL_NS, LOCAL_ES, plan.local_version,
                                                             local_sets, **spec))
