@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from kubectl_eckrc import redact
 from kubectl_eckrc.errors import EXIT_UNEVALUATED, EXIT_USAGE, EckrcError, UsageError
 from kubectl_eckrc.options import (
     ChecksOptions,
@@ -336,6 +337,7 @@ def _fail(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _restore_frozen_environment()
+    redact.new_run()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     _quiet_thread_errors(debug)
@@ -395,15 +397,11 @@ def _usage_error(e: click.exceptions.UsageError) -> int:
 
 def _known_scrubbed(text: str) -> str:
     """Our own messages: only the values this run has seen as secrets are blanked."""
-    from kubectl_eckrc.redact import scrub_known
-
-    return scrub_known(text)
+    return redact.scrub_known(text)
 
 
 def _scrubbed(text: str) -> str:
-    from kubectl_eckrc.redact import scrub_text
-
-    return scrub_text(text)
+    return redact.scrub_text(text)
 
 
 def entry_point() -> None:

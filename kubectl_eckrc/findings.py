@@ -14,6 +14,7 @@ class Status(StrEnum):
     FAIL = "fail"
     WARN = "warn"
     SKIPPED = "skipped"  # a check it requires failed
+    NOT_APPLICABLE = "not-applicable"  # the check concerns the other link model (never a pass)
     NOT_EVALUATED = "not-evaluated"  # its evidence could not be read (never a pass)
 
 
@@ -69,6 +70,7 @@ class Summary:
     warnings: int
     skipped: int
     not_evaluated: int
+    not_applicable: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class Report:
             warnings=count[Status.WARN],
             skipped=count[Status.SKIPPED],
             not_evaluated=count[Status.NOT_EVALUATED],
+            not_applicable=count[Status.NOT_APPLICABLE],
         )
 
     @property

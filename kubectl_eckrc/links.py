@@ -304,11 +304,14 @@ def link_model(snap: Snapshot, link: Link) -> str:
     return API_KEY if client_ca else CERTIFICATE
 
 
+def models_in_scope(snap: Snapshot) -> set[str]:
+    """The models of the links in scope; none configured yet: the API-key model, the one to
+    set up and so the one to check for."""
+    return {link.model for link in configured_links(snap, snap.aliases)} or {API_KEY}
+
+
 def uses_api_keys(snap: Snapshot) -> bool:
-    """Whether any link in scope uses the API-key model (or none is configured yet, in which
-    case the supported model is the one to check for)."""
-    models = {link.model for link in configured_links(snap, snap.aliases)}
-    return not models or API_KEY in models
+    return API_KEY in models_in_scope(snap)
 
 
 def link_header(link: Link) -> dict[str, Any]:

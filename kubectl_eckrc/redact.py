@@ -5,8 +5,9 @@ secret looks like (`redact_content`, `redact_object`).
 A Secret becomes a `SecretSummary`: key names, sizes and sha256 prefixes; certificate PEMs
 are kept as `CertInfo` because they are public; private keys and credentials never leave
 this module (a credential becomes its API-key id plus a well-formedness verdict). Values seen
-here are remembered so that `scrub_known()` can blank them from any error text, as a last
-line of defence.
+here are remembered, for the current run only, so that `scrub_known()` can blank them from any
+error text as a last line of defence, and `known_values()` tells the bundle writer what must
+not be in a bundle.
 """
 
 from __future__ import annotations
@@ -30,9 +31,49 @@ CREDENTIALS_KEY = re.compile(r"^cluster\.remote\.([^.]+)\.credentials$")
 PEM_CERT = "-----BEGIN CERTIFICATE-----"
 MIN_SCRUB_LENGTH = 6  # shorter values would blank ordinary words
 
-_known: set[str] = set()
-_origins: dict[str, str] = {}  # value -> where it was read ("Secret ns/name key k"), for the scan
-_known_lock = threading.Lock()
+class SecretRegistry:
+    """The secret values one run of the tool has seen, and where each was read. Collector
+    threads add to it, so every access holds the lock."""
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()  # as seen (text)
+        self._forms: set[str] = set()  # as seen and base64-encoded: what scrubbing blanks
+        self._origins: dict[str, str] = {}  # value -> where it was read ("Secret ns/name key k")
+        self._lock = threading.Lock()
+
+    def remember(self, value: str | bytes, origin: str = "") -> None:
+        raw = value.encode() if isinstance(value, str) else value
+        text = raw.decode("utf-8", "replace")
+        forms = {text, base64.b64encode(raw).decode()}
+        with self._lock:
+            if len(text) >= MIN_SCRUB_LENGTH:
+                self._values.add(text)
+            self._forms.update(f for f in forms if len(f) >= MIN_SCRUB_LENGTH)
+            if origin:
+                self._origins.setdefault(text, origin)
+
+    def values(self) -> list[str]:
+        with self._lock:
+            return sorted(self._values)
+
+    def forms(self) -> list[str]:
+        with self._lock:
+            return list(self._forms)
+
+    def origin_of(self, value: str) -> str:
+        with self._lock:
+            return self._origins.get(value, "")
+
+
+_run = SecretRegistry()
+
+
+def new_run() -> SecretRegistry:
+    """Start the registry of a new run (cli.main, once per command): values of an earlier run
+    in the same process are neither scrubbed from nor looked for in this one."""
+    global _run
+    _run = SecretRegistry()
+    return _run
 
 
 # A fresh random key per run: a fingerprint compares values within one run (and one bundle)
@@ -46,18 +87,18 @@ def fingerprint(value: bytes) -> str:
 
 
 def remember(value: str | bytes, origin: str = "") -> None:
-    """Register a secret value (and its base64 form) for `scrub_known`."""
-    raw = value.encode() if isinstance(value, str) else value
-    forms = {raw.decode("utf-8", "replace"), base64.b64encode(raw).decode()}
-    with _known_lock:
-        _known.update(f for f in forms if len(f) >= MIN_SCRUB_LENGTH)
-        if origin:
-            _origins.setdefault(raw.decode("utf-8", "replace"), origin)
+    """Register a secret value (and its base64 form) for `scrub_known` and `known_values`;
+    `origin` says where it was read, for the bundle scan's refusal."""
+    _run.remember(value, origin)
 
 
 def origin_of(value: str) -> str:
-    with _known_lock:
-        return _origins.get(value, "")
+    return _run.origin_of(value)
+
+
+def known_values() -> list[str]:
+    """The secret values this run has seen, as seen (not their base64 forms)."""
+    return _run.values()
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -67,14 +108,7 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def scrub_known(text: str) -> str:
-    with _known_lock:
-        known = list(_known)
-    return scrub(text, known)
-
-
-def known_values() -> list[str]:
-    with _known_lock:
-        return sorted(_known)
+    return scrub(text, _run.forms())
 
 
 # --- redaction by content ----------------------------------------------------------------------

@@ -88,3 +88,18 @@ def test_every_failure_and_warning_has_a_message_and_a_hint() -> None:
                 assert finding.message and finding.hint, finding.id
             if finding.status is Status.SKIPPED:
                 assert finding.message.startswith("skipped: ECKRC"), finding.id
+
+
+def test_every_fix_action_is_named_by_a_check_and_planned_by_fix() -> None:
+    from kubectl_eckrc.checks.registry import ACTIONS
+    from kubectl_eckrc.fix.plan import planners
+
+    named = {spec.fix for spec in ALL_CHECKS if spec.fix}
+    assert named == set(FIX_ACTIONS)  # no check names an unknown action, no action is orphaned
+    assert set(planners()) == set(FIX_ACTIONS)
+    assert {implied for action in ACTIONS for implied in action.implies} <= set(FIX_ACTIONS)
+
+
+def test_a_check_fix_repairs_has_no_remediation_for_a_person() -> None:
+    for spec in ALL_CHECKS:
+        assert not (spec.fix and spec.remediation), spec.id

@@ -180,3 +180,11 @@ def test_a_fix_diff_never_prints_an_env_value_next_to_a_changed_line() -> None:
     text = unified(es([]), es(["remote-ca"]), "Elasticsearch ns/es")
     assert "+          name: remote-ca" in text and "value: <redacted>" in text  # env is context
     assert "Env-Value-Next-Door" not in text and "Arg-Value-Next-Door" not in text
+def test_each_run_starts_with_its_own_secret_registry() -> None:
+    redact.new_run()
+    redact.remember("first-run-secret")
+    assert redact.known_values() == ["first-run-secret"]
+    assert redact.REDACTED in redact.scrub_known("x first-run-secret x")
+    redact.new_run()
+    assert redact.known_values() == []
+    assert redact.scrub_known("x first-run-secret x") == "x first-run-secret x"

@@ -6,6 +6,7 @@ from typing import Any
 
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks.spec import (
+    API_KEY_SIDE,
     ERROR,
     LOCAL,
     REMOTE,
@@ -13,7 +14,6 @@ from kubectl_eckrc.checks.spec import (
     check,
     failed,
     need,
-    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -62,7 +62,8 @@ def _es_found(side: Side, kube: KubeState, label: str) -> Verdict:
                   context=side.context, namespace=side.namespace, elasticsearch=side.es_name)
 
 
-@check("ECKRC101", severity=ERROR, side=LOCAL, covers=())
+@check("ECKRC101", severity=ERROR, side=LOCAL, covers=(),
+       remediation="make the local Elasticsearch reachable through its Kubernetes API (context, -n, --es)")
 def local_found(snap: Snapshot) -> Verdict:
     """Local context, Elasticsearch CRD and Elasticsearch resource found
 
@@ -76,7 +77,8 @@ def local_found(snap: Snapshot) -> Verdict:
     return _kube_found(snap.local)
 
 
-@check("ECKRC102", severity=ERROR, side=REMOTE)
+@check("ECKRC102", severity=ERROR, side=REMOTE,
+       remediation="give fix the remote environment (--remote-context, --remote-namespace, --remote-es)")
 def remote_found(snap: Snapshot) -> Verdict:
     """Remote context and Elasticsearch resource found
 
@@ -98,7 +100,8 @@ def _rbac_rule(review: AccessReview) -> str:
             f"in namespace {review.namespace}")
 
 
-@check("ECKRC103", severity=ERROR, side=LOCAL)
+@check("ECKRC103", severity=ERROR, side=LOCAL,
+       remediation="grant the missing RBAC permissions listed by doctor, then run fix again")
 def rbac(snap: Snapshot) -> Verdict:
     """Every read doctor needs is allowed (RBAC)
 
@@ -192,7 +195,8 @@ def supported_pair(a: tuple[int, int, int], b: tuple[int, int, int]) -> bool:
     return (old[1] == 18 and new[1] == 0) or old[1] >= 19
 
 
-@check("ECKRC105", severity=ERROR, side=LOCAL, covers=("F19",))
+@check("ECKRC105", severity=ERROR, side=LOCAL, covers=("F19",),
+       remediation="upgrade both clusters to Elasticsearch >= 8.14 in a supported pair; fix never upgrades")
 def versions(snap: Snapshot) -> Verdict:
     """Both versions support API-key remote clusters and form a supported pair
 
@@ -231,7 +235,10 @@ def _license(side: Side) -> tuple[str, str]:
     return str(lic.get("type", "")), str(lic.get("status", ""))
 
 
-@check("ECKRC106", severity=ERROR, side=LOCAL, requires=("ECKRC107",), covers=("F13",))
+@check("ECKRC106", severity=ERROR, side=LOCAL, requires=("ECKRC107",), covers=("F13",),
+       applies_to=API_KEY_SIDE,
+       remediation=("install an Enterprise licence or start a trial on the cluster doctor names "
+                    "(POST _license/start_trial?acknowledge=true); fix never changes licences"))
 def license_allows(snap: Snapshot) -> Verdict:
     """Both licenses allow API-key remote clusters (enterprise or trial)
 
@@ -242,8 +249,6 @@ def license_allows(snap: Snapshot) -> Verdict:
     Fix by hand: install an Enterprise license or start a trial (`POST
     _license/start_trial?acknowledge=true`) on the side that lacks it.
     """
-    if not links.uses_api_keys(snap):
-        return not_applicable("certificate model links only")
     found = {}
     for side in (snap.local, need(snap.remote, "the remote environment")):
         kind, state = _license(side)
@@ -270,7 +275,8 @@ def _rest_reachable(side: Side) -> Verdict:
                   endpoint=side.es.endpoint, version=version)
 
 
-@check("ECKRC107", severity=ERROR, side=LOCAL)
+@check("ECKRC107", severity=ERROR, side=LOCAL,
+       remediation="make the local Elasticsearch REST API reachable (--es-url, credentials)")
 def local_rest(snap: Snapshot) -> Verdict:
     """Local Elasticsearch REST API reachable
 
@@ -284,7 +290,8 @@ def local_rest(snap: Snapshot) -> Verdict:
     return _rest_reachable(snap.local)
 
 
-@check("ECKRC108", severity=ERROR, side=REMOTE)
+@check("ECKRC108", severity=ERROR, side=REMOTE,
+       remediation="make the remote Elasticsearch REST API reachable (--remote-es-url, credentials)")
 def remote_rest(snap: Snapshot) -> Verdict:
     """Remote Elasticsearch REST API reachable
 

@@ -7,19 +7,17 @@ from typing import Any
 from kubectl_eckrc import eck, links, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.spec import (
+    CERTIFICATE_LINK,
     ERROR,
     INFO,
     LINK,
     CheckSpec,
     check,
     failed,
-    not_applicable,
     passed,
 )
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import CertInfo, Side, Snapshot
-
-API_KEY_MODEL = "API-key model"
 
 
 def _trust_problem(holder: Side, peer: Side, peer_cas: list[CertInfo]) -> str:
@@ -44,7 +42,8 @@ def _trust_problem(holder: Side, peer: Side, peer_cas: list[CertInfo]) -> str:
     return ""
 
 
-@check("ECKRC601", severity=ERROR, side=LINK, requires=("ECKRC501",), covers=("F14", "F21"))
+@check("ECKRC601", severity=ERROR, side=LINK, requires=("ECKRC501",), covers=("F14", "F21"),
+       applies_to=CERTIFICATE_LINK)
 def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     """Certificate model: each side trusts the other's transport CA
 
@@ -57,8 +56,6 @@ def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     the ConfigMap named by `spec.transport.tls.certificateAuthorities.configMapName`, key
     `ca.crt`, on both sides.
     """
-    if reads.link(snap, alias).model != links.CERTIFICATE:
-        return not_applicable(API_KEY_MODEL)
     remote = reads.remote_for(snap, alias)
     local_cas, remote_cas = reads.transport_cas(snap.local), reads.transport_cas(remote)
     problems = [p for p in (_trust_problem(snap.local, remote, remote_cas),
@@ -72,7 +69,8 @@ def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     return passed("both sides trust each other's transport CA")
 
 
-@check("ECKRC602", severity=ERROR, side=LINK, requires=("ECKRC502",), covers=("F22",))
+@check("ECKRC602", severity=ERROR, side=LINK, requires=("ECKRC502",), covers=("F22",),
+       applies_to=CERTIFICATE_LINK)
 def transport_port(snap: Snapshot, alias: str) -> Verdict:
     """Certificate model: proxy_address targets the transport port, not 9443
 
@@ -84,8 +82,6 @@ def transport_port(snap: Snapshot, alias: str) -> Verdict:
     link to API keys.
     """
     link = reads.link(snap, alias)
-    if link.model != links.CERTIFICATE:
-        return not_applicable(API_KEY_MODEL)
     evidence: dict[str, Any] = {"proxy_address": link.proxy_address}
     if link.port == eck.RCS_PORT:
         return failed(f"proxy_address {link.proxy_address} targets the remote cluster server (9443)",

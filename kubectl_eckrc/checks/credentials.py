@@ -7,6 +7,7 @@ from typing import Any
 from kubectl_eckrc import eck, links, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.spec import (
+    API_KEY_LINK,
     ERROR,
     LINK,
     LOCAL,
@@ -15,7 +16,6 @@ from kubectl_eckrc.checks.spec import (
     check,
     failed,
     need,
-    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -23,7 +23,6 @@ from kubectl_eckrc.checks.spec import (
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import Snapshot, Unavailable
 
-CERT_MODEL = "certificate model: no API key"
 EXPIRY_WARNING_DAYS = 30
 # Texts the remote cluster answers with when the credential itself is refused.
 AUTH_ERRORS = ("unable to authenticate", "invalid credentials", "unable to find apikey",
@@ -68,7 +67,8 @@ def _credentials(snap: Snapshot, alias: str) -> list[links.CredentialRef]:
     return list(links.link_for(snap, alias).credentials)
 
 
-@check("ECKRC402", severity=ERROR, side=LINK, requires=("ECKRC501",), fix="create-api-key", covers=("F9",))
+@check("ECKRC402", severity=ERROR, side=LINK, requires=("ECKRC501",), fix="create-api-key", covers=("F9",),
+       applies_to=API_KEY_LINK)
 def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     """A credentials entry exists for the alias, and none for an alias not configured
 
@@ -80,9 +80,6 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: store the encoded API key under `cluster.remote.<alias>.credentials` (same
     alias as the cluster settings) in a secret listed in `spec.secureSettings`.
     """
-    link = reads.link(snap, alias)
-    if link.model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     mine = _credentials(snap, alias)
     configured = set(links.registered_aliases(snap))
     strays = [ref for ref in links.all_credentials(snap) if ref.alias not in configured]
@@ -107,7 +104,8 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     return passed(f"secret {mine[0].secret} provides cluster.remote.{alias}.credentials", **evidence)
 
 
-@check("ECKRC403", severity=ERROR, side=LINK, requires=("ECKRC402",), fix="create-api-key", covers=("F12",))
+@check("ECKRC403", severity=ERROR, side=LINK, requires=("ECKRC402",), fix="create-api-key", covers=("F12",),
+       applies_to=API_KEY_LINK)
 def credential_well_formed(snap: Snapshot, alias: str) -> Verdict:
     """The credential is an encoded API key (base64 of id:key)
 
@@ -117,8 +115,6 @@ def credential_well_formed(snap: Snapshot, alias: str) -> Verdict:
 
     Fix by hand: replace the value with the `encoded` field of the create-API-key response.
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     refs = _credentials(snap, alias)
     if not refs:
         return not_evaluated(f"no credentials entry for {alias}")
@@ -151,7 +147,7 @@ def remote_key(snap: Snapshot, alias: str, key: str) -> dict[str, Any] | None:
 
 
 @check("ECKRC404", severity=ERROR, side=LINK, requires=("ECKRC403",), fix="create-api-key",
-       covers=("F11", "F12"))
+       covers=("F11", "F12"), applies_to=API_KEY_LINK)
 def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     """The API key exists on the remote, is cross-cluster, not invalidated, not expired
 
@@ -163,8 +159,6 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: create a new key on the remote with `POST /_security/cross_cluster/api_key`
     (not named `eck-*`) and store its encoded value.
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     kid = key_id(snap, alias)
     entry = remote_key(snap, alias, kid)
     now = pki.parse_time(snap.taken_at)
@@ -193,7 +187,8 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     return passed(f"remote key {kid} ({entry.get('name', '')}) is a valid cross_cluster key", **evidence)
 
 
-@check("ECKRC405", severity=ERROR, side=LINK, requires=("ECKRC402",), covers=("F9", "F20"))
+@check("ECKRC405", severity=ERROR, side=LINK, requires=("ECKRC402",), covers=("F9", "F20"),
+       applies_to=API_KEY_LINK)
 def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     """The keystore holds the credential (`_remote/info` shows cluster_credentials)
 
@@ -207,8 +202,6 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: wait for the pending rollout; without one, restart the local Elasticsearch
     pods (e.g. an annotation change in the podTemplate) so that ECK rebuilds the keystore.
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     es = reads.es_api(snap.local)
     info = need(es.remote_info, "_remote/info")
     entry = info.get(alias)

@@ -14,8 +14,9 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from kubectl_eckrc import eck, links
+from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.registry import ALL_CHECKS
-from kubectl_eckrc.checks.spec import CheckSpec, NotEvaluated, not_evaluated
+from kubectl_eckrc.checks.spec import CheckSpec, NotEvaluated, not_applicable, not_evaluated
 from kubectl_eckrc.findings import (
     INTERNAL_ERROR,
     CheckSide,
@@ -90,6 +91,9 @@ def _evaluate(spec: CheckSpec, snap: Snapshot, alias: str, outcomes: dict[Key, F
 
 def _call(spec: CheckSpec, snap: Snapshot, alias: str) -> Verdict:
     try:
+        if not _applies(spec, snap, alias):
+            assert spec.applies_to is not None
+            return not_applicable(spec.applies_to.otherwise)
         return spec(snap, alias) if spec.side is CheckSide.LINK else spec(snap)
     except NotEvaluated as missing:
         return not_evaluated(missing.reason, missing.permission)
@@ -97,6 +101,17 @@ def _call(spec: CheckSpec, snap: Snapshot, alias: str) -> Verdict:
         # never a silent pass: the evidence key makes the run exit 3 (Report.exit_code)
         message = " ".join(f"internal error in {spec.id}: {type(exc).__name__}: {exc}".split())
         return Verdict(Status.NOT_EVALUATED, message[:300], {INTERNAL_ERROR: type(exc).__name__})
+
+
+def _applies(spec: CheckSpec, snap: Snapshot, alias: str) -> bool:
+    """A link check concerns its alias's model; a side check concerns the models of the links
+    in scope (no link yet: the API-key model, the one to set up). NotEvaluated when the link's
+    model cannot be told (cluster settings unreadable)."""
+    if spec.applies_to is None:
+        return True
+    if spec.side is CheckSide.LINK:
+        return reads.link(snap, alias).model == spec.applies_to.model
+    return spec.applies_to.model in links.models_in_scope(snap)
 
 
 def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> Finding:

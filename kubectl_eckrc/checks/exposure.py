@@ -7,6 +7,8 @@ from typing import Any
 from kubectl_eckrc import eck, links, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.spec import (
+    API_KEY_LINK,
+    API_KEY_SIDE,
     ERROR,
     LINK,
     REMOTE,
@@ -15,7 +17,6 @@ from kubectl_eckrc.checks.spec import (
     check,
     failed,
     need,
-    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -23,10 +24,9 @@ from kubectl_eckrc.checks.spec import (
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import Side, Snapshot, TlsProbe, Unavailable
 
-CERT_ONLY = "certificate model links only"
 
-
-@check("ECKRC201", severity=ERROR, side=REMOTE, requires=("ECKRC102",), fix="enable-rcs", covers=("F1",))
+@check("ECKRC201", severity=ERROR, side=REMOTE, requires=("ECKRC102",), fix="enable-rcs", covers=("F1",),
+       applies_to=API_KEY_SIDE)
 def rcs_enabled(snap: Snapshot) -> Verdict:
     """Remote cluster server enabled on the remote Elasticsearch
 
@@ -38,8 +38,6 @@ def rcs_enabled(snap: Snapshot) -> Verdict:
     Fix by hand: set `spec.remoteClusterServer.enabled: true` on the remote Elasticsearch and
     let ECK roll its pods.
     """
-    if not links.uses_api_keys(snap):
-        return not_applicable(CERT_ONLY)
     remote = reads.remote_side(snap)
     es = reads.resource(remote)
     where = f"{remote.namespace}/{remote.es_name}"
@@ -68,7 +66,8 @@ def _nodes_with_rcs(remote: Side) -> tuple[int, int] | None:
     return on, len(nodes)
 
 
-@check("ECKRC202", severity=ERROR, side=REMOTE, requires=("ECKRC201",), covers=("F1",))
+@check("ECKRC202", severity=ERROR, side=REMOTE, requires=("ECKRC201",), covers=("F1",),
+       applies_to=API_KEY_SIDE)
 def rcs_service(snap: Snapshot) -> Verdict:
     """The remote cluster service exists, on port 9443, with ready endpoints
 
@@ -79,8 +78,6 @@ def rcs_service(snap: Snapshot) -> Verdict:
     Fix by hand: enable the remote cluster server (ECKRC201); if the service exists, make the
     remote pods ready.
     """
-    if not links.uses_api_keys(snap):
-        return not_applicable(CERT_ONLY)
     remote = reads.remote_side(snap)
     name = eck.remote_cluster_service(remote.es_name)
     svc = eck.find_by_name(reads.services(remote), name)
@@ -105,7 +102,8 @@ def exposures(remote: Side) -> eck.RcsExposures:
     return eck.rcs_exposures(reads.services(remote), remote.es_name)
 
 
-@check("ECKRC203", severity=ERROR, side=REMOTE, requires=("ECKRC202",), fix="expose-rcs", covers=("F2",))
+@check("ECKRC203", severity=ERROR, side=REMOTE, requires=("ECKRC202",), fix="expose-rcs", covers=("F2",),
+       applies_to=API_KEY_SIDE)
 def rcs_exposed(snap: Snapshot) -> Verdict:
     """Port 9443 is exposed outside the remote Kubernetes cluster
 
@@ -121,8 +119,6 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     `elasticsearch.k8s.elastic.co/cluster-name: <es>` with `port: 9443` and `targetPort:
     9443`.
     """
-    if not links.uses_api_keys(snap):
-        return not_applicable(CERT_ONLY)
     remote = reads.remote_side(snap)
     exposed = exposures(remote)
     usable = exposed.usable
@@ -161,7 +157,7 @@ def _probe_reached_remote(snap: Snapshot, remote: Side) -> str:
 
 
 @check("ECKRC204", severity=ERROR, side=LINK, requires=("ECKRC502", "ECKRC203"), fix="register-remote",
-       covers=("F2", "F10"))
+       covers=("F2", "F10"), applies_to=API_KEY_LINK)
 def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
     """proxy_address points at an exposure of the remote cluster server
 
@@ -175,8 +171,6 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
     the load balancer's address and port (or a node address and the nodePort).
     """
     link = reads.link(snap, alias)
-    if link.model != links.API_KEY:
-        return not_applicable("certificate model")
     evidence: dict[str, Any] = {"proxy_address": link.proxy_address}
     if link.port == eck.TRANSPORT_PORT:
         return failed(f"proxy_address {link.proxy_address} targets the transport port 9300",
@@ -236,7 +230,9 @@ TCP_HINTS = {
 }
 
 
-@check("ECKRC205", severity=ERROR, side=LINK, requires=("ECKRC502",), covers=("F2",))
+@check("ECKRC205", severity=ERROR, side=LINK, requires=("ECKRC502",), covers=("F2",),
+       remediation=("open TCP from the local cluster's nodes to proxy_address (firewall, security "
+                    "group, NetworkPolicy); the address itself is right"))
 def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     """proxy_address accepts TCP connections
 

@@ -6,6 +6,8 @@ reason, so that a reader of an old report can still find what a code meant.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, trust
 from kubectl_eckrc.checks.spec import CheckSpec
 
@@ -73,17 +75,33 @@ FAILURE_ROWS: dict[str, str] = {
     "F23": "CA or remote cluster server certificate expired or expiring",
 }
 
-# The repair actions of `kubectl eckrc fix` (product.md), as the docs describe them.
-FIX_ACTIONS: dict[str, str] = {
-    "enable-rcs": "sets spec.remoteClusterServer.enabled: true on the remote Elasticsearch (rolling restart)",
-    "expose-rcs": "exposes 9443 with spec.remoteClusterServer.service (ECK >= 3.3) or a "
-                  "LoadBalancer/NodePort Service with targetPort 9443",
-    "sync-ca": "creates or refreshes the local ConfigMap with the remote's current transport CA "
-               "(no restart)",
-    "mount-ca": "adds the client SSL settings, the CA volume and its mount to every local nodeSet "
-                "(rolls pods)",
-    "create-api-key": "creates a cross-cluster API key on the remote and stores its encoded value in a local "
-                      "secureSettings secret",
-    "register-remote": "PUT _cluster/settings with mode proxy, proxy_address and server_name",
-    "fix-server-name": "PUT _cluster/settings with the remote cluster service's DNS name as server_name",
-}
+@dataclass(frozen=True)
+class FixAction:
+    """A repair action of `kubectl eckrc fix` (product.md): checks name it in `fix=`, and fix's
+    planner of the same name builds its changes."""
+
+    name: str
+    does: str  # what it changes, as the docs and `checks ID` say it
+    implies: tuple[str, ...] = ()  # doing it makes these necessary even while their checks are skipped
+
+
+# In the order fix carries them out: the remote must serve before anything points at it; the
+# CA must exist before pods mount it; the key is in the keystore only after the local rollout;
+# registration last.
+ACTIONS: tuple[FixAction, ...] = (
+    FixAction("enable-rcs", "sets spec.remoteClusterServer.enabled: true on the remote Elasticsearch "
+              "(rolling restart)", implies=("expose-rcs", "register-remote")),
+    FixAction("expose-rcs", "exposes 9443 with spec.remoteClusterServer.service (ECK >= 3.3) or a "
+              "LoadBalancer/NodePort Service with targetPort 9443", implies=("register-remote",)),
+    FixAction("sync-ca", "creates or refreshes the local ConfigMap with the remote's current transport CA "
+              "(no restart)", implies=("mount-ca",)),
+    FixAction("mount-ca", "adds the client SSL settings, the CA volume and its mount to every local nodeSet "
+              "(rolls pods)", implies=("sync-ca",)),
+    FixAction("create-api-key", "creates a cross-cluster API key on the remote and stores its encoded value "
+              "in a local secureSettings secret", implies=("register-remote",)),
+    FixAction("register-remote", "PUT _cluster/settings with mode proxy, proxy_address and server_name"),
+    FixAction("fix-server-name", "PUT _cluster/settings with the remote cluster service's DNS name as "
+              "server_name"),
+)
+
+FIX_ACTIONS: dict[str, str] = {a.name: a.does for a in ACTIONS}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kubectl_eckrc import links
 from kubectl_eckrc.findings import CheckSide, Severity, Status, Verdict
 from kubectl_eckrc.snapshot import Unavailable
 
@@ -47,6 +48,20 @@ def need(read: Any, what: str) -> Any:
 
 
 @dataclass(frozen=True)
+class AppliesTo:
+    """The links a check concerns. On a link of the other model (or, for a side check, when no
+    link in scope uses this model) the engine records it as not applicable with `otherwise`."""
+
+    model: str  # links.API_KEY | links.CERTIFICATE
+    otherwise: str  # why it does not apply, e.g. "certificate model: no API key"
+
+
+API_KEY_SIDE = AppliesTo(links.API_KEY, "certificate model links only")
+API_KEY_LINK = AppliesTo(links.API_KEY, "certificate model: no API key")
+CERTIFICATE_LINK = AppliesTo(links.CERTIFICATE, "API-key model")
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     id: str
     title: str
@@ -57,6 +72,10 @@ class CheckSpec:
     fix: str | None
     covers: tuple[str, ...]
     func: Callable[..., Verdict]
+    applies_to: AppliesTo | None = None  # None: every link
+    # What a person does when this check fails and no fix action can repair it (a cause
+    # outside the objects fix writes); fix lists it as a blocker.
+    remediation: str = ""
 
     @property
     def anchor(self) -> str:
@@ -78,6 +97,8 @@ def check(
     requires: tuple[str, ...] = (),
     fix: str | None = None,
     covers: tuple[str, ...] = (),
+    applies_to: AppliesTo | None = None,
+    remediation: str = "",
 ) -> Callable[[Callable[..., Verdict]], CheckSpec]:
     """Attach catalogue data to a check function. Docstring line 1 = title, the rest = doc."""
 
@@ -94,6 +115,8 @@ def check(
             fix=fix,
             covers=covers,
             func=func,
+            applies_to=applies_to,
+            remediation=remediation,
         )
 
     return wrap
@@ -116,8 +139,8 @@ def warned(message: str, hint: str, **evidence: Any) -> Verdict:
 
 def not_applicable(why: str) -> Verdict:
     """A check that does not concern this link (e.g. API-key checks on a certificate-model
-    link). There is no "not applicable" status: it passes, and says so in evidence."""
-    return Verdict(Status.PASS, f"not applicable ({why})", {"applicable": False})
+    link): counted apart from the passes."""
+    return Verdict(Status.NOT_APPLICABLE, f"not applicable ({why})", {"applicable": False})
 
 
 def not_evaluated(reason: str, permission: str = "") -> Verdict:

@@ -6,10 +6,12 @@ import contextlib
 import math
 from typing import Any
 
-from kubectl_eckrc import eck, links, pki
+from kubectl_eckrc import eck, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.ca_files import SourceProblem, configured_cas
 from kubectl_eckrc.checks.spec import (
+    API_KEY_LINK,
+    API_KEY_SIDE,
     ERROR,
     LINK,
     LOCAL,
@@ -17,7 +19,6 @@ from kubectl_eckrc.checks.spec import (
     NotEvaluated,
     check,
     failed,
-    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -25,16 +26,12 @@ from kubectl_eckrc.checks.spec import (
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.snapshot import CertInfo, Snapshot, TlsProbe
 
-CERT_MODEL = "certificate model: trust is ECKRC601"
 EVIDENCE_KEYS = {"remote CA": "remoteCa", "trusted CA": "trustedCa", "presented certificate": "presented"}
 EXPIRY_WARNING_DAYS = 30
 
 
-def _api_key_model(snap: Snapshot) -> bool:
-    return links.uses_api_keys(snap)
-
-
-@check("ECKRC301", severity=ERROR, side=LOCAL, requires=("ECKRC101",), fix="mount-ca", covers=("F3",))
+@check("ECKRC301", severity=ERROR, side=LOCAL, requires=("ECKRC101",), fix="mount-ca", covers=("F3",),
+       applies_to=API_KEY_SIDE)
 def client_trust_configured(snap: Snapshot) -> Verdict:
     """Every local nodeSet trusts a mounted remote CA
 
@@ -49,8 +46,6 @@ def client_trust_configured(snap: Snapshot) -> Verdict:
     ["remote-certs/remote-cluster-ca.crt"]`, a ConfigMap volume and its mount at
     `/usr/share/elasticsearch/config/remote-certs` in the `elasticsearch` container.
     """
-    if not _api_key_model(snap):
-        return not_applicable(CERT_MODEL)
     es = reads.resource(snap.local)
     sources, missing = eck.client_ca_files(es)
     unmounted = [s for s in sources if s.mounted is None]
@@ -71,7 +66,8 @@ def client_trust_configured(snap: Snapshot) -> Verdict:
                   nodeSets=all_sets, files=described)
 
 
-@check("ECKRC302", severity=ERROR, side=LOCAL, requires=("ECKRC301",), fix="sync-ca", covers=("F3",))
+@check("ECKRC302", severity=ERROR, side=LOCAL, requires=("ECKRC301",), fix="sync-ca", covers=("F3",),
+       applies_to=API_KEY_SIDE)
 def ca_file_present(snap: Snapshot) -> Verdict:
     """The mounted CA file exists and holds PEM certificates
 
@@ -83,8 +79,6 @@ def ca_file_present(snap: Snapshot) -> Verdict:
     ConfigMap and key the path names: `kubectl create configmap remote-ca
     --from-file=remote-cluster-ca.crt=ca.crt -n <ns>`.
     """
-    if not _api_key_model(snap):
-        return not_applicable(CERT_MODEL)
     try:
         cas = configured_cas(snap)
     except SourceProblem as problem:
@@ -101,7 +95,7 @@ def _cert(cert: CertInfo) -> dict[str, str]:
 
 
 @check("ECKRC303", severity=ERROR, side=LINK, requires=("ECKRC302", "ECKRC501"), fix="sync-ca",
-       covers=("F4",))
+       covers=("F4",), applies_to=API_KEY_LINK)
 def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     """The trusted CA is the remote's current transport CA
 
@@ -114,8 +108,6 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: copy the current `ca.crt` of the remote's `<es>-es-transport-certs-public`
     into the local ConfigMap (the mounted file is refreshed without a restart).
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     trusted = configured_cas(snap)
     remote = reads.remote_for(snap, alias)
     current = reads.transport_cas(remote)
@@ -191,7 +183,7 @@ def _handshake(snap: Snapshot, alias: str) -> TlsProbe | Verdict:
 
 
 @check("ECKRC304", severity=ERROR, side=LINK, requires=("ECKRC303", "ECKRC205"), fix="sync-ca",
-       covers=("F3", "F4", "F7"))
+       covers=("F3", "F4", "F7"), applies_to=API_KEY_LINK)
 def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
     """The certificate presented at proxy_address validates against the trusted CA
 
@@ -203,8 +195,6 @@ def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: trust the CA that issued the presented certificate: the remote's transport CA
     (ECKRC303), or remove the TLS-terminating component in front of the remote (ECKRC306).
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     probe = _handshake(snap, alias)
     if isinstance(probe, Verdict):
         return probe
@@ -236,7 +226,7 @@ def _untrusted_cause(leaf: CertInfo, trusted: list[CertInfo], error: str) -> str
 
 
 @check("ECKRC305", severity=ERROR, side=LINK, requires=("ECKRC304",), fix="fix-server-name",
-       covers=("F5", "F6"))
+       covers=("F5", "F6"), applies_to=API_KEY_LINK)
 def name_matches(snap: Snapshot, alias: str) -> Verdict:
     """The name the client checks is a SAN of the presented certificate
 
@@ -251,8 +241,6 @@ def name_matches(snap: Snapshot, alias: str) -> Verdict:
     `spec.transport.tls.subjectAltNames`.
     """
     link = reads.link(snap, alias)
-    if link.model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     suggestion = _suggested_server_name(snap)
     if link.server_name and (pki.is_ip(link.server_name) or not pki.valid_dns_name(link.server_name)):
         kind = "an IP address" if pki.is_ip(link.server_name) else "not a valid host name"
@@ -284,7 +272,10 @@ def _suggested_server_name(snap: Snapshot) -> str:
         return "<remote-es>-es-remote-cluster.<remote-namespace>.svc"
 
 
-@check("ECKRC306", severity=ERROR, side=LINK, requires=("ECKRC205",), covers=("F7", "F8"))
+@check("ECKRC306", severity=ERROR, side=LINK, requires=("ECKRC205",), covers=("F7", "F8"),
+       applies_to=API_KEY_LINK,
+       remediation=("configure the load balancer or ingress in front of 9443 as L4 TCP / TLS "
+                    "passthrough: something terminates TLS there and presents its own certificate"))
 def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     """The certificate presented was issued by the remote's ECK CA, not by a proxy
 
@@ -297,8 +288,6 @@ def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: configure the load balancer or ingress for TCP (L4) or TLS passthrough on
     9443, or use a plain LoadBalancer Service.
     """
-    if reads.link(snap, alias).model != links.API_KEY:
-        return not_applicable(CERT_MODEL)
     probe = _handshake(snap, alias)
     if isinstance(probe, Verdict):
         return probe

@@ -57,6 +57,8 @@ def describe(spec: CheckSpec) -> str:
         lines.append("covers:   " + "; ".join(f"{f} {FAILURE_ROWS[f]}" for f in spec.covers))
     if spec.fix:
         lines.append(f"fix:      {spec.fix} ({FIX_ACTIONS[spec.fix]})")
+    elif spec.remediation:
+        lines.append(f"fix:      none: {spec.remediation}")
     lines += [f"docs:     {spec.doc_ref}", "", spec.doc, ""]
     return "\n".join(lines)
 
@@ -72,6 +74,8 @@ def section(spec: CheckSpec) -> str:
     if spec.fix:
         lines += [f"Fix action: `{spec.fix}`: {FIX_ACTIONS[spec.fix]} "
                   "(`kubectl eckrc fix --alias <alias>` plans it; `--apply` carries it out).", ""]
+    elif spec.remediation:
+        lines += [f"Fix action: none; `kubectl eckrc fix` stops and says: {spec.remediation}.", ""]
     else:
         lines += ["Fix action: none (see *Fix by hand*).", ""]
     return "\n".join(lines)
@@ -91,8 +95,8 @@ def doc_page() -> str:
              "evaluated still runs on its own evidence (without remote access the TLS probe still "
              "judges trust), and is not evaluated itself when that evidence is missing too.", "",
              "Checks that do not concern a link (API-key checks on a certificate-model link and the "
-             "reverse) pass with the message `not applicable (...)` and the evidence "
-             "`applicable: false`.", "",
+             "reverse) are *not applicable*: counted apart from the passes, with the message "
+             "`not applicable (...)`.", "",
              tabulate([[_link(s.id), s.severity.value, s.side.value, s.title] for s in ALL_CHECKS],
                       headers=["id", "severity", "side", "title"], tablefmt="github"), ""]
     area = ""

@@ -14,7 +14,6 @@ import os
 import platform
 import sys
 import tempfile
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +82,7 @@ def collected_secrets(scope: Scope, snapshot: Snapshot | None = None) -> list[An
     origins = secret_origins(snapshot) if snapshot else {}
     read = "a secret value read during collection"
     values = [SecretValue(redact.origin_of(v) or origins.get(redact.fingerprint(v.encode()), read),
-                          v.encode()) for v in _remembered(redact)]
+                          v.encode()) for v in redact.known_values()]
     for var in _credential_env_vars(scope):
         if os.environ.get(var):
             values.append(SecretValue(f"the value of ${var}", os.environ[var].encode()))
@@ -130,13 +129,6 @@ def _user_secrets(user: dict[str, Any]) -> list[bytes]:
     provider = (user.get("auth-provider") or {}).get("config") or {}
     values += [str(v).encode() for k, v in provider.items() if "token" in k or "secret" in k]
     return values
-
-
-def _remembered(redact: Any) -> Iterable[str]:
-    values = set(redact.known_values())
-    # redact.py also keeps each value's base64 form; the scan derives every encoding itself.
-    derived = {base64.b64encode(v.encode()).decode() for v in values}
-    return sorted(v for v in values if v not in derived)
 
 
 def _credential_env_vars(scope: Scope) -> list[str]:

@@ -8,25 +8,14 @@ would roll pods for nothing.
 from __future__ import annotations
 
 from kubectl_eckrc import eck, links
+from kubectl_eckrc.checks.registry import ALL_CHECKS
 from kubectl_eckrc.findings import Finding, Severity, Status
 from kubectl_eckrc.fix.model import Blocker
 from kubectl_eckrc.snapshot import Snapshot
 
-# Causes outside the objects fix may write, with the step a person takes.
-TODO = {
-    "ECKRC101": "make the local Elasticsearch reachable through its Kubernetes API (context, -n, --es)",
-    "ECKRC102": "give fix the remote environment (--remote-context, --remote-namespace, --remote-es)",
-    "ECKRC103": "grant the missing RBAC permissions listed by doctor, then run fix again",
-    "ECKRC105": "upgrade both clusters to Elasticsearch >= 8.14 in a supported pair; fix never upgrades",
-    "ECKRC106": "install an Enterprise licence or start a trial on the cluster doctor names "
-    "(POST _license/start_trial?acknowledge=true); fix never changes licences",
-    "ECKRC107": "make the local Elasticsearch REST API reachable (--es-url, credentials)",
-    "ECKRC108": "make the remote Elasticsearch REST API reachable (--remote-es-url, credentials)",
-    "ECKRC205": "open TCP from the local cluster's nodes to proxy_address (firewall, security group, "
-    "NetworkPolicy); the address itself is right",
-    "ECKRC306": "configure the load balancer or ingress in front of 9443 as L4 TCP / TLS passthrough: "
-    "something terminates TLS there and presents its own certificate",
-}
+# Causes outside the objects fix may write, with the step a person takes (the catalogue's
+# remediation of each check).
+TODO = {spec.id: spec.remediation for spec in ALL_CHECKS if spec.remediation}
 BROKEN_PATH_TODO = (
     "the remote cluster server is enabled and proxy_address is its exposure, yet the TLS handshake gets "
     "no proper answer: something between the clusters (a firewall dropping traffic, a proxy) breaks the "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kubectl_eckrc.checks.registry import ALL_CHECKS
+from kubectl_eckrc.checks.registry import ACTIONS, ALL_CHECKS
 from kubectl_eckrc.findings import Finding, Status
 from kubectl_eckrc.fix.actions import (
     create_api_key,
@@ -26,26 +26,9 @@ from kubectl_eckrc.fix.model import Change, Plan
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
-# Order matters: the remote must serve before anything points at it; the CA must exist before
-# pods mount it; the key is in the keystore only after the local rollout; registration last.
-ACTION_ORDER = (
-    "enable-rcs",
-    "expose-rcs",
-    "sync-ca",
-    "mount-ca",
-    "create-api-key",
-    "register-remote",
-    "fix-server-name",
-)
-
-# Doing one action makes another necessary even while its check is still skipped.
-IMPLIES = {
-    "enable-rcs": ("expose-rcs", "register-remote"),
-    "expose-rcs": ("register-remote",),
-    "mount-ca": ("sync-ca",),
-    "sync-ca": ("mount-ca",),
-    "create-api-key": ("register-remote",),
-}
+# The catalogue's order and implications (checks/registry.py ACTIONS).
+ACTION_ORDER = tuple(a.name for a in ACTIONS)
+IMPLIES = {a.name: a.implies for a in ACTIONS if a.implies}
 
 
 Planner = Callable[[Snapshot, list[Finding], FixOptions], list[Change]]

@@ -15,8 +15,9 @@ def _warnings(count: int) -> str:
 
 def summary_line(report: Report) -> str:
     s: Summary = report.summary
+    not_applicable = f", {s.not_applicable} not applicable" if s.not_applicable else ""
     return (f"{s.passed} passed, {s.failed} failed, {_warnings(s.warnings)}, {s.skipped} skipped, "
-            f"{s.not_evaluated} not evaluated   (exit {report.exit_code})")
+            f"{s.not_evaluated} not evaluated{not_applicable}   (exit {report.exit_code})")
 
 
 def verdict_title(report: Report) -> str:

@@ -15,7 +15,7 @@ def render(report: Report) -> str:
         "tests": str(len(report.findings)),
         "failures": str(s.failed),
         "errors": "0",
-        "skipped": str(s.skipped + s.not_evaluated),
+        "skipped": str(s.skipped + s.not_evaluated + s.not_applicable),
         "timestamp": report.taken_at,
     })
     for finding in report.findings:
@@ -30,7 +30,7 @@ def _testcase(finding: Finding) -> ET.Element:
     if finding.status is Status.FAIL:
         failure = ET.SubElement(case, "failure", {"message": finding.message, "type": finding.severity.value})
         failure.text = _details(finding)
-    elif finding.status in (Status.SKIPPED, Status.NOT_EVALUATED):
+    elif finding.status in (Status.SKIPPED, Status.NOT_EVALUATED, Status.NOT_APPLICABLE):
         reason = finding.message
         if finding.status is Status.NOT_EVALUATED:
             reason = f"not evaluated: {reason}" + (f" ({finding.permission})" if finding.permission else "")

@@ -14,7 +14,7 @@ from kubectl_eckrc.report.common import (
 )
 
 MARKS = {Status.PASS: "pass", Status.FAIL: "**FAIL**", Status.WARN: "**warn**",
-         Status.SKIPPED: "skipped", Status.NOT_EVALUATED: "not evaluated"}
+         Status.SKIPPED: "skipped", Status.NOT_EVALUATED: "not evaluated", Status.NOT_APPLICABLE: "n/a"}
 
 
 def render(report: Report) -> str:

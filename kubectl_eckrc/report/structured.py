@@ -25,7 +25,8 @@ def to_document(report: Report) -> dict[str, Any]:
         "links": [dict(link) for link in report.links],
         "findings": [finding_document(f) for f in report.findings],
         "summary": {"passed": s.passed, "failed": s.failed, "warnings": s.warnings,
-                    "skipped": s.skipped, "notEvaluated": s.not_evaluated},
+                    "skipped": s.skipped, "notEvaluated": s.not_evaluated,
+                    "notApplicable": s.not_applicable},
         "exitCode": report.exit_code,
     }
 

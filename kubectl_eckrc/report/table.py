@@ -14,12 +14,15 @@ from kubectl_eckrc.report.common import (
 
 UNICODE_SYMBOLS = {
     Status.PASS: "✔", Status.FAIL: "✖", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
+    Status.NOT_APPLICABLE: "·",
 }
 ASCII_SYMBOLS = {
     Status.PASS: "+", Status.FAIL: "x", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
+    Status.NOT_APPLICABLE: ".",
 }
 COLOURS = {
     Status.PASS: "32", Status.FAIL: "31", Status.WARN: "33", Status.SKIPPED: "2", Status.NOT_EVALUATED: "35",
+    Status.NOT_APPLICABLE: "2",
 }
 INDENT = "      "
 

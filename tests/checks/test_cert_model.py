@@ -14,9 +14,9 @@ def test_working_certificate_model_only_warns_about_the_deprecation() -> None:
     assert finding.status is Status.WARN and finding.severity is Severity.INFO
 
 
-def test_api_key_link_passes_the_certificate_model_checks_as_not_applicable() -> None:
+def test_api_key_link_has_the_certificate_model_checks_not_applicable() -> None:
     pair = healthy_pair()
-    assert outcome(pair, "ECKRC601").evidence == {"applicable": False}
+    assert outcome(pair, "ECKRC601").status is Status.NOT_APPLICABLE
     assert outcome(pair, "ECKRC603").status is Status.PASS
 
 

@@ -18,11 +18,22 @@ from tests.snapshot_builder import healthy_pair
 CANARY = "collector-read-this-S3cret-9f8e7d"
 
 
+# Secret values the fake collector "reads" (remembers) during the run, as the real one does.
+READ: list[str] = []
+
+
 @pytest.fixture
 def collected(monkeypatch: pytest.MonkeyPatch) -> list[Snapshot]:
     """collect_live returns what the test puts in this list."""
     snaps = [healthy_pair().build()]
-    monkeypatch.setattr(live, "collect_live", lambda scope, debug=False: snaps[0])
+    READ.clear()
+
+    def collect(scope: object, debug: bool = False) -> Snapshot:
+        for value in READ:
+            redact.remember(value)
+        return snaps[0]
+
+    monkeypatch.setattr(live, "collect_live", collect)
     return snaps
 
 
@@ -69,7 +80,7 @@ def test_collect_refuses_a_bundle_holding_a_value_the_collector_read(
     pair = healthy_pair()
     pair.local.es["metadata"]["labels"] = {"note": base64.b64encode(CANARY.encode()).decode()}
     collected[0] = pair.build()
-    redact.remember(CANARY)
+    READ.append(CANARY)
     target = tmp_path / "b.zip"
     code, out, err = run_cli(capsys, "collect", "-o", str(target))
     assert code == 3 and out == ""
@@ -150,7 +161,7 @@ def test_refusal_names_the_secret_key_the_leaked_value_came_from(
         value.encode()))})
     pair.local.es["metadata"]["labels"] = {"note": value}
     collected[0] = pair.build()
-    redact.remember(value)
+    READ.append(value)
     code, _, err = run_cli(capsys, "collect", "-o", str(tmp_path / "b.zip"))
     assert code == 3 and "Secret logging/es-extra key token" in err and value not in err
 

@@ -47,7 +47,8 @@ def test_summary_line_matches_the_exit_code() -> None:
     s = report.summary
     assert s.warnings == 1
     assert last == (f"{s.passed} passed, {s.failed} failed, 1 warning, {s.skipped} skipped, "
-                    f"{s.not_evaluated} not evaluated   (exit 1)")
+                    f"{s.not_evaluated} not evaluated, 2 not applicable   (exit 1)")
+    assert s.not_applicable == 2  # the certificate-model checks, not counted as passed
     assert table.render(healthy_report()).rstrip().endswith("(exit 0)")
 
 
