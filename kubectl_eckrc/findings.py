@@ -39,6 +39,7 @@ class Verdict:
     evidence: dict[str, Any] = field(default_factory=dict)
     hint: str = ""  # the cause, when failing
     permission: str = ""  # for not-evaluated: the RBAC rule, privilege or flag that lets it run
+    cause: str = ""  # for not-evaluated: the failed read behind it (an Unavailable's reason)
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ class Finding:
     evidence: dict[str, Any]
     hint: str
     fix: FixRef | None
-    doc: str  # "docs/checks.md#eckrc303"
+    doc: str  # versioned URL of the check's section of docs/checks.md
     permission: str = ""
+    cause: str = ""  # for not-evaluated: the failed read behind it, shared by the checks it holds back
 
 
 @dataclass(frozen=True)

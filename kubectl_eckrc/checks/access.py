@@ -34,7 +34,7 @@ def _kube_found(side: Side) -> Verdict:
     if isinstance(side.kube, Unavailable):
         if side.kube.kind in UNREACHABLE_KINDS:
             return not_evaluated(f"cannot reach the {side.role} Kubernetes API: {side.kube.reason}",
-                                 side.kube.permission)
+                                 side.kube.permission, side.kube.reason)
         return failed(f"the {side.role} Kubernetes API failed: {side.kube.reason}",
                       f"check {label}: the API server answered with an error", context=side.context)
     kube = side.kube
@@ -266,7 +266,7 @@ def _rest_reachable(side: Side) -> Verdict:
         assert isinstance(gone, Unavailable)
         if gone.kind in UNREACHABLE_KINDS:
             return not_evaluated(f"cannot reach the {side.role} Elasticsearch API: {gone.reason}",
-                                 gone.permission)
+                                 gone.permission, gone.reason)
         return failed(f"the {side.role} Elasticsearch API failed: {gone.reason}",
                       f"check the credentials and address used for {side.role} Elasticsearch "
                       "(the elastic user secret, or --es-url / --es-api-key-env)", reason=gone.reason)

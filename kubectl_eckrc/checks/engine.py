@@ -96,7 +96,7 @@ def _call(spec: CheckSpec, snap: Snapshot, alias: str) -> Verdict:
             return not_applicable(spec.applies_to.otherwise)
         return spec(snap, alias) if spec.side is CheckSide.LINK else spec(snap)
     except NotEvaluated as missing:
-        return not_evaluated(missing.reason, missing.permission)
+        return not_evaluated(missing.reason, missing.permission, missing.cause)
     except Exception as exc:  # noqa: BLE001 - one broken check must not hide the others
         # never a silent pass: the evidence key makes the run exit 3 (Report.exit_code)
         message = " ".join(f"internal error in {spec.id}: {type(exc).__name__}: {exc}".split())
@@ -134,6 +134,7 @@ def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> F
         fix=fix,
         doc=spec.doc_ref,
         permission=verdict.permission,
+        cause=verdict.cause,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc import links
+from kubectl_eckrc import __version__, links
 from kubectl_eckrc.findings import CheckSide, Severity, Status, Verdict
 from kubectl_eckrc.snapshot import Unavailable
 
@@ -24,6 +24,9 @@ LOCAL = CheckSide.LOCAL
 REMOTE = CheckSide.REMOTE
 LINK = CheckSide.LINK
 
+# Findings link to the catalogue of the very version that made them: the krew binary ships no
+# docs/ folder, and `kubectl eckrc checks ID` prints the same text offline.
+REPOSITORY = "https://github.com/kubectl-eckrc/kubectl-eckrc"
 NO_REMOTE_PERMISSION = "pass --remote-context (and --remote-namespace) to read the remote environment"
 
 
@@ -31,10 +34,11 @@ class NotEvaluated(Exception):
     """Raised inside a check when a read it needs is unavailable; the engine turns it into a
     not-evaluated finding carrying the reason and the permission that would let it run."""
 
-    def __init__(self, reason: str, permission: str = "") -> None:
+    def __init__(self, reason: str, permission: str = "", cause: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.permission = permission
+        self.cause = cause  # the failed read's own reason, shared by every check it holds back
 
 
 def need(read: Any, what: str) -> Any:
@@ -43,7 +47,7 @@ def need(read: Any, what: str) -> Any:
         permission = read.permission
         if read.kind == "no-access" and not permission:
             permission = NO_REMOTE_PERMISSION
-        raise NotEvaluated(f"cannot read {what}: {read.reason}", permission)
+        raise NotEvaluated(f"cannot read {what}: {read.reason}", permission, read.reason)
     return read
 
 
@@ -83,10 +87,15 @@ class CheckSpec:
 
     @property
     def doc_ref(self) -> str:
-        return f"docs/checks.md#{self.anchor}"
+        """The versioned https URL of this check's section of docs/checks.md."""
+        return doc_url(self.id)
 
     def __call__(self, *args: Any) -> Verdict:
         return self.func(*args)
+
+
+def doc_url(check_id: str, version: str = __version__) -> str:
+    return f"{REPOSITORY}/blob/v{version}/docs/checks.md#{check_id.lower()}"
 
 
 def check(
@@ -143,5 +152,7 @@ def not_applicable(why: str) -> Verdict:
     return Verdict(Status.NOT_APPLICABLE, f"not applicable ({why})", {"applicable": False})
 
 
-def not_evaluated(reason: str, permission: str = "") -> Verdict:
-    return Verdict(Status.NOT_EVALUATED, reason, {}, "", permission)
+def not_evaluated(reason: str, permission: str = "", cause: str = "") -> Verdict:
+    """`cause`: the failed read behind it (an Unavailable's reason), when there is one; the
+    report shows a cause that holds back several checks once, listing them."""
+    return Verdict(Status.NOT_EVALUATED, reason, {}, "", permission, cause)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from kubectl_eckrc import pki
@@ -99,3 +100,45 @@ def grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
 
 def needs_attention(finding: Finding) -> bool:
     return finding.status in (Status.FAIL, Status.WARN)
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """A failed read that holds back several checks: shown once, with the checks under it."""
+
+    number: int
+    text: str  # the read's own reason
+    permission: str
+    held_back: tuple[str, ...]  # "ECKRC303" or "ECKRC303 [alias]"
+
+
+def root_causes(findings: list[Finding]) -> list[RootCause]:
+    """Not-evaluated causes shared by two findings or more, numbered in report order."""
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.status is Status.NOT_EVALUATED and finding.cause:
+            groups.setdefault((finding.cause, finding.permission), []).append(finding)
+    shared = [(key, held) for key, held in groups.items() if len(held) > 1]
+    return [RootCause(i, cause, permission, tuple(_label(f) for f in held))
+            for i, ((cause, permission), held) in enumerate(shared, 1)]
+
+
+def _label(finding: Finding) -> str:
+    return finding.id + (f" [{finding.alias}]" if finding.alias else "")
+
+
+def cause_number(finding: Finding, causes: list[RootCause]) -> int:
+    """The number of the shared root cause that holds `finding` back, 0 when none does."""
+    for cause in causes:
+        if finding.status is Status.NOT_EVALUATED and (finding.cause, finding.permission) == (
+                cause.text, cause.permission) and _label(finding) in cause.held_back:
+            return cause.number
+    return 0
+
+
+def without_cause(finding: Finding) -> str:
+    """The message without the shared cause it ends with ("cannot read X: <cause>" -> "cannot read X")."""
+    suffix = f": {finding.cause}"
+    if finding.cause and finding.message.endswith(suffix):
+        return finding.message[: -len(suffix)]
+    return finding.message

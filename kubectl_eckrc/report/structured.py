@@ -43,6 +43,7 @@ def finding_document(finding: Finding) -> dict[str, Any]:
         "evidence": _plain(finding.evidence),
         "hint": finding.hint,
         "permission": finding.permission,
+        "cause": finding.cause,
         "fix": {"action": finding.fix.action, "command": finding.fix.command} if finding.fix else None,
         "doc": finding.doc,
     }

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from kubectl_eckrc.findings import Finding, Report, Status
 from kubectl_eckrc.report.common import (
+    RootCause,
+    cause_number,
     evidence_lines,
     grouped,
     link_line,
     needs_attention,
+    root_causes,
     side_line,
     summary_line,
+    without_cause,
 )
 
 UNICODE_SYMBOLS = {
@@ -30,11 +34,13 @@ INDENT = "      "
 def render(report: Report, color: bool = False, unicode: bool = True) -> str:
     lines = _header(report)
     several_links = len({f.alias for f in report.findings if f.alias}) > 1
+    causes = root_causes(report.findings)
     for area, findings in grouped(report.findings):
         lines.append("")
         lines.append(_paint(area, "1", color))
         for finding in findings:
-            lines.extend(_finding(finding, color, unicode, several_links))
+            lines.extend(_finding(finding, color, unicode, several_links, cause_number(finding, causes)))
+    lines.extend(_root_causes(causes, color))
     lines.append("")
     lines.append(summary_line(report))
     text = "\n".join(lines) + "\n"
@@ -54,10 +60,12 @@ def _header(report: Report) -> list[str]:
     return lines
 
 
-def _finding(finding: Finding, color: bool, unicode: bool, several_links: bool) -> list[str]:
+def _finding(finding: Finding, color: bool, unicode: bool, several_links: bool, cause: int = 0) -> list[str]:
     symbols = UNICODE_SYMBOLS if unicode else ASCII_SYMBOLS
     symbol = _paint(symbols[finding.status], COLOURS[finding.status], color)
     label = finding.id + (f" [{finding.alias}]" if several_links and finding.alias else "")
+    if cause:  # the cause and what lifts it are said once, below the areas
+        return [f"  {symbol} {label}  not evaluated: {without_cause(finding)} (cause {cause} below)"]
     message = finding.message
     if finding.status is Status.NOT_EVALUATED and not message.startswith("not evaluated"):
         message = f"not evaluated: {message}"
@@ -79,7 +87,19 @@ def _details(finding: Finding) -> list[str]:
         lines.append(f"{INDENT}cause:    {finding.hint}")
     if finding.fix:
         lines.append(f"{INDENT}fix:      {finding.fix.command}   ({finding.fix.action})")
-    lines.append(f"{INDENT}docs:     {finding.doc}")
+    lines.append(f"{INDENT}docs:     {finding.doc}   (offline: kubectl eckrc checks {finding.id})")
+    return lines
+
+
+def _root_causes(causes: list[RootCause], color: bool) -> list[str]:
+    if not causes:
+        return []
+    lines = ["", _paint("Not evaluated because", "1", color)]
+    for cause in causes:
+        lines.append(f"  {cause.number}  {cause.text}")
+        if cause.permission:
+            lines.append(f"{INDENT}needs:      {cause.permission}")
+        lines.append(f"{INDENT}holds back: {', '.join(cause.held_back)}")
     return lines
 
 

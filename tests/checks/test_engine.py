@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kubectl_eckrc import __version__
 from kubectl_eckrc.checks.engine import build_report, run_checks
 from kubectl_eckrc.findings import Status
 from tests.checks.helpers import outcome
@@ -44,7 +45,7 @@ def test_failing_finding_carries_fix_and_doc() -> None:
     assert finding.fix is not None
     assert finding.fix.action == "fix-server-name"
     assert finding.fix.command == f"kubectl eckrc fix --alias {ALIAS}"
-    assert finding.doc == "docs/checks.md#eckrc305"
+    assert finding.doc == f"https://github.com/kubectl-eckrc/kubectl-eckrc/blob/v{__version__}/docs/checks.md#eckrc305"
     assert outcome(healthy_pair(), "ECKRC305").fix is None
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from kubectl_eckrc import __version__
 from kubectl_eckrc.report import structured
 from tests.report.reports import healthy_report, no_remote_report, stale_ca_report
 from tests.report.schema_check import errors
@@ -28,7 +29,8 @@ def test_json_failure_finding_looks_like_the_ux_example() -> None:
     assert finding["status"] == "fail" and finding["severity"] == "error" and finding["side"] == "link"
     assert finding["alias"] == "remote-es"
     assert finding["fix"] == {"action": "sync-ca", "command": "kubectl eckrc fix --alias remote-es"}
-    assert finding["doc"] == "docs/checks.md#eckrc303"
+    assert finding["doc"].endswith(f"/blob/v{__version__}/docs/checks.md#eckrc303")
+    assert finding["doc"].startswith("https://")
     assert set(finding["evidence"]) == {"trusted", "current"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from kubectl_eckrc import __version__
 from kubectl_eckrc.report import table
 from tests.report.reports import healthy_report, no_remote_report, stale_ca_report
 
@@ -31,14 +32,16 @@ def test_failure_shows_evidence_cause_fix_and_docs() -> None:
     assert "trusted:" in block and "current:" in block
     assert "cause:" in block
     assert "fix:      kubectl eckrc fix --alias remote-es   (sync-ca)" in block
-    assert "docs:     docs/checks.md#eckrc303" in block
+    url = f"https://github.com/kubectl-eckrc/kubectl-eckrc/blob/v{__version__}/docs/checks.md#eckrc303"
+    assert f"docs:     {url}   (offline: kubectl eckrc checks ECKRC303)" in block
     assert "- ECKRC304  skipped: ECKRC303 failed" in text
 
 
 def test_not_evaluated_shows_reason_and_what_would_let_it_run() -> None:
     text = table.render(no_remote_report())
     assert "? ECKRC102  not evaluated: cannot read the remote environment" in text
-    assert "needs:    pass --remote-context" in text
+    causes = text[text.index("Not evaluated because"):]  # shared by every remote check: said once
+    assert "needs:      pass --remote-context" in causes and text.count("pass --remote-context") == 1
 
 
 def test_summary_line_matches_the_exit_code() -> None:
@@ -61,3 +64,21 @@ def test_ascii_fallback_has_only_ascii() -> None:
     text = table.render(stale_ca_report(), unicode=False)
     assert text.isascii()
     assert "x ECKRC303" in text and "+ ECKRC101" in text
+
+
+def test_a_read_that_holds_back_many_checks_is_shown_once_with_them_listed() -> None:
+    from kubectl_eckrc.checks.engine import build_report, run_checks
+    from kubectl_eckrc.snapshot import Unavailable
+    from tests.snapshot_builder import healthy_pair
+
+    pair = healthy_pair()
+    cause = "cannot read the elastic user's password: 403 Forbidden: Secret logging/local-es-es-elastic-user"
+    pair.local.es_unavailable = Unavailable(cause, "forbidden", "get secrets in namespace logging")
+    snap = pair.build()
+    text = table.render(build_report(snap, run_checks(snap)))
+    assert text.count(cause) == 1
+    assert text.count("needs:      get secrets in namespace logging") == 1
+    block = text[text.index("Not evaluated because"):]
+    held = block[block.index("holds back: "):].splitlines()[0]
+    assert "ECKRC107" in held and "ECKRC501" in held
+    assert "? ECKRC501  not evaluated: cannot read the local cluster settings (cause 1 below)" in text
