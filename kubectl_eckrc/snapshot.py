@@ -13,7 +13,7 @@ their API-key id and a well-formedness verdict).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 SCHEMA_VERSION = 1
 
@@ -29,12 +29,10 @@ class Unavailable:
     permission: str = ""  # what would let it run: an RBAC rule, an ES privilege or a flag
 
 
-# A value or the reason there is none. Checks use `ok()` / `value_of()` below.
-Read = Any
-
-
-def ok(read: Read) -> bool:
-    return not isinstance(read, Unavailable)
+# A read: the value, or why there is none. Every field of the snapshot that comes from a read
+# says which value it holds (`Read[dict[str, Any]]`); checks reach it through checks/reads.py.
+Read: TypeAlias = T | Unavailable  # noqa: UP040 - Python 3.11 has no `type` statement
+Json: TypeAlias = dict[str, Any]
 
 
 def value_of(read: T | Unavailable, default: T) -> T:
@@ -97,17 +95,17 @@ class AccessReview:
 class KubeState:
     """What the Kubernetes API of one side showed, in the ES namespace."""
 
-    server_version: Read  # dict from /version
-    crd: Read  # the elasticsearches CRD summary: {"served_versions": [...], "has_rcs_service": bool}
-    elasticsearch: Read  # the Elasticsearch resource (dict, managedFields dropped)
-    elasticsearch_names: Read  # list[str]: every Elasticsearch in the namespace
-    services: Read  # list[dict]: services in the namespace
-    endpoints: Read  # list[dict]: Endpoints objects in the namespace
-    pods: Read  # list[dict]: pods of this Elasticsearch (cluster-name label)
-    statefulsets: Read  # list[dict]: statefulsets of this Elasticsearch
-    configmaps: Read  # dict name -> ConfigMap (dict): those the ES resource references
-    secrets: Read  # dict name -> SecretSummary | Unavailable: referenced and ECK public secrets
-    events: Read  # list[dict]: events whose involvedObject is this Elasticsearch
+    server_version: Read[Json]  # /version
+    crd: Read[Json]  # the elasticsearches CRD summary: {"served_versions": [...], "has_rcs_service": bool}
+    elasticsearch: Read[Json]  # the Elasticsearch resource (managedFields dropped)
+    elasticsearch_names: Read[list[str]]  # every Elasticsearch in the namespace
+    services: Read[list[Json]]  # services in the namespace
+    endpoints: Read[list[Json]]  # Endpoints objects in the namespace
+    pods: Read[list[Json]]  # pods of this Elasticsearch (cluster-name label)
+    statefulsets: Read[list[Json]]  # statefulsets of this Elasticsearch
+    configmaps: Read[dict[str, Read[Json]]]  # name -> ConfigMap: those the ES resource references
+    secrets: Read[dict[str, Read[SecretSummary]]]  # name -> summary: referenced and ECK public secrets
+    events: Read[list[Json]]  # events whose involvedObject is this Elasticsearch
     access: list[AccessReview] = field(default_factory=list)
 
 
@@ -116,15 +114,17 @@ class EsState:
     """What the Elasticsearch REST API of one side answered."""
 
     endpoint: str  # how it was reached, e.g. "port-forward pod logging/local-es-es-default-0" or a URL
-    info: Read  # GET /
-    health: Read  # GET _cluster/health
-    license: Read  # GET _license
-    settings: Read  # GET _cluster/settings?flat_settings=true&include_defaults=false
-    node_settings: Read  # GET _nodes/settings?flat_settings=true (remote_cluster_server / client keys)
-    remote_info: Read  # GET _remote/info (local side)
-    resolve_cluster: dict[str, Read] = field(default_factory=dict)  # alias -> GET _resolve/cluster/<alias>:*
-    api_keys: dict[str, Read] = field(default_factory=dict)  # key id -> GET _security/api_key?id= (remote)
-    roles: Read = None  # GET _security/role (local side, for remote_indices)
+    info: Read[Json]  # GET /
+    health: Read[Json]  # GET _cluster/health
+    license: Read[Json]  # GET _license
+    settings: Read[Json]  # GET _cluster/settings?flat_settings=true&include_defaults=false
+    node_settings: Read[Json]  # GET _nodes/settings?flat_settings=true (remote_cluster_server / client keys)
+    remote_info: Read[Json]  # GET _remote/info (local side)
+    # alias -> GET _resolve/cluster/<alias>:*
+    resolve_cluster: dict[str, Read[Json]] = field(default_factory=dict)
+    # key id -> GET _security/api_key?id= (remote)
+    api_keys: dict[str, Read[Json]] = field(default_factory=dict)
+    roles: Read[Json] | None = None  # GET _security/role (local side, for remote_indices); None: not asked
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ from kubectl_eckrc.options import SideTarget
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
     EsState,
+    Json,
     KubeState,
+    Read,
     Side,
     Snapshot,
     TlsProbe,
@@ -76,7 +78,8 @@ def read_snapshot(archive: Archive, target: SideTarget | None, wanted: SideTarge
     }
     local_side = local
     if isinstance(local.es, EsState):
-        resolved = {a: offline("eck-diagnostics does not call _resolve/cluster") for a in aliases}
+        resolved: dict[str, Read[Json]] = {a: offline("eck-diagnostics does not call _resolve/cluster")
+                                           for a in aliases}
         local_side = dataclasses.replace(local, es=dataclasses.replace(local.es, resolve_cluster=resolved))
     return dataclasses.replace(snap, local=local_side, aliases=aliases, probes=probes)
 

@@ -16,7 +16,7 @@ from kubectl_eckrc import eck
 from kubectl_eckrc.collect.failures import attempt, parallel
 from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient
 from kubectl_eckrc.errors import UsageError
-from kubectl_eckrc.snapshot import AccessReview, KubeState, Read, Unavailable
+from kubectl_eckrc.snapshot import AccessReview, Json, KubeState, Read, Unavailable
 
 # (verb, resource, group, subresource): every read doctor makes in the ES namespace.
 NAMESPACED_READS = (
@@ -60,7 +60,7 @@ def access_reviews(kube: KubeClient, namespace: str, side: str) -> list[AccessRe
     return reviews
 
 
-def _pick_es(names: Read, wanted: str | None, namespace: str, context: str, flag: str) -> str:
+def _pick_es(names: Read[list[str]], wanted: str | None, namespace: str, context: str, flag: str) -> str:
     if isinstance(names, Unavailable):
         return wanted or ""
     where = f"namespace {namespace} of context {context}"
@@ -140,7 +140,7 @@ def _events(kube: KubeClient, ns: str, es: str) -> list[dict[str, Any]]:
             and (e.get("involvedObject") or {}).get("kind") in ("Elasticsearch", None)]
 
 
-def _referenced(kube: KubeClient, ns: str, es: str, es_obj: Read) -> dict[str, Read]:
+def _referenced(kube: KubeClient, ns: str, es: str, es_obj: Read[Json]) -> dict[str, Read[Any]]:
     if isinstance(es_obj, Unavailable):
         why = Unavailable(f"not read: {es_obj.reason}", es_obj.kind, es_obj.permission)
         secrets_only: dict[str, Callable[[], Any]] = {
@@ -198,12 +198,12 @@ def _volume_refs(volume: dict[str, Any], maps: set[str], secrets: set[str]) -> N
             secrets.add(str(source["secret"]["name"]))
 
 
-def secure_settings_names(es_obj: Read) -> list[str]:
+def secure_settings_names(es_obj: Read[Json]) -> list[str]:
     entries = _spec(es_obj).get("secureSettings") or []
     return [str(s.get("secretName")) for s in entries if s.get("secretName")]
 
 
-def nodeset_config(es_obj: Read) -> dict[str, Any]:
+def nodeset_config(es_obj: Read[Json]) -> dict[str, Any]:
     """Every nodeSet's config merged (first nodeSet wins on a conflicting key)."""
     merged: dict[str, Any] = {}
     for node_set in reversed(_spec(es_obj).get("nodeSets") or []):
@@ -211,7 +211,7 @@ def nodeset_config(es_obj: Read) -> dict[str, Any]:
     return merged
 
 
-def http_tls_disabled(es_obj: Read) -> bool:
+def http_tls_disabled(es_obj: Read[Json]) -> bool:
     tls = ((_spec(es_obj).get("http") or {}).get("tls") or {}).get("selfSignedCertificate") or {}
     return bool(tls.get("disabled"))
 
@@ -223,7 +223,7 @@ def http_ca(kube: KubeClient, namespace: str, es: str) -> str | None | Unavailab
 NO_READY_POD = "no ready Elasticsearch pod to port-forward to"
 
 
-def ready_pod(pods: Read) -> str | Unavailable:
+def ready_pod(pods: Read[list[Json]]) -> str | Unavailable:
     if isinstance(pods, Unavailable):
         return Unavailable(f"cannot pick a pod to port-forward to: {pods.reason}", pods.kind, pods.permission)
     ready = sorted(str(p["metadata"]["name"]) for p in pods if eck.is_ready(p))

@@ -38,6 +38,7 @@ from kubectl_eckrc.output import log
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
     EsState,
+    Json,
     KubeState,
     Read,
     Side,
@@ -130,7 +131,7 @@ def credential_key_ids(session: SideSession, aliases: list[str]) -> dict[str, st
 # --- the whole run -----------------------------------------------------------------------------
 
 
-def _local_link_reads(session: SideSession, aliases: list[str]) -> tuple[Read, dict[str, Read]]:
+def _local_link_reads(session: SideSession, aliases: list[str]) -> tuple[Read[Json], dict[str, Read[Json]]]:
     if session.es_client is None or session.es_failure is not None:
         return Unavailable("Elasticsearch was not reached", "error"), {}
     client = session.es_client.widened(min(16, len(aliases) + 1))
@@ -150,7 +151,7 @@ def _resolver(client: EsClient, alias: str, timeout: float) -> Callable[[], Any]
     return lambda: client.resolve_cluster(alias, max(1.0, timeout - 1.0))
 
 
-def _api_keys(remote: SideSession | None, key_ids: dict[str, str]) -> dict[str, Read]:
+def _api_keys(remote: SideSession | None, key_ids: dict[str, str]) -> dict[str, Read[Json]]:
     if remote is None or remote.es_client is None or remote.es_failure is not None:
         return {}
     client = remote.es_client
@@ -237,6 +238,6 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
     )
 
 
-def _remote_es_state(remote: SideSession, api_keys: dict[str, Read]) -> EsState | Unavailable:
-    remote_info: Read = Unavailable("not read on the remote side", "error")
+def _remote_es_state(remote: SideSession, api_keys: dict[str, Read[Json]]) -> EsState | Unavailable:
+    remote_info: Read[Json] = Unavailable("not read on the remote side", "error")
     return es_state(remote, remote_info, {}, api_keys)

@@ -109,14 +109,16 @@ def _kube(kube: KubeState, path: str) -> None:
     for name in _KUBE_LISTS:
         if _read(getattr(kube, name), f"{path}.{name}", list, "a list"):
             _objects(getattr(kube, name), f"{path}.{name}")
-    if _read(kube.elasticsearch_names, f"{path}.elasticsearch_names", list, "a list") and not all(
-            isinstance(n, str) for n in kube.elasticsearch_names):
+    names = kube.elasticsearch_names
+    if _read(names, f"{path}.elasticsearch_names", list, "a list") and isinstance(names, list) and not all(
+            isinstance(n, str) for n in names):
         _fail(f"{path}.elasticsearch_names", "a list of strings")
-    if _read(kube.configmaps, f"{path}.configmaps", dict, "an object"):
+    # (isinstance after _read: _read fails on any other type; it only narrows for mypy)
+    if _read(kube.configmaps, f"{path}.configmaps", dict, "an object") and isinstance(kube.configmaps, dict):
         for name, cm in kube.configmaps.items():
             if _read(cm, f"{path}.configmaps.{name}", dict, "an object"):
                 _objects([cm], f"{path}.configmaps.{name}")
-    if _read(kube.secrets, f"{path}.secrets", dict, "an object"):
+    if _read(kube.secrets, f"{path}.secrets", dict, "an object") and isinstance(kube.secrets, dict):
         for name, summary in kube.secrets.items():
             _secret(summary, f"{path}.secrets.{name}")
     if not isinstance(kube.access, list) or not all(isinstance(a, AccessReview) for a in kube.access):

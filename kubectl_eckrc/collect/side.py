@@ -22,7 +22,7 @@ from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
 from kubectl_eckrc.options import SideTarget
 from kubectl_eckrc.redact import redact_url, remember
-from kubectl_eckrc.snapshot import EsState, KubeState, Read, Side, Unavailable
+from kubectl_eckrc.snapshot import EsState, Json, KubeState, Read, Side, Unavailable
 
 if TYPE_CHECKING:  # imported lazily: the client is imported while Kubernetes reads run
     from kubectl_eckrc.collect.es import EsAuth, EsClient
@@ -279,8 +279,8 @@ def _after_url(reason: str) -> str:
     return reason.rsplit(": ", 1)[-1] if "plaintext" not in reason else reason[reason.index("plaintext"):]
 
 
-def es_state(session: SideSession, remote_info: Read, resolve_cluster: dict[str, Read],
-              api_keys: dict[str, Read]) -> EsState | Unavailable:
+def es_state(session: SideSession, remote_info: Read[Json], resolve_cluster: dict[str, Read[Json]],
+              api_keys: dict[str, Read[Json]]) -> EsState | Unavailable:
     if session.es_failure is not None:
         return session.es_failure
     if session.es_client is None:
