@@ -19,10 +19,10 @@ import zipfile
 from collections.abc import Iterable
 from typing import Any
 
+from kubectl_eckrc import links
 from kubectl_eckrc.collect.archive import Archive, open_archive
 from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snapshot_dict
 from kubectl_eckrc.errors import EXIT_UNEVALUATED, EckrcError, UsageError
-from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
@@ -57,15 +57,14 @@ def sanitized(snapshot: Snapshot) -> Snapshot:
     return from_dict(sanitize_snapshot_dict(to_dict(snapshot)))
 
 
-def bundle_members(snapshot: Snapshot, report: Report, tool: dict[str, Any]) -> dict[str, bytes]:
-    """Every file of the bundle except the manifest, as bytes."""
-    from kubectl_eckrc.report import markdown, structured
-
+def bundle_members(snapshot: Snapshot, reports: dict[str, str], tool: dict[str, Any]) -> dict[str, bytes]:
+    """Every file of the bundle except the manifest, as bytes. `reports` are the rendered
+    reports by file name (report.json, report.md): the renderers come after the collector,
+    and commands/collect.py hands their output down."""
     snap_dict = sanitize_snapshot_dict(to_dict(snapshot))
     return {
         SNAPSHOT: _json_bytes(snap_dict),
-        "report.json": _text_bytes(structured.render_json(report)),
-        "report.md": _text_bytes(markdown.render(report)),
+        **{name: _text_bytes(text) for name, text in reports.items()},
         "tool.json": _json_bytes(tool),
         "errors.json": _json_bytes({"unavailable": unavailable_reads(snap_dict)}),
     }
@@ -301,8 +300,6 @@ def as_remote(side: Side, first: Snapshot, name: str) -> Side:
 
 
 def _credential_key_ids(snap: Snapshot) -> list[str]:
-    from kubectl_eckrc import links
-
     return sorted({r.info.key_id for r in links.credential_refs(snap) if r.info and r.info.key_id})
 
 

@@ -27,6 +27,7 @@ def run(options: CollectOptions) -> int:
     from kubectl_eckrc.checks.engine import build_report, run_checks
     from kubectl_eckrc.collect import bundle
     from kubectl_eckrc.collect.live import collect_live
+    from kubectl_eckrc.report import markdown, structured
 
     check_output_path(options.output_file)
     progress = _progress_printer(sys.stderr.isatty())
@@ -36,7 +37,8 @@ def run(options: CollectOptions) -> int:
     progress("running the checks")
     report = build_report(snapshot, run_checks(snapshot))
     tool = tool_info(options, started, _now(), snapshot.taken_at)
-    members = bundle.bundle_members(snapshot, report, tool)
+    reports = {"report.json": structured.render_json(report), "report.md": markdown.render(report)}
+    members = bundle.bundle_members(snapshot, reports, tool)
     manifest = bundle.manifest(members, __version__, _now())
     progress("scanning the bundle for secret values")
     secrets = collected_secrets(options.scope, snapshot)

@@ -19,6 +19,7 @@ from kubectl_eckrc.collect import archive as archive_module
 from kubectl_eckrc.collect import bundle
 from kubectl_eckrc.collect.sanitize import REDACTED, SecretValue, encodings, find_leak
 from kubectl_eckrc.errors import EckrcError, UsageError
+from kubectl_eckrc.report import markdown, structured
 from kubectl_eckrc.snapshot import KubeState, Side, Snapshot, Unavailable, to_dict
 from tests.snapshot_builder import healthy_pair
 
@@ -28,7 +29,8 @@ LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 
 def write(path: Path, snap: Snapshot, secrets: list[SecretValue] | None = None) -> Path:
     report = build_report(snap, run_checks(snap))
-    members = bundle.bundle_members(snap, report, {"name": "kubectl-eckrc", "command": ["collect"]})
+    reports = {"report.json": structured.render_json(report), "report.md": markdown.render(report)}
+    members = bundle.bundle_members(snap, reports, {"name": "kubectl-eckrc", "command": ["collect"]})
     bundle.write_bundle(str(path), members, bundle.manifest(members, "0.1.0", "2026-06-01T00:00:00Z"),
                         secrets or [])
     return path
