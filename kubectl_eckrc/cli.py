@@ -300,6 +300,17 @@ def version(output: str, debug: bool) -> int:
     return _command("version").run(output)
 
 
+@cli.command(name="__complete", hidden=True, add_help_option=False,
+             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("words", nargs=-1, type=click.UNPROCESSED)
+def complete_words(words: tuple[str, ...]) -> int:
+    """Shell completion candidates for kubectl (kubectl_complete-eckrc runs this)."""
+    from kubectl_eckrc import completion  # only when completing: --help stays as light as it is
+
+    sys.stdout.write(completion.render(*completion.complete(cli, words)))
+    return 0
+
+
 # --- the one error handler ---------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 from krew_rules import check_archive, check_manifest
 from release import BINARY_NAME as BINARY
-from release import archive_name, binary_file_name
+from release import COMPLETION_NAME, archive_name, binary_file_name
 
 PLUGIN_NAME = "eckrc"
 RELEASE_PLATFORMS = ("linux/amd64", "linux/arm64", "darwin/amd64", "darwin/arm64", "windows/amd64")
@@ -59,7 +59,8 @@ def platform_entry(os_name: str, arch: str, uri: str, sha256: str) -> dict[str, 
         "uri": uri,
         "sha256": sha256,
         "bin": binary,
-        "files": [{"from": binary, "to": "."}, {"from": "LICENSE", "to": "."}],
+        "files": [{"from": binary, "to": "."}, {"from": "LICENSE", "to": "."}]
+        + ([] if os_name == "windows" else [{"from": COMPLETION_NAME, "to": "."}]),
     }
 
 

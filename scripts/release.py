@@ -30,6 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BINARY_NAME = "kubectl-eckrc"
+# kubectl (1.26+) runs it from PATH to complete `kubectl eckrc ...` (a POSIX sh script: the
+# tar.gz archives carry it, the Windows zip does not).
+COMPLETION_NAME = "kubectl_complete-eckrc"
+COMPLETION_SCRIPT = ROOT / "packaging" / COMPLETION_NAME
 ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 # What a binary is built from, besides the installed distributions (relative to ROOT).
 BUILD_INPUTS = (
@@ -135,6 +139,7 @@ def archive_bytes(binary: Path, license_file: Path, mtime: int) -> bytes:
     name or a time, so the same inputs always give the same bytes."""
     entries = {
         BINARY_NAME: (binary.read_bytes(), 0o755),
+        COMPLETION_NAME: (COMPLETION_SCRIPT.read_bytes(), 0o755),
         "LICENSE": (license_file.read_bytes(), 0o644),
     }
     raw = io.BytesIO()

@@ -234,6 +234,6 @@ def test_archive_is_byte_identical_whatever_the_build_directory(tmp_path: Path, 
 def test_archive_entries_are_sorted_owned_by_root_and_dated_by_source_date_epoch(dist: Path) -> None:
     with tarfile.open(dist / "kubectl-eckrc_linux_amd64.tar.gz") as tar:
         members = tar.getmembers()
-    assert [m.name for m in members] == ["LICENSE", "kubectl-eckrc"]
+    assert [m.name for m in members] == ["LICENSE", "kubectl-eckrc", "kubectl_complete-eckrc"]
     assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {(0, 0, "", "", 1700000000)}
-    assert [oct(m.mode) for m in members] == ["0o644", "0o755"]
+    assert [oct(m.mode) for m in members] == ["0o644", "0o755", "0o755"]
