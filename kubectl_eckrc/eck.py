@@ -21,6 +21,9 @@ CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
 TYPE_LABEL = "common.k8s.elastic.co/type"
 STATEFULSET_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 CONFIG_HASH_ANNOTATION = "elasticsearch.k8s.elastic.co/config-hash"
+# Secrets ECK creates for every Elasticsearch `<es>`: `<es>-<suffix>`.
+ECK_SECRET_SUFFIXES = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca",
+                       "es-remote-api-keys")
 CONTROLLER_VERSION_ANNOTATION = "common.k8s.elastic.co/controller-version"
 
 CLIENT_SSL_ENABLED = "xpack.security.remote_cluster_client.ssl.enabled"

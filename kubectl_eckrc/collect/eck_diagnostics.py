@@ -244,7 +244,7 @@ def referenced_names(es_obj: dict[str, Any]) -> tuple[set[str], set[str]]:
     return {n for n in maps if n}, {n for n in secrets if n}
 
 
-ECK_SECRETS = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca", "es-remote-api-keys")
+ECK_SECRETS = eck.ECK_SECRET_SUFFIXES
 
 
 def _secrets(archive: Archive, namespace: str, name: str, es_obj: dict[str, Any]) -> Any:

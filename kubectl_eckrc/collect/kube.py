@@ -22,6 +22,7 @@ from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.kube_config import KubeConfigLoader
 from kubernetes.stream.ws_client import portforward_call
 
+from kubectl_eckrc import eck
 from kubectl_eckrc.collect.failures import ReadFailed
 from kubectl_eckrc.errors import AccessError, UsageError
 from kubectl_eckrc.kubeconfig import ResolvedContext
@@ -32,7 +33,7 @@ ES_GROUP = "elasticsearch.k8s.elastic.co"
 ES_RESOURCE = f"elasticsearches.{ES_GROUP}"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{ES_RESOURCE}"
 FIELD_MANAGER = "kubectl-eckrc"
-CLUSTER_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
+CLUSTER_LABEL = eck.CLUSTER_NAME_LABEL
 
 
 # A kubeconfig with insecure-skip-tls-verify is the user's choice, as with kubectl: no warning

@@ -32,7 +32,7 @@ NAMESPACED_READS = (
     ("create", "pods", "", "portforward"),
 )
 CLUSTER_READS = (("get", "customresourcedefinitions", "apiextensions.k8s.io", ""),)
-ECK_SECRETS = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca", "es-remote-api-keys")
+ECK_SECRETS = eck.ECK_SECRET_SUFFIXES
 
 
 def _parallel(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:

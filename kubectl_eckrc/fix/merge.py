@@ -14,8 +14,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-ES_CONFIG_DIR = "/usr/share/elasticsearch/config"
-ES_CONTAINER = "elasticsearch"
+from kubectl_eckrc import eck
+
+ES_CONFIG_DIR = eck.CONFIG_DIR
+ES_CONTAINER = eck.ES_CONTAINER
 
 JsonPatch = list[dict[str, Any]]
 
