@@ -119,10 +119,13 @@ def _bundle(path: Path, mutate: Any) -> Path:
     return path
 
 
-def _report(snap: Any) -> Any:
+def _report(snap: Any) -> dict[str, str]:
+    """The rendered reports a bundle carries (collect renders them, bundle.py stores them)."""
     from kubectl_eckrc.checks.engine import build_report, run_checks
+    from kubectl_eckrc.report import markdown, structured
 
-    return build_report(snap, run_checks(snap))
+    report = build_report(snap, run_checks(snap))
+    return {"report.json": structured.render_json(report), "report.md": markdown.render(report)}
 
 
 def _set(path: str | list[Any], value: Any) -> Any:
