@@ -342,7 +342,9 @@ def _quiet_library_logging(debug: bool) -> None:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    from kubectl_eckrc.report.text import printable
+
+    sys.stderr.write("error: " + printable(" ".join(message.split()), newlines=False) + "\n")
     sys.stderr.flush()
 
 

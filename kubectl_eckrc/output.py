@@ -76,7 +76,7 @@ def write_document(text: str) -> None:
 
 def log(message: str) -> None:
     """Progress and notes for a human: stderr, so `-o json` stays one clean document."""
-    sys.stderr.write(_scrubbed(message).rstrip("\n") + "\n")
+    sys.stderr.write(_printable(_scrubbed(message)).rstrip("\n") + "\n")
     sys.stderr.flush()
 
 
@@ -84,3 +84,10 @@ def _scrubbed(text: str) -> str:
     from kubectl_eckrc.redact import scrub_known
 
     return scrub_known(text)
+
+
+def _printable(text: str) -> str:
+    """Names and errors from a cluster may carry terminal control sequences: shown, not run."""
+    from kubectl_eckrc.report.text import printable
+
+    return printable(text)

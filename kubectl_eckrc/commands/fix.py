@@ -31,6 +31,7 @@ from kubectl_eckrc.fix.session import Sessions, collect, open_and_collect
 from kubectl_eckrc.fix.wait import wait_connected
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.output import log, use_unicode, write_document
+from kubectl_eckrc.report.text import printable
 from kubectl_eckrc.snapshot import Snapshot, Unavailable
 
 MAX_ROUNDS = 3
@@ -166,7 +167,7 @@ def _confirmed(options: FixOptions, plan: Plan) -> bool:
         log("error: fix --apply needs a confirmation: run it on a terminal or add --yes")
         return False
     if options.output == "table":
-        write_document(plan_table(plan, None))
+        write_document(printable(plan_table(plan, None)))
     where = {"local": f"the local pods of {plan.local}", "remote": f"the remote pods of {plan.remote}"}
     restarts = " and ".join(where[r] for r in plan.restarts) or "no pods"
     question = f"Apply {len(plan.changes)} changes? This restarts {restarts}."
@@ -238,7 +239,7 @@ def _finish(options: FixOptions, result: Result) -> int:
             text += "Nothing was changed.\n"
         elif plan.changes:
             text += f"Nothing was changed. To carry this out: {command_line(options)} --apply\n"
-        write_document(text)
+        write_document(printable(text))  # names and diffs come from the clusters
         return result.exit_code
     if not any(o.changed for o in result.outcomes) and not result.resume:
         write_document("Nothing to change: every action is already satisfied.")
@@ -253,7 +254,7 @@ def _finish(options: FixOptions, result: Result) -> int:
         lines.append("_remote/info: connected" if result.connected else "_remote/info: not connected")
     if not result.resume:
         lines.append(f"To verify every check: {command_line(options, 'doctor')}")
-    write_document("\n".join(lines))
+    write_document(printable("\n".join(lines)))
     return result.exit_code
 
 

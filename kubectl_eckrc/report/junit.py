@@ -6,9 +6,11 @@ import xml.etree.ElementTree as ET
 
 from kubectl_eckrc.findings import Finding, Report, Status
 from kubectl_eckrc.report.common import evidence_lines
+from kubectl_eckrc.report.text import printable_report
 
 
 def render(report: Report) -> str:
+    report = printable_report(report)  # XML 1.0 cannot carry most control characters at all
     s = report.summary
     suite = ET.Element("testsuite", {
         "name": "kubectl-eckrc doctor",

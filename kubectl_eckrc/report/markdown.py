@@ -12,15 +12,17 @@ from kubectl_eckrc.report.common import (
     summary_line,
     verdict_title,
 )
+from kubectl_eckrc.report.text import markdown_code, markdown_text, printable_report
 
 MARKS = {Status.PASS: "pass", Status.FAIL: "**FAIL**", Status.WARN: "**warn**",
          Status.SKIPPED: "skipped", Status.NOT_EVALUATED: "not evaluated", Status.NOT_APPLICABLE: "n/a"}
 
 
 def render(report: Report) -> str:
+    report = printable_report(report)
     parts = [f"## kubectl eckrc doctor: {verdict_title(report)}", "", _environments(report), ""]
     if report.links:
-        parts += ["Links:", ""] + [f"- `{link_line(link)}`" for link in report.links] + [""]
+        parts += ["Links:", ""] + [f"- {markdown_code(link_line(link))}" for link in report.links] + [""]
     attention = [f for f in report.findings if needs_attention(f)]
     for finding in attention:
         parts += _attention(finding)
@@ -31,7 +33,8 @@ def render(report: Report) -> str:
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from a cluster in a table cell: literal, one line, no column of its own."""
+    return markdown_text(str(text))
 
 
 def _environments(report: Report) -> str:
@@ -49,14 +52,15 @@ def _environments(report: Report) -> str:
 
 def _attention(finding: Finding) -> list[str]:
     word = "FAIL" if finding.status is Status.FAIL else "warning"
-    alias = f" (`{finding.alias}`)" if finding.alias else ""
-    lines = [f"### {word}: {finding.id} {finding.title}{alias}", "", finding.message, ""]
+    alias = f" ({markdown_code(finding.alias)})" if finding.alias else ""
+    lines = [f"### {word}: {finding.id} {markdown_text(finding.title)}{alias}", "",
+             markdown_text(finding.message, starts_line=True), ""]
     if finding.hint:
-        lines.append(f"- **cause**: {finding.hint}")
-    lines += [f"- {key or '  '}: `{value}`" if key else f"  `{value}`"
+        lines.append(f"- **cause**: {markdown_text(finding.hint)}")
+    lines += [f"- {markdown_text(key)}: {markdown_code(value)}" if key else f"  {markdown_code(value)}"
               for key, value in evidence_lines(finding.evidence)]
     if finding.fix:
-        lines.append(f"- **fix**: `{finding.fix.command}` ({finding.fix.action})")
+        lines.append(f"- **fix**: {markdown_code(finding.fix.command)} ({markdown_text(finding.fix.action)})")
     lines += [f"- docs: {finding.doc}", ""]
     return lines
 
@@ -65,5 +69,5 @@ def _rest_table(findings: list[Finding]) -> str:
     rows = []
     for f in findings:
         message = f.message + (f" ({f.permission})" if f.permission else "")
-        rows.append([MARKS[f.status], f.id, f.alias or "", _cell(message)])
+        rows.append([MARKS[f.status], f.id, _cell(f.alias or ""), _cell(message)])
     return tabulate(rows, headers=["status", "id", "alias", "message"], tablefmt="github")

@@ -8,12 +8,14 @@ from typing import Any
 import yaml
 
 from kubectl_eckrc.findings import Finding, Report
+from kubectl_eckrc.report.text import printable_report
 
 SCHEMA_VERSION = 1
 TOOL_NAME = "kubectl-eckrc"
 
 
 def to_document(report: Report) -> dict[str, Any]:
+    report = printable_report(report)  # json.dumps escapes them too; a consumer may print them raw
     s = report.summary
     return {
         "schemaVersion": SCHEMA_VERSION,

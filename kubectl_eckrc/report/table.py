@@ -15,6 +15,7 @@ from kubectl_eckrc.report.common import (
     summary_line,
     without_cause,
 )
+from kubectl_eckrc.report.text import printable_report
 
 UNICODE_SYMBOLS = {
     Status.PASS: "✔", Status.FAIL: "✖", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
@@ -32,6 +33,7 @@ INDENT = "      "
 
 
 def render(report: Report, color: bool = False, unicode: bool = True) -> str:
+    report = printable_report(report)  # no control character from a cluster reaches the terminal
     lines = _header(report)
     several_links = len({f.alias for f in report.findings if f.alias}) > 1
     causes = root_causes(report.findings)
