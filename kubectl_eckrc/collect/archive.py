@@ -1,9 +1,11 @@
 """A zip reader for archives we did not write: nothing touches the disk, everything is capped.
 
 A support bundle or an eck-diagnostics archive arrives from someone else's machine. It may be
-truncated, hand-edited, or hostile (`../` entries, a zip bomb). This reader never extracts:
-it reads members into memory, refuses unsafe names, caps each member and the total, and turns
-every problem into one `UsageError` line (exit 2) that names the archive and the member.
+truncated, hand-edited, or hostile (`../` entries, a zip bomb, JSON that decodes to far more
+memory than it takes on disk). This reader never extracts: it opens the zip once, reads
+members into memory, refuses unsafe names, caps each member, the bytes and the members read
+in all, and the values a JSON member may decode to, and turns every problem into one
+`UsageError` line (exit 2) that names the archive and the member.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import json
 import os
 import zipfile
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from kubectl_eckrc.errors import UsageError
 
-MAX_MEMBER_BYTES = 64 * 1024 * 1024  # uncompressed, per member
-MAX_TOTAL_BYTES = 256 * 1024 * 1024  # uncompressed, everything we read from one archive
+MAX_MEMBER_BYTES = 32 * 1024 * 1024  # uncompressed, per member
+MAX_TOTAL_BYTES = 96 * 1024 * 1024  # uncompressed, everything we read from one archive
 MAX_MEMBERS = 100_000  # an eck-diagnostics archive of a big operator holds a few thousand
+MAX_READS = 20_000  # members read from one archive (each namespace's elasticsearch.json, ...)
+# JSON values one member may hold: a value costs 30-100 bytes of memory once decoded, whatever
+# it cost on disk (`[{},{},...]` is 3 bytes a value), so this, not the byte cap, bounds memory.
+MAX_JSON_VALUES = 2_000_000
 _CHUNK = 1024 * 1024
 # Kubernetes objects and Elasticsearch answers are a few dozen levels deep at most; every
 # later step (sanitizing, checks, rendering) walks values recursively.
@@ -44,20 +51,32 @@ class Archive:
     the bytes read are counted against MAX_TOTAL_BYTES (only what is read is decompressed, so
     an eck-diagnostics archive with large logs we never open is still usable)."""
 
-    def __init__(self, path: str, sizes: dict[str, int], dates: dict[str, str] | None = None) -> None:
+    def __init__(self, path: str, sizes: dict[str, int], dates: dict[str, str] | None = None,
+                 zf: zipfile.ZipFile | None = None, budget: Budget | None = None) -> None:
         self.path = path
         self.sizes = sizes
         self.dates = dates or {}  # member -> its zip timestamp, ISO 8601 (zip times carry no zone)
         self.names = tuple(sizes)
         self.prefix = ""  # members live under this folder of the zip (see within())
-        self._total = 0
+        self._zip = zf  # one open ZipFile for every read (its directory is parsed once)
+        self._budget = budget or Budget()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
 
     def within(self, directory: str) -> Archive:
         """The members under `directory/`, named relative to it: an archive wrapped in a folder."""
         prefix = directory.rstrip("/") + "/"
         sizes = {n[len(prefix):]: s for n, s in self.sizes.items() if n.startswith(prefix)}
         dates = {n[len(prefix):]: d for n, d in self.dates.items() if n.startswith(prefix)}
-        inner = Archive(self.path, sizes, dates)
+        inner = Archive(self.path, sizes, dates, self._zip, self._budget)
         inner.prefix = self.prefix + prefix
         return inner
 
@@ -75,14 +94,22 @@ class Archive:
                 f"{self.path}: member {name} is {self.sizes[name]} bytes uncompressed "
                 f"(limit {MAX_MEMBER_BYTES})"
             )
+        budget = self._budget
+        budget.reads += 1
+        if budget.reads > MAX_READS:
+            raise UsageError(f"{self.path}: more than {MAX_READS} members read")
+        if budget.total + self.sizes[name] > MAX_TOTAL_BYTES:
+            raise UsageError(f"{self.path}: more than {MAX_TOTAL_BYTES} bytes uncompressed read in all")
         try:
-            with zipfile.ZipFile(self.path) as zf, zf.open(self.prefix + name) as member:
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.path)
+            with self._zip.open(self.prefix + name) as member:
                 data = _read_capped(member, self.path, name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-                RuntimeError) as exc:
+                RuntimeError, ValueError) as exc:
             raise UsageError(f"{self.path}: cannot read {name}: {_one_line(exc)}") from None
-        self._total += len(data)
-        if self._total > MAX_TOTAL_BYTES:
+        budget.total += len(data)
+        if budget.total > MAX_TOTAL_BYTES:
             raise UsageError(f"{self.path}: more than {MAX_TOTAL_BYTES} bytes uncompressed read in all")
         return data
 
@@ -93,8 +120,18 @@ class Archive:
             raise UsageError(f"{self.path}: {name} is not UTF-8 text") from None
 
     def read_json(self, name: str) -> Any:
+        return self.parse_json(name, self.read_bytes(name))
+
+    def parse_json(self, name: str, data: bytes) -> Any:
         try:
-            value = json.loads(self.read_text(name))
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"{self.path}: {name} is not UTF-8 text") from None
+        values = text.count(",") + text.count("[") + text.count("{") + 1
+        if values > MAX_JSON_VALUES:
+            raise UsageError(f"{self.path}: {name} holds more than {MAX_JSON_VALUES} JSON values")
+        try:
+            value = json.loads(text)
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{self.path}: {name} is not valid JSON (line {exc.lineno}, column {exc.colno})"
@@ -106,21 +143,35 @@ class Archive:
         return value
 
 
+@dataclass
+class Budget:
+    """What one archive has cost so far (shared by the views `within` makes)."""
+
+    reads: int = 0
+    total: int = 0
+
+
 def open_archive(path: str) -> Archive:
-    """Validate the zip's central directory; raise UsageError on anything unsafe or broken."""
+    """Validate the zip's central directory; raise UsageError on anything unsafe or broken.
+    The archive stays open for its reads: close it (or use it as a context manager)."""
     if not os.path.exists(path):
         raise UsageError(f"{path}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"{path}: is a directory, expected a zip file")
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError) as exc:
         raise UsageError(f"{path}: not a readable zip file ({_one_line(exc)})") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot open: {_one_line(exc)}") from None
-    dates = {i.filename: "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*i.date_time) for i in infos}
-    return Archive(path, _checked_sizes(path, infos), dates)
+    try:
+        infos = zf.infolist()
+        dates = {i.filename: "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}Z".format(*i.date_time)
+                 for i in infos}
+        return Archive(path, _checked_sizes(path, infos), dates, zf)
+    except BaseException:
+        zf.close()
+        raise
 
 
 def _checked_sizes(path: str, infos: list[zipfile.ZipInfo]) -> dict[str, int]:

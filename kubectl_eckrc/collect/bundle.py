@@ -170,14 +170,25 @@ def _checked(path: str, snap: Snapshot) -> Snapshot:
 
 
 def _load_one(path: str, target: SideTarget | None, remote: SideTarget | None, alias: str | None) -> Snapshot:
-    archive, kind = recognise(open_archive(path))
-    if kind == "eck-diagnostics":
-        from kubectl_eckrc.collect import eck_diagnostics
-
-        return _checked(path, eck_diagnostics.read_snapshot(archive, target, remote, alias))
-    snap = _checked(path, read_bundle(archive))
+    with open_archive(path) as opened:  # one open zip for every read of this file
+        archive, kind = recognise(opened)
+        if kind == "eck-diagnostics":
+            return _checked(path, _read_eck_diagnostics(archive, target, remote, alias))
+        snap = _checked(path, read_bundle(archive))
     _check_target(path, snap.local, target)
     return only_alias(snap, alias, path) if alias else snap
+
+
+def _read_eck_diagnostics(archive: Archive, target: SideTarget | None, remote: SideTarget | None,
+                          alias: str | None) -> Snapshot:
+    from kubectl_eckrc.collect import eck_diagnostics
+
+    try:
+        return eck_diagnostics.read_snapshot(archive, target, remote, alias)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # kubectl and the support-diagnostics write objects and lists where these are not
+        raise UsageError(f"{archive.path}: an eck-diagnostics file is not shaped as kubectl writes it "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]})") from None
 
 
 def _check_target(path: str, side: Side, target: SideTarget | None) -> None:
@@ -237,9 +248,11 @@ def read_bundle(archive: Archive) -> Snapshot:
     if not isinstance(files, list) or not any(isinstance(f, dict) and f.get("name") == SNAPSHOT
                                               for f in files):
         raise UsageError(f"{archive.path}: {MANIFEST} does not list {SNAPSHOT}")
+    verified = {}
     for entry in files:
-        _verify_member(archive, entry)
-    data = archive.read_json(SNAPSHOT)
+        name, data = _verify_member(archive, entry)
+        verified[name] = data
+    data = archive.parse_json(SNAPSHOT, verified[SNAPSHOT])  # the bytes verified, read once
     if not isinstance(data, dict):
         raise UsageError(f"{archive.path}: {SNAPSHOT} is not a JSON object")
     _check_version(archive.path, "snapshot", data.get("schema_version"), SCHEMA_VERSION)
@@ -251,16 +264,21 @@ def read_bundle(archive: Archive) -> Snapshot:
     return dataclasses.replace(snap, source="bundle")
 
 
-def _verify_member(archive: Archive, entry: Any) -> None:
+def _verify_member(archive: Archive, entry: Any) -> tuple[str, bytes]:
     if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
         raise UsageError(f"{archive.path}: {MANIFEST} has a malformed file entry")
     name = entry["name"]
     if not archive.has(name):
         raise UsageError(f"{archive.path}: {name} is listed in {MANIFEST} but missing")
+    if archive.sizes[name] != entry.get("size"):  # before decompressing anything
+        raise UsageError(f"{archive.path}: {name} does not match its {MANIFEST} checksum (size "
+                         f"{entry.get('size')!r} listed, {archive.sizes[name]} in the zip: "
+                         "altered or damaged)")
     data = archive.read_bytes(name)
     if len(data) != entry.get("size") or hashlib.sha256(data).hexdigest() != entry.get("sha256"):
         raise UsageError(f"{archive.path}: {name} does not match its {MANIFEST} checksum "
                          "(altered or damaged)")
+    return name, data
 
 
 def _check_version(path: str, what: str, found: Any, supported: int) -> None:

@@ -96,20 +96,34 @@ def crashed_checks(report: Report, snapshot: Snapshot, where: str) -> None:
         return
     ids = ", ".join(sorted({f.id for f in crashed}))
     if snapshot.source != "live":
-        raise UsageError(f"{where}: check {ids} cannot read this file ({crashed[0].message}); "
+        detail = crashed[0].message.split(": ", 1)[-1]  # the exception, without "internal error in X"
+        raise UsageError(f"{where}: check {ids} cannot read this file ({detail}); "
                          "it is damaged or was altered")
     log(f"error: check {ids} failed with an internal error; the report is incomplete (exit 3). "
         "Run with --debug and report it")
 
 
+# What reading a value of the wrong type raises (a list where an object belongs, ...).
+SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
+
+
 def run(options: DoctorOptions) -> int:
     check_patterns(options.only, options.skip)
     warm = _prewarm(options.output)
-    snapshot = load(options)
-    for note in snapshot.notes:
+    try:
+        snapshot = load(options)
+        warm.join()
+        report = diagnose(snapshot, options.only, options.skip)
+        crashed_checks(report, snapshot, options.bundle or "")
+        text = render(report, options.output, options.color)
+    except SHAPE_ERRORS as exc:
+        if not options.bundle:
+            raise  # live: a bug, reported as an internal error (exit 3)
+        # the shape check (collect/shape.py) cannot know every field of every object inside
+        raise UsageError(f"{options.bundle}: a value is not of the type kubectl-eckrc reads "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); the file is "
+                         "damaged or was altered") from None
+    for note in snapshot.notes:  # after the checks: a file that cannot be read gets one line only
         log(f"note: {note}")
-    warm.join()
-    report = diagnose(snapshot, options.only, options.skip)
-    crashed_checks(report, snapshot, options.bundle or "")
-    write_document(render(report, options.output, options.color))
+    write_document(text)
     return report.exit_code

@@ -268,6 +268,11 @@ def test_zip_bomb_member_is_refused_by_the_size_cap(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(archive_module, "MAX_MEMBER_BYTES", 1024 * 1024)
     files = {**_good_bundle(tmp_path)}
     files["snapshot.json"] = b" " * (4 * 1024 * 1024)  # compresses to a few KiB
+    manifest = json.loads(files["manifest.json"])  # listed with its size, as a hostile author would
+    for entry in manifest["files"]:
+        if entry["name"] == "snapshot.json":
+            entry["size"] = len(files["snapshot.json"])
+    files["manifest.json"] = json.dumps(manifest).encode()
     path = zip_of(tmp_path / "bomb.zip", files)
     assert path.stat().st_size < 64 * 1024
     _assert_usage_error(path, "snapshot.json", "bytes uncompressed")
