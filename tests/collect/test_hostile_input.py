@@ -30,6 +30,7 @@ from kubectl_eckrc.collect import bundle
 from kubectl_eckrc.errors import EckrcError
 from kubectl_eckrc.kubeconfig import resolve
 from kubectl_eckrc.options import SideTarget
+from kubectl_eckrc.report import structured
 from tests.snapshot_builder import healthy_pair
 
 MEMORY_BOUND = 256 * 1024 * 1024  # bytes a hostile input may make one reader allocate
@@ -85,7 +86,8 @@ def _doctor_on(files: dict[str, bytes], *flags: str) -> None:
 # --- bundles -------------------------------------------------------------------------------------
 
 _SNAPSHOT = healthy_pair().build()
-_MEMBERS = bundle.bundle_members(_SNAPSHOT, build_report(_SNAPSHOT, run_checks(_SNAPSHOT)), {"name": "t"})
+_REPORT = build_report(_SNAPSHOT, run_checks(_SNAPSHOT))
+_MEMBERS = bundle.bundle_members(_SNAPSHOT, {"report.json": structured.render_json(_REPORT)}, {"name": "t"})
 _SNAPSHOT_DOC = json.loads(_MEMBERS[bundle.SNAPSHOT])
 
 
