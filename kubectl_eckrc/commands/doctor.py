@@ -1,4 +1,9 @@
-"""`kubectl eckrc doctor`: collect (live or from a bundle), check, render; exit from findings."""
+"""`kubectl eckrc doctor`: collect (live or from a bundle), check, render; exit from findings.
+
+The imports inside functions are for start-up time, not cycles: a bundle run never imports
+the cluster clients, and the engine and renderer are imported (see `_prewarm`) while the live
+collection waits on the network.
+"""
 
 from __future__ import annotations
 

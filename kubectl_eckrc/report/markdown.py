@@ -6,11 +6,15 @@ from tabulate import tabulate
 
 from kubectl_eckrc.findings import Finding, Report, Status
 from kubectl_eckrc.report.common import (
+    RootCause,
+    cause_number,
     evidence_lines,
     link_line,
     needs_attention,
+    root_causes,
     summary_line,
     verdict_title,
+    without_cause,
 )
 from kubectl_eckrc.report.text import markdown_code, markdown_text, printable_report
 
@@ -26,8 +30,10 @@ def render(report: Report) -> str:
     attention = [f for f in report.findings if needs_attention(f)]
     for finding in attention:
         parts += _attention(finding)
+    causes = root_causes(report.findings)
+    parts += _causes(causes)
     rest = [f for f in report.findings if not needs_attention(f)]
-    parts += [f"<details><summary>{len(rest)} other findings</summary>", "", _rest_table(rest), "",
+    parts += [f"<details><summary>{len(rest)} other findings</summary>", "", _rest_table(rest, causes), "",
               "</details>", "", f"`{summary_line(report)}`", ""]
     return "\n".join(parts)
 
@@ -65,9 +71,22 @@ def _attention(finding: Finding) -> list[str]:
     return lines
 
 
-def _rest_table(findings: list[Finding]) -> str:
+def _causes(causes: list[RootCause]) -> list[str]:
+    """A read that holds back several checks, once, with the checks it holds back."""
+    lines = []
+    for cause in causes:
+        lines += [f"### not evaluated ({cause.number}): {_cell(cause.text)}", ""]
+        if cause.permission:
+            lines.append(f"- **needs**: {_cell(cause.permission)}")
+        lines += [f"- holds back: {', '.join(cause.held_back)}", ""]
+    return lines
+
+
+def _rest_table(findings: list[Finding], causes: list[RootCause]) -> str:
     rows = []
     for f in findings:
-        message = f.message + (f" ({f.permission})" if f.permission else "")
+        number = cause_number(f, causes)
+        message = (f"{without_cause(f)} (cause {number} above)" if number else
+                   f.message + (f" ({f.permission})" if f.permission else ""))
         rows.append([MARKS[f.status], f.id, _cell(f.alias or ""), _cell(message)])
     return tabulate(rows, headers=["status", "id", "alias", "message"], tablefmt="github")

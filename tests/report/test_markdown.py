@@ -26,3 +26,17 @@ def test_failures_come_first_with_evidence_and_fix_then_the_rest_collapsed() -> 
     assert "- **fix**: `kubectl eckrc fix --alias remote-es` (sync-ca)" in section
     assert "| skipped       | ECKRC304 |" in text[details:]
     assert text.rstrip().endswith("(exit 1)`")
+
+
+def test_a_read_that_holds_back_many_checks_is_one_section_in_the_ticket() -> None:
+    from kubectl_eckrc.checks.engine import build_report, run_checks
+    from kubectl_eckrc.snapshot import Unavailable
+    from tests.snapshot_builder import healthy_pair
+
+    pair = healthy_pair()
+    cause = "cannot read the elastic user's password: 403 Forbidden: Secret logging/local-es-es-elastic-user"
+    pair.local.es_unavailable = Unavailable(cause, "forbidden", "get secrets in namespace logging")
+    snap = pair.build()
+    text = markdown.render(build_report(snap, run_checks(snap)))
+    assert text.count(cause) == 1 and "- **needs**: get secrets in namespace logging" in text
+    assert "cannot read the local cluster settings (cause 1 above)" in text
