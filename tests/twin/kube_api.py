@@ -161,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _TlsHttpServer
     _audited = False
     _body_dry_run = False
+    _audit_context: tuple[str, str, str, Route | None, Query] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -182,6 +183,9 @@ class _Handler(BaseHTTPRequestHandler):
         user = owner.user_of(self.headers.get("Authorization", "")) or ""
         code = 500
         self._audited = False
+        # Audited before the response is written (see _respond): a client that has its answer
+        # must find the request in the audit log, never race the handler thread to it.
+        self._audit_context = (user, url.path, url.query, route, query)
         try:
             if not user:
                 raise unauthorized()
@@ -259,6 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
             escaped = warning.replace("\\", "\\\\").replace('"', '\\"')
             self.send_header("Warning", f'299 - "{escaped}"')
         self.send_header("Content-Length", str(len(payload)))
+        if not self._audited and self._audit_context is not None:
+            self._audit(*self._audit_context, response.code)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
