@@ -89,7 +89,8 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
             return failed(f"no credentials for alias {alias}; found {stray_text}",
                           f"the alias differs: rename the key to cluster.remote.{alias}.credentials (or "
                           f"register the remote as {strays[0].alias})",
-                          expected=f"cluster.remote.{alias}.credentials", found=[r.alias for r in strays])
+                          expected=f"cluster.remote.{alias}.credentials", found=[r.alias for r in strays],
+                          keys=[f"{r.secret}/{r.key}" for r in strays])  # what create-api-key renames
         missing = _missing_secrets(snap)
         return failed(f"no secureSettings secret provides cluster.remote.{alias}.credentials",
                       f"secureSettings names {', '.join(missing)}, which does not exist (ECKRC401)" if missing

@@ -123,7 +123,10 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     exposed = exposures(remote)
     usable = exposed.usable
     problems = [text for texts in exposed.problems.values() for text in texts]
-    evidence = {"problems": problems, "exposures": [e.describe() for e in usable]}
+    evidence: dict[str, Any] = {"problems": problems, "exposures": [e.describe() for e in usable]}
+    if exposed.remapped:  # the ports expose-rcs repoints at 9443
+        evidence["remapped"] = [{"service": p.service, "port": p.port, "targetPort": p.target}
+                                for p in exposed.remapped]
     if problems and usable:
         return warned(f"{problems[0]} (beside a working exposure)",
                       "fix or delete that Service; the remote cluster server is exposed by "
