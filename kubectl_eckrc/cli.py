@@ -66,6 +66,10 @@ def _scope_options(func: F) -> F:
         click.option("--remote-es", "remote_es_name", metavar="NAME", help="The remote Elasticsearch."),
         click.option("--es-url", metavar="URL", help="Local ES REST URL instead of a port-forward."),
         click.option("--remote-es-url", metavar="URL", help="Remote ES REST URL instead of a port-forward."),
+        click.option("--es-url-elastic-user", is_flag=True,
+                     help="With --es-url: log in as elastic with the password read from the cluster."),
+        click.option("--remote-es-url-elastic-user", is_flag=True,
+                     help="With --remote-es-url: the same on the remote side."),
         click.option("--es-api-key-env", metavar="VAR", help="Env var holding a local ES API key."),
         click.option("--es-username-env", metavar="VAR", help="Env var holding a local ES user name."),
         click.option("--es-password-env", metavar="VAR", help="Env var holding that user's password."),
@@ -152,6 +156,7 @@ def _side(kw: dict[str, Any], prefix: str, kubeconfig: str | None) -> SideTarget
         es_api_key_env=_check_env(flag + "es-api-key-env", kw[prefix + "es_api_key_env"]),
         es_username_env=user_env,
         es_password_env=password_env,
+        es_url_elastic_user=bool(kw[prefix + "es_url_elastic_user"]),
     )
 
 

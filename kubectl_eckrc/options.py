@@ -17,6 +17,8 @@ class SideTarget:
     es_api_key_env: str | None = None  # name of an env var holding an ES API key
     es_username_env: str | None = None  # names of env vars holding a user and password
     es_password_env: str | None = None
+    # with es_url: send the elastic password read from the cluster to that URL (asked for)
+    es_url_elastic_user: bool = False
 
 
 @dataclass(frozen=True)

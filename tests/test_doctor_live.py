@@ -188,7 +188,7 @@ def test_unknown_es_name_is_one_line_exit_2(twin: Any) -> None:
 def test_es_url_that_is_not_elasticsearch_is_one_line_exit_2(twin: Any) -> None:
     running = twin("healthy")
     with servers.http_server() as port:
-        run = doctor(running.kubeconfig, "--es-url", f"http://127.0.0.1:{port}")
+        run = doctor(running.kubeconfig, "--es-url", f"http://127.0.0.1:{port}", "--es-url-elastic-user")
     assert run.code == 2, run.describe()
     assert run.stderr == (f"error: --es-url http://127.0.0.1:{port}: not Elasticsearch "
                           "(no X-Elastic-Product header)\n")
@@ -197,7 +197,7 @@ def test_es_url_that_is_not_elasticsearch_is_one_line_exit_2(twin: Any) -> None:
 def test_plaintext_where_tls_was_expected_is_one_line_exit_2(twin: Any) -> None:
     running = twin("healthy")
     with servers.http_server() as port:
-        run = doctor(running.kubeconfig, "--es-url", f"https://127.0.0.1:{port}")
+        run = doctor(running.kubeconfig, "--es-url", f"https://127.0.0.1:{port}", "--es-url-elastic-user")
     assert run.code == 2, run.describe()
     assert "plaintext where TLS was expected" in run.stderr and run.stderr.count("\n") == 1
 
@@ -229,7 +229,8 @@ def test_kubeconfig_env_with_one_file_per_cluster_works_as_in_kubectl(twin: Any,
 def test_remote_es_url_is_verified_against_the_clusters_http_ca(twin: Any) -> None:
     running = twin("healthy")
     host, port = running.remote.pod_target("search", running.remote.first_pod("search", "remote-es"), 9200)
-    run = doctor(running.kubeconfig, "--remote-es-url", f"https://{host}:{port}")
+    run = doctor(running.kubeconfig, "--remote-es-url", f"https://{host}:{port}",
+                 "--remote-es-url-elastic-user")
     by_id = {f["id"]: f for f in run.findings()}
     reached = by_id["ECKRC108"]
     # The ECK HTTP certificate names the service, not the pod address: verification must refuse it.

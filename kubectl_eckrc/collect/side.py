@@ -6,12 +6,14 @@ listener, credentials in memory). live.py orchestrates two of them; fix reuses t
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from kubectl_eckrc import eck
 from kubectl_eckrc.collect import kube_side
@@ -106,6 +108,8 @@ def _auth(session: SideSession) -> EsAuth | Unavailable:
     if session.kube is None or not session.es_name:
         return Unavailable("no Elasticsearch credentials: the elastic user secret cannot be read", "error",
                            "--es-api-key-env VAR")
+    if target.es_url:
+        _check_password_destination(session.role, target)
     ns = session.resolved.namespace
     password = attempt(lambda: session.kube.secret_text(  # type: ignore[union-attr]
         ns, f"{session.es_name}-es-elastic-user", "elastic"))
@@ -116,6 +120,31 @@ def _auth(session: SideSession) -> EsAuth | Unavailable:
         return Unavailable(f"secret {ns}/{session.es_name}-es-elastic-user has no key 'elastic'", "not-found",
                            "--es-api-key-env VAR")
     return EsAuth(username="elastic", password=password)
+
+
+def _check_password_destination(role: str, target: SideTarget) -> None:
+    """The elastic password read from the cluster goes to a URL the user typed only when asked
+    for, and never over plain http:// but to loopback (a port-forward is loopback)."""
+    flag = "--remote-" if role == "remote" else "--"
+    url = target.es_url or ""
+    if not target.es_url_elastic_user:
+        raise UsageError(f"{flag}es-url: give credentials with {flag}es-api-key-env or {flag}es-username-env/"
+                         f"{flag}es-password-env, or send the elastic user's password read from the cluster "
+                         f"to that URL with {flag}es-url-elastic-user")
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+        raise UsageError(f"{flag}es-url {redact_url(url)}: the elastic password is never sent over plain "
+                         "http:// except to loopback; use https://, or an API key with "
+                         f"{flag}es-api-key-env")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def connect_es(session: SideSession) -> None:

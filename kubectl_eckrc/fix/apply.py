@@ -168,6 +168,7 @@ class Run:
     es_names: dict[str, list[str]]
     planners: dict[str, Planner]
     credential: str = ""  # base64 of the new key's `encoded`, between POST and Secret write
+    new_key: str = ""  # "id (name)" of the API key this run created: named if a later step fails
     done: set[str] = field(default_factory=set)
 
 
@@ -192,6 +193,10 @@ def apply_plan(
         except Exception as e:  # noqa: BLE001 - a bug must still leave the done/not-done report
             outcome.status = OutcomeStatus.FAILED
             outcome.message = redact.scrub_known(f"internal error: {type(e).__name__}: {e}")
+        if outcome.status is OutcomeStatus.FAILED and run.new_key:
+            outcome.message += (f"; this run created the cross-cluster API key {run.new_key} on the "
+                                "remote: rerun fix to use it, or invalidate it (DELETE /_security/api_key "
+                                "with its id)")
         progress(outcome)
         if outcome.status is OutcomeStatus.FAILED:
             break
@@ -261,6 +266,8 @@ def _apply_change(run: Run, change: Change) -> None:
 def _send(change: Change, kube: KubeWriter, *, dry: bool, credential: str, on_stale: bool = False) -> Any:
     base = PATHS[change.target.kind].format(ns=change.target.namespace)
     body = _with_credential(change, credential)
+    if change.operation is Operation.PATCH and change.target.kind in ("Secret", "ConfigMap"):
+        body = _with_precondition(change, body, kube, f"{base}/{change.target.name}")
     try:
         if change.operation is Operation.CREATE:
             return kube.create(base, body, dry_run=dry)
@@ -273,6 +280,25 @@ def _send(change: Change, kube: KubeWriter, *, dry: bool, credential: str, on_st
         if change.operation is Operation.CREATE and status == CONFLICT and dry:
             return None  # it exists: the apply re-reads it and merges into it
         raise WriteError(f"{change.operation} {change.target.label}: {reason}") from e
+
+
+def _with_precondition(change: Change, body: Any, kube: KubeWriter, path: str) -> Any:
+    """Every Secret/ConfigMap patch is conditional on the resourceVersion it was planned on
+    (a concurrent edit then conflicts instead of being overwritten): a JSON patch starts with
+    the `test` the planner put there; a merge patch carries metadata.resourceVersion, read now
+    when the planner had none (the snapshot keeps no Secret body)."""
+    if change.patch_type is PatchType.JSON:
+        if not _guarded(change):
+            raise WriteError(f"{change.target.label}: refusing a patch without a resourceVersion test")
+        return body
+    if ((body.get("metadata") or {}).get("resourceVersion")):
+        return body
+    try:
+        current = kube.get(path)
+    except Exception as e:
+        raise WriteError(f"cannot read {change.target.label}: {redact.scrub_known(str(e))}") from e
+    rv = str((current.get("metadata") or {}).get("resourceVersion", ""))
+    return {**body, "metadata": {**(body.get("metadata") or {}), "resourceVersion": rv}}
 
 
 def _with_credential(change: Change, credential: str) -> Any:
@@ -299,8 +325,12 @@ def _es_request(run: Run, change: Change) -> None:
     try:
         answer = client.request(change.method, change.path, change.body, what=change.action)
     except Exception as e:
+        lookup = (f"; if it reached Elasticsearch, a key named {change.target.name} exists: GET "
+                  f"/_security/api_key?name={change.target.name} on the remote, then invalidate it"
+                  if change.produces_api_key else "")
         raise WriteError(
-            f"{change.method} {change.path} on the {change.target.side} cluster: {redact.scrub_known(str(e))}"
+            f"{change.method} {change.path} on the {change.target.side} cluster: "
+            f"{redact.scrub_known(str(e))}{lookup}"
         ) from e
     if change.produces_api_key:
         encoded = str((answer or {}).get("encoded", ""))
@@ -308,6 +338,7 @@ def _es_request(run: Run, change: Change) -> None:
             raise WriteError("the remote answered the API key creation without an `encoded` value")
         redact.remember(encoded)
         redact.remember(str((answer or {}).get("api_key", "")))
+        run.new_key = f"{(answer or {}).get('id', '?')} ({(answer or {}).get('name', change.target.name)})"
         run.credential = base64.b64encode(encoded.encode()).decode()
         redact.remember(run.credential)
     if change.path == "/_cluster/settings":

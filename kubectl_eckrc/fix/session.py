@@ -10,7 +10,7 @@ fresh session (a currently ready pod) until a deadline.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubectl_eckrc.collect import live, side
@@ -72,7 +72,11 @@ class ReconnectingEs:
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None, what: str = ""
     ) -> Any:
         deadline = time.monotonic() + RECONNECT_SECONDS
+        # POST (creating a cross-cluster API key) is not idempotent: once sent, never retried,
+        # as a lost answer may hide a created key and a retry would create a second one
+        once = method == "POST"
         while True:
+            sent = False
             session = side.open_side(self.role, self.target, self.timeout, self.debug)
             try:
                 side.read_kube(session)
@@ -80,12 +84,17 @@ class ReconnectingEs:
                 if session.es_client is None:
                     reason = session.es_failure.reason if session.es_failure else "not reachable"
                     raise ConnectionError(f"{self.role} Elasticsearch: {reason}")
+                sent = True
                 return session.es_client.request(method, path, body, params, what)
             except EsUnavailable as e:
+                if once and sent:
+                    raise EsUnavailable(replace(e.unavailable, reason=(
+                        f"{e.unavailable.reason}; not retried: the request may have reached Elasticsearch, "
+                        "and sending it again could create a second key"))) from e
                 if e.unavailable.kind != "unreachable" or time.monotonic() > deadline:
                     raise
             except ConnectionError:
-                if time.monotonic() > deadline:
+                if once and sent or time.monotonic() > deadline:
                     raise
             finally:
                 session.close()

@@ -4,8 +4,9 @@ Per nodeSet: `xpack.security.remote_cluster_client.ssl.enabled: true`,
 `...ssl.certificate_authorities` listing the file, and (when no mount provides it yet) a
 volume from the CA ConfigMap mounted into container `elasticsearch` at
 `/usr/share/elasticsearch/config/remote-certs`. Every other config key, volume, mount and
-container stays. Entries of `certificate_authorities` that resolve to no mounted file are
-dropped (Elasticsearch cannot load them), except those under directories ECK mounts itself.
+container stays. An entry of `certificate_authorities` is dropped only when it is provably
+absent (a ConfigMap or Secret key that was read and is not there: Elasticsearch cannot load
+it); a file of the image, an absolute path, another volume kind or an unreadable Secret stays.
 When no nodeSet has the `remote_cluster_client` role (every one lists `node.roles` without
 it), the role is added to those lists: without it no node opens remote connections. Rolls
 the local pods.
@@ -32,7 +33,7 @@ from kubectl_eckrc.fix.merge import (
 )
 from kubectl_eckrc.fix.model import Change, Restart
 from kubectl_eckrc.options import FixOptions
-from kubectl_eckrc.snapshot import Snapshot
+from kubectl_eckrc.snapshot import Snapshot, Unavailable
 
 ACTION = "mount-ca"
 CA_SETTING = eck.CLIENT_SSL_CAS
@@ -147,16 +148,31 @@ def _new_config(snap: Snapshot, node_set: dict[str, Any], path: str) -> dict[str
 
 
 def _resolves(snap: Snapshot, node_set: dict[str, Any], path: str) -> bool:
-    """The file exists for the pod: from a podTemplate mount whose source has the key, or under
-    a directory ECK mounts itself (its remote CA bundle keeps same-environment links working)."""
+    """False only when the file is provably absent: it comes from a ConfigMap or Secret key, the
+    object was read, and the key is not in it (or the object does not exist). Everything that
+    cannot be proven absent stays: a file of the image or an absolute path no mount covers,
+    another volume kind (emptyDir, CSI, ...), a Secret or ConfigMap that could not be read, and
+    the directories ECK mounts itself (its remote CA bundle keeps same-environment links)."""
     full = eck.config_path(path)
     if any(full.startswith(f"{ES_CONFIG_DIR}/{d}/") for d in ECK_MOUNT_DIRS):
         return True
     found = eck.mounted_file(node_set, path)
-    if found is None or not found.key:
-        return False
+    if found is None or found.kind not in ("configMap", "secret") or not found.key:
+        return True
+    read = _source_read(snap, found)
+    if isinstance(read, Unavailable):
+        return read.kind != "not-found"
     if found.kind == "configMap":
-        cm = eck.configmaps(snap, "local").get(found.source)
-        return cm is not None and found.key in (cm.get("data") or {})
-    summary = eck.secrets(snap, "local").get(found.source)
-    return summary is not None and found.key in summary.keys
+        return found.key in (read.get("data") or {}) or found.key in (read.get("binaryData") or {})
+    return found.key in read.keys
+
+
+def _source_read(snap: Snapshot, found: eck.MountedFile) -> Any:
+    """The ConfigMap (dict) or SecretSummary a mount reads from, or the Unavailable of its read."""
+    kube = eck.kube_of(snap, "local")
+    table = None if kube is None else (kube.configmaps if found.kind == "configMap" else kube.secrets)
+    if not isinstance(table, dict):
+        return table if isinstance(table, Unavailable) else Unavailable("not read", "error")
+    if found.source not in table:
+        return Unavailable("not read", "error")
+    return table[found.source]
