@@ -175,12 +175,15 @@ def test_a_concurrent_edit_of_the_secret_makes_the_patch_conflict_not_overwrite(
         apply._send(stale, kube, dry=False, credential="", on_stale=True)
 
 
-def test_a_json_patch_of_a_secret_without_a_resource_version_test_is_refused() -> None:
-    kube, _ = _store_with_secret()
+def test_a_json_patch_of_a_secret_gets_a_resource_version_test_when_it_has_none() -> None:
+    kube, secret = _store_with_secret()
     unguarded = dataclasses.replace(_merge({}), patch_type=PatchType.JSON,
-                                    body=[{"op": "add", "path": "/data/k", "value": "dg=="}])
-    with pytest.raises(apply.WriteError, match="resourceVersion"):
-        apply._send(unguarded, kube, dry=False, credential="")
+                                    body=[{"op": "move", "from": "/data/other", "path": "/data/k"}])
+    path = "/api/v1/namespaces/logging/secrets/remote-api-keys"
+    body = apply._with_precondition(unguarded, unguarded.body, kube, path)
+    assert body[0] == {"op": "test", "path": "/metadata/resourceVersion",
+                       "value": secret["metadata"]["resourceVersion"]}
+    assert body[1:] == unguarded.body
 
 
 # --- mount-ca keeps what it cannot prove absent ---------------------------------------------------------

@@ -283,21 +283,21 @@ def _send(change: Change, kube: KubeWriter, *, dry: bool, credential: str, on_st
 
 
 def _with_precondition(change: Change, body: Any, kube: KubeWriter, path: str) -> Any:
-    """Every Secret/ConfigMap patch is conditional on the resourceVersion it was planned on
-    (a concurrent edit then conflicts instead of being overwritten): a JSON patch starts with
-    the `test` the planner put there; a merge patch carries metadata.resourceVersion, read now
-    when the planner had none (the snapshot keeps no Secret body)."""
-    if change.patch_type is PatchType.JSON:
-        if not _guarded(change):
-            raise WriteError(f"{change.target.label}: refusing a patch without a resourceVersion test")
+    """Every Secret/ConfigMap patch is conditional on a resourceVersion (a concurrent edit then
+    conflicts instead of being overwritten): a JSON patch starts with a `test` of it, a merge
+    patch carries metadata.resourceVersion. The snapshot keeps no Secret body, so when the
+    planner had none, the version is read now."""
+    if change.patch_type is PatchType.JSON and _guarded(change):
         return body
-    if ((body.get("metadata") or {}).get("resourceVersion")):
+    if change.patch_type is not PatchType.JSON and (body.get("metadata") or {}).get("resourceVersion"):
         return body
     try:
         current = kube.get(path)
     except Exception as e:
         raise WriteError(f"cannot read {change.target.label}: {redact.scrub_known(str(e))}") from e
     rv = str((current.get("metadata") or {}).get("resourceVersion", ""))
+    if change.patch_type is PatchType.JSON:
+        return [{"op": "test", "path": "/metadata/resourceVersion", "value": rv}, *body]
     return {**body, "metadata": {**(body.get("metadata") or {}), "resourceVersion": rv}}
 
 
