@@ -71,7 +71,7 @@ def test_doctor_markdown_from_a_bundle_is_ticket_ready(
     code, out, _ = run_cli(capsys, "doctor", "--bundle", str(target), "-o", "markdown")
     assert out.startswith("## kubectl eckrc doctor")
     assert "<details>" in out
-    assert code in (0, 1)
+    assert code == 1  # the disconnected link fails ECKRC503: an error-severity failure
 
 
 def test_collect_refuses_a_bundle_holding_a_value_the_collector_read(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import yaml
 
 from kubectl_eckrc import __version__
+from kubectl_eckrc.findings import Status
 from kubectl_eckrc.report import structured
 from tests.report.reports import healthy_report, no_remote_report, stale_ca_report
 from tests.report.schema_check import errors
@@ -34,13 +36,24 @@ def test_json_failure_finding_looks_like_the_ux_example() -> None:
     assert set(finding["evidence"]) == {"trusted", "current"}
 
 
-def test_summary_and_exit_code_agree() -> None:
+def test_summary_counts_each_status_of_a_known_mix() -> None:
+    """The counts are written down here, not recomputed from the document under test."""
+    statuses = [Status.PASS] * 3 + [Status.FAIL] * 2 + [Status.WARN] + [Status.SKIPPED] * 4 + [
+        Status.NOT_EVALUATED] * 5
+    base = healthy_report()
+    findings = [dataclasses.replace(f, status=s) for f, s in zip(base.findings, statuses, strict=False)]
+    assert len(findings) == 15
+    document = json.loads(structured.render_json(dataclasses.replace(base, findings=findings)))
+    expected = {"passed": 3, "failed": 2, "warnings": 1, "skipped": 4, "notEvaluated": 5}
+    assert {key: document["summary"][key] for key in expected} == expected
+    assert sum(document["summary"].values()) == 15  # every finding counted once, none twice
+
+
+def test_exit_code_follows_the_error_failure() -> None:
     report = stale_ca_report()
     document = json.loads(structured.render_json(report))
-    assert document["exitCode"] == report.exit_code == 1
-    assert document["summary"]["failed"] == sum(f["status"] == "fail" for f in document["findings"])
-    assert document["summary"]["notEvaluated"] == sum(
-        f["status"] == "not-evaluated" for f in document["findings"])
+    assert document["exitCode"] == 1
+    assert json.loads(structured.render_json(healthy_report()))["exitCode"] == 0
 
 
 def test_yaml_is_the_same_document() -> None:
