@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from kubectl_eckrc import __version__
 from kubectl_eckrc.checks.engine import build_report, run_checks
-from kubectl_eckrc.findings import Status
+from kubectl_eckrc.checks.registry import ALL_CHECKS
+from kubectl_eckrc.findings import INTERNAL_ERROR, Status, Verdict
 from tests.checks.helpers import outcome
 from tests.snapshot_builder import ALIAS, healthy_pair, make_ca
 
@@ -80,7 +85,27 @@ def test_no_check_crashes_on_an_empty_snapshot() -> None:
     pair.local.services, pair.remote.services = [], []
     pair.local.settings, pair.local.remote_info = {}, {}
     result = run_checks(pair.build())
-    assert not [f for f in result if "internal error" in f.message]
+    assert [f.id for f in result if INTERNAL_ERROR in f.evidence] == []
+
+
+def test_a_check_that_raises_is_not_evaluated_names_the_error_and_makes_the_run_exit_3(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode(*_: object) -> Verdict:
+        raise KeyError("spec")
+
+    specs = [dataclasses.replace(s, func=explode) if s.id == "ECKRC303" else s for s in ALL_CHECKS]
+    monkeypatch.setattr("kubectl_eckrc.checks.engine.ALL_CHECKS", specs)
+    snap = healthy_pair().build()
+    result = run_checks(snap)
+    [crashed] = [f for f in result if f.id == "ECKRC303"]
+    assert crashed.status is Status.NOT_EVALUATED
+    assert crashed.message == "internal error in ECKRC303: KeyError: 'spec'"
+    assert crashed.evidence == {INTERNAL_ERROR: "KeyError"}
+    # one broken check hides nothing else: every other check still gives its verdict
+    assert {f.id for f in result if f.status is Status.PASS} >= {"ECKRC301", "ECKRC304", "ECKRC503"}
+    report = build_report(snap, result)
+    assert report.crashed == [crashed] and report.exit_code == 3
 
 
 def test_alias_pointing_at_another_cluster_is_not_judged_against_the_given_remote() -> None:

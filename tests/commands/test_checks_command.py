@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from kubectl_eckrc.checks.registry import ALL_CHECKS
 from kubectl_eckrc.commands import checks
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.options import ChecksOptions
 
 
-def test_listing_shows_every_check(capsys: pytest.CaptureFixture[str]) -> None:
+def test_listing_shows_every_check_once_with_its_title(capsys: pytest.CaptureFixture[str]) -> None:
     assert checks.run(ChecksOptions()) == 0
-    out = capsys.readouterr().out
-    assert "ECKRC101" in out and "ECKRC603" in out
+    lines = capsys.readouterr().out.splitlines()
+    for spec in ALL_CHECKS:
+        matching = [line for line in lines if re.search(rf"\b{spec.id}\b", line)]
+        assert len(matching) == 1 and spec.title in matching[0], (spec.id, matching)
+    listed = re.findall(r"\bECKRC\d{3}\b", "\n".join(lines))
+    assert sorted(listed) == sorted(spec.id for spec in ALL_CHECKS)
 
 
 def test_one_check_prints_its_doc(capsys: pytest.CaptureFixture[str]) -> None:
