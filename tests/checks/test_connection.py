@@ -5,7 +5,7 @@ from __future__ import annotations
 from kubectl_eckrc.checks.connection import diagnose
 from kubectl_eckrc.findings import Status
 from tests.checks.helpers import findings, first_failure, outcome
-from tests.snapshot_builder import ALIAS, healthy_pair, make_ca
+from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair, make_ca
 
 
 def test_no_remote_configured_is_eckrc501_and_skips_the_link_checks() -> None:
@@ -137,3 +137,62 @@ def test_default_roles_include_the_client_role() -> None:
     for nodeset in pair.local.es["spec"]["nodeSets"]:
         nodeset["config"].pop("node.roles")
     assert outcome(pair, "ECKRC507").status is Status.PASS
+
+
+def _skip_true(pair: PairBuilder) -> PairBuilder:
+    pair.remote_info(skip_unavailable=True)
+    return pair
+
+
+def test_eckrc505_names_what_shows_the_link_down() -> None:
+    cases = {
+        "_remote/info: not connected": {"connected": False},
+        "_remote/info: not connected ": {"num_proxy_sockets_connected": 0},
+        "_resolve/cluster: not connected": {"resolved": {"connected": False}},
+        "_resolve/cluster: unable to authenticate": {"resolved": {"connected": True,
+                                                                  "error": "unable to authenticate"}},
+    }
+    for seen, change in cases.items():
+        pair = _skip_true(healthy_pair())
+        resolved = change.pop("resolved", None)
+        if resolved is not None:
+            pair.local.resolve_cluster[ALIAS][ALIAS].update(resolved)
+        pair.remote_info(**change)
+        finding = outcome(pair, "ECKRC505")
+        assert finding.status is Status.WARN, seen
+        assert finding.evidence == {"skip_unavailable": True, "seen": seen.strip()}, seen
+        assert finding.message == f"{ALIAS} is down and skip_unavailable is true: searches drop it silently"
+
+
+def test_eckrc505_passes_on_a_link_that_is_up_and_names_the_setting() -> None:
+    finding = outcome(_skip_true(healthy_pair()), "ECKRC505")
+    assert finding.status is Status.PASS
+    assert finding.message == "skip_unavailable true, link up"
+    pair = healthy_pair()
+    pair.remote_info(connected=False)
+    down = outcome(pair, "ECKRC505")
+    assert down.status is Status.PASS and down.message == "skip_unavailable false, link down"
+
+
+def test_eckrc505_before_8_15_reads_an_unset_skip_unavailable_as_false() -> None:
+    pair = healthy_pair()
+    pair.local.info["version"]["number"] = "8.14.3"
+    pair.remote_info(connected=False, skip_unavailable=None)
+    assert outcome(pair, "ECKRC505").status is Status.PASS
+
+
+def test_eckrc506_adds_the_index_names_of_every_matching_grant_and_of_both_key_kinds() -> None:
+    pair = healthy_pair()
+    pair.local.roles = {"a": {"remote_indices": [{"clusters": [ALIAS], "names": ["logs-*"]},
+                                                 {"clusters": ["remote-*"], "names": ["metrics-*"]}]}}
+    finding = outcome(pair, "ECKRC506")
+    assert finding.status is Status.PASS
+    assert finding.evidence["roleIndices"] == ["logs-*", "metrics-*"]
+
+
+def test_a_missing_remote_info_entry_is_not_evaluated_and_says_so() -> None:
+    pair = healthy_pair()
+    pair.local.remote_info = {}
+    finding = outcome(pair, "ECKRC503")
+    assert finding.status is Status.NOT_EVALUATED
+    assert finding.message == f"_remote/info has no entry for {ALIAS}"
