@@ -11,6 +11,9 @@ from kubectl_eckrc.commands.checks import doc_page
 from kubectl_eckrc.findings import Status
 from tests.checks.helpers import findings
 from tests.snapshot_builder import certificate_model_pair, healthy_pair, make_ca
+from tests.test_doctor_live import ROW_CAUGHT_BY, ROWS_WITHOUT_SCENARIO
+from tests.test_doctor_live import SCENARIOS as LIVE_SCENARIOS
+from tests.twin.faults import SCENARIOS as TWIN_SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
 BINDING = [f"ECKRC{n}" for n in (*range(101, 109), *range(201, 206), *range(301, 308), *range(401, 407),
@@ -39,10 +42,21 @@ def test_every_check_has_title_doc_and_manual_fix() -> None:
         assert "Fix by hand:" in spec.doc, spec.id
 
 
-def test_every_failure_row_is_covered() -> None:
+def test_every_failure_row_is_caught_by_a_live_scenario_or_says_why_not() -> None:
+    """Not the self-declared `covers` tags: each row names the twin scenario reproducing it and
+    the check that fails there, and tests/test_doctor_live.py asserts that check fails or warns
+    in that scenario's doctor run."""
     assert set(FAILURE_ROWS) == {f"F{i}" for i in range(1, 24)}
-    covered = {row for spec in ALL_CHECKS for row in spec.covers}
-    assert covered == set(FAILURE_ROWS)
+    assert set(ROW_CAUGHT_BY) | set(ROWS_WITHOUT_SCENARIO) == set(FAILURE_ROWS)
+    assert not set(ROW_CAUGHT_BY) & set(ROWS_WITHOUT_SCENARIO)
+    ids = {spec.id for spec in ALL_CHECKS}
+    for row, (scenario, check) in ROW_CAUGHT_BY.items():
+        assert scenario in LIVE_SCENARIOS, f"{row}: {scenario} has no live doctor run"
+        assert row in TWIN_SCENARIOS[scenario].rows, f"{row}: the twin's {scenario} does not reproduce it"
+        assert check in ids and LIVE_SCENARIOS[scenario].code == 1, (row, scenario, check)
+    for row in ROWS_WITHOUT_SCENARIO:
+        reproducing = [name for name, s in TWIN_SCENARIOS.items() if row in s.rows]
+        assert reproducing == [], f"{row} has a scenario now ({reproducing}): prove it in ROW_CAUGHT_BY"
 
 
 def test_requires_refer_to_existing_checks_and_fixes_to_known_actions() -> None:
