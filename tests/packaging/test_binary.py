@@ -205,7 +205,8 @@ def test_where_the_bundled_openssl_has_no_ca_files_the_system_ca_file_is_used(
     empty.mkdir()
     # scripts/test runs on Linux as root (here and in CI): a skip would hide the one test of
     # the binary on a system without Debian's OpenSSL directory
-    assert can_hide_ssl_dir(empty), "needs /usr/lib/ssl and a private mount namespace (unshare --mount as root)"
+    assert can_hide_ssl_dir(empty), \
+        "needs /usr/lib/ssl and a private mount namespace (unshare --mount as root)"
     running = twin("healthy")
     kubeconfig, env_file = exec_kubeconfig(running.kubeconfig, tmp_path)
     wrapper = (*WITHOUT_DEBIAN_SSL_DIR, str(empty))
