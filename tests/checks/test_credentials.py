@@ -156,3 +156,67 @@ def test_api_key_checks_do_not_apply_to_the_certificate_model() -> None:
     for check_id in ("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405"):
         finding = outcome(pair, check_id)
         assert finding.status is Status.NOT_APPLICABLE and finding.evidence == {"applicable": False}, check_id
+
+
+AUTH_ERROR = "unable to authenticate user [old-key-id] for action [cluster:internal/remote_cluster/handshake]"
+
+
+def _refused_by_the_remote(pair):  # type: ignore[no-untyped-def]
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": False,
+                                                "error": AUTH_ERROR}
+    return pair
+
+
+def test_eckrc405_on_an_older_keystore_says_restart_without_a_rollout_and_wait_with_one() -> None:
+    finding = outcome(_refused_by_the_remote(healthy_pair()), "ECKRC405")
+    assert finding.message == "the keystore holds an older credential than the secret"
+    assert finding.hint == ("the secret was changed after the pods started; the remote refuses the old key. "
+                            "Restart the local pods so that ECK rebuilds the keystore.")
+    assert finding.evidence == {"error": AUTH_ERROR, "rollout": "none pending"}
+    pair = _refused_by_the_remote(healthy_pair())
+    pair.local.es["status"]["phase"] = "ApplyingChanges"
+    pending = outcome(pair, "ECKRC405")
+    assert pending.hint.endswith("A rollout is pending (phase ApplyingChanges): wait for it.")
+    assert pending.evidence["rollout"] == "phase ApplyingChanges"
+
+
+def test_eckrc405_blames_the_keystore_only_when_the_key_in_the_secret_is_good() -> None:
+    for change in ({"invalidated": True}, {"type": "rest"}):
+        pair = _refused_by_the_remote(healthy_pair())
+        _key(pair, **change)
+        assert outcome(pair, "ECKRC405").status is Status.PASS, change
+    expired = _refused_by_the_remote(healthy_pair())
+    _key(expired, expiration=MS_2026_05_01)  # expired keys are ECKRC404's: the keystore may be current
+    assert outcome(expired, "ECKRC405").status is Status.FAIL
+    unread = _refused_by_the_remote(healthy_pair())
+    unread.remote.api_keys = {}
+    assert outcome(unread, "ECKRC405").status is Status.PASS
+
+
+def test_eckrc405_passes_when_the_keystore_is_loaded_and_nothing_refuses_it() -> None:
+    finding = outcome(healthy_pair(), "ECKRC405")
+    assert finding.status is Status.PASS
+    assert finding.message == f"_remote/info shows cluster_credentials for {ALIAS}"
+    assert finding.evidence == {"clusterCredentials": True}
+    pair = healthy_pair()
+    pair.local.resolve_cluster[ALIAS][ALIAS]["error"] = "no such remote cluster"  # not an auth error
+    assert outcome(pair, "ECKRC405").status is Status.PASS
+
+
+def test_eckrc404_not_looked_up_names_the_privilege_that_allows_it() -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys = {}
+    finding = outcome(pair, "ECKRC404")
+    assert finding.status is Status.NOT_EVALUATED
+    assert finding.message == f"API key {KEY_ID} was not looked up on the remote"
+    assert finding.permission == "grant manage_api_key (or manage_security) to the remote Elasticsearch user"
+
+
+def test_eckrc404_on_a_valid_key_names_it_and_its_expiry() -> None:
+    pair = healthy_pair()
+    entry = _key(pair, expiration=MS_2026_06_11 + 30 * 86_400_000)
+    finding = outcome(pair, "ECKRC404")
+    assert finding.status is Status.PASS
+    assert finding.message == f"remote key {KEY_ID} ({entry['name']}) is a valid cross_cluster key"
+    assert finding.evidence == {"keyId": KEY_ID, "name": entry["name"], "type": "cross_cluster",
+                                "expiration": "2026-07-11T00:00:00Z"}
