@@ -1,0 +1,149 @@
+"""What doctor tells the user, check by check, for a set of broken set-ups: status, message,
+hint, evidence and permission, compared with tests/checks/messages.json.
+
+The wording is the product here: a finding that says less, or something else, is a
+regression a status assertion does not see. After an intended change of wording, regenerate
+the file and review its diff:
+
+    ECKRC_UPDATE_MESSAGES=1 .venv/bin/python -m pytest tests/checks/test_messages.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kubectl_eckrc.checks.engine import run_checks
+from kubectl_eckrc.snapshot import Unavailable
+from tests.snapshot_builder import (
+    ALIAS,
+    KEY_ID,
+    PairBuilder,
+    certificate_model_pair,
+    healthy_pair,
+    make_ca,
+)
+
+EXPECTED = Path(__file__).with_name("messages.json")
+# Certificate and value fingerprints depend on keys made per run: only their place is compared.
+FINGERPRINT = re.compile(r"\b[0-9a-f]{16,}\b|\b[0-9A-F]{4}\u2026[0-9A-F]{4}\b")
+
+
+def _key(pair: PairBuilder, **fields: Any) -> PairBuilder:
+    pair.remote.api_keys[KEY_ID]["api_keys"][0].update(fields)
+    return pair
+
+
+def _stale_ca(pair: PairBuilder) -> PairBuilder:
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    return pair
+
+
+def _no_rcs(pair: PairBuilder) -> PairBuilder:
+    pair.remote.es["spec"]["remoteClusterServer"] = {"enabled": False}
+    return pair
+
+
+def _sniff(pair: PairBuilder) -> PairBuilder:
+    pair.local_cluster_setting("mode", None)
+    return pair
+
+
+def _link_down(pair: PairBuilder) -> PairBuilder:
+    pair.present([], tcp="timeout", tcp_error="timed out", tls="skipped")
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0, skip_unavailable=True)
+    return pair
+
+
+def _no_remote(pair: PairBuilder) -> PairBuilder:
+    pair.no_remote_access()
+    return pair
+
+
+def _server_name_ip(pair: PairBuilder) -> PairBuilder:
+    pair.local_cluster_setting("server_name", "127.0.0.10")
+    return pair
+
+
+def _keystore_older(pair: PairBuilder) -> PairBuilder:
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {
+        "connected": False, "skip_unavailable": False,
+        "error": "unable to authenticate user [old-key-id] for action "
+                 "[cluster:internal/remote_cluster/handshake]"}
+    return pair
+
+
+def _no_keystore_entry(pair: PairBuilder) -> PairBuilder:
+    pair.remote_info(cluster_credentials=None)
+    pair.local.es["status"]["phase"] = "ApplyingChanges"
+    return pair
+
+
+def _missing_secret(pair: PairBuilder) -> PairBuilder:
+    pair.local.es["spec"]["secureSettings"] = [{"secretName": "not-there"}]
+    return pair
+
+
+def _no_roles(pair: PairBuilder) -> PairBuilder:
+    pair.local.roles = {}
+    return pair
+
+
+def _settings_unreadable(pair: PairBuilder) -> PairBuilder:
+    pair.local.settings = Unavailable("403 Forbidden: cluster:monitor/settings", "forbidden",
+                                      "monitor on the local cluster")
+    return pair
+
+
+def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
+    pair.local_cluster_setting("proxy_address", "127.0.0.10:9443")
+    return pair
+
+
+SETUPS: dict[str, Callable[[], PairBuilder]] = {
+    "healthy": healthy_pair,
+    "certificate-model": certificate_model_pair,
+    "stale-ca": lambda: _stale_ca(healthy_pair()),
+    "rcs-disabled": lambda: _no_rcs(healthy_pair()),
+    "sniff-mode": lambda: _sniff(healthy_pair()),
+    "link-down": lambda: _link_down(healthy_pair()),
+    "no-remote-access": lambda: _no_remote(healthy_pair()),
+    "server-name-ip": lambda: _server_name_ip(healthy_pair()),
+    "keystore-older-than-secret": lambda: _keystore_older(healthy_pair()),
+    "keystore-entry-missing": lambda: _no_keystore_entry(healthy_pair()),
+    "secure-settings-secret-missing": lambda: _missing_secret(healthy_pair()),
+    "rest-key": lambda: _key(healthy_pair(), type="rest"),
+    "invalidated-key": lambda: _key(healthy_pair(), invalidated=True),
+    "expiring-key": lambda: _key(healthy_pair(), expiration=1781136000000),
+    "no-local-roles": lambda: _no_roles(healthy_pair()),
+    "settings-unreadable": lambda: _settings_unreadable(healthy_pair()),
+    "certificate-model-at-9443": lambda: _cert_model_at_rcs(certificate_model_pair()),
+}
+
+
+def _said(name: str) -> list[dict[str, Any]]:
+    said = []
+    for f in run_checks(SETUPS[name]().build()):
+        said.append({"id": f.id, "alias": f.alias, "status": f.status.value, "message": f.message,
+                     "hint": f.hint, "evidence": f.evidence, "permission": f.permission,
+                     "fix": f.fix.action if f.fix else None})
+    text = json.dumps(said, sort_keys=True, default=str, ensure_ascii=False)
+    return list(json.loads(FINGERPRINT.sub("<fingerprint>", text)))
+
+
+def test_every_check_says_what_it_said_for_each_set_up() -> None:
+    said = {name: _said(name) for name in SETUPS}
+    if os.environ.get("ECKRC_UPDATE_MESSAGES"):
+        EXPECTED.write_text(json.dumps(said, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    expected = json.loads(EXPECTED.read_text(encoding="utf-8"))
+    assert sorted(expected) == sorted(said)
+    for name in SETUPS:
+        by_key = {(f["id"], f["alias"]): f for f in expected[name]}
+        for finding in said[name]:
+            key = (finding["id"], finding["alias"])
+            assert finding == by_key.get(key), f"{name} {key}: see the module docstring to regenerate"
+        assert len(said[name]) == len(by_key), name
