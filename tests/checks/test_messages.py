@@ -23,9 +23,12 @@ from tests.snapshot_builder import (
     ALIAS,
     KEY_ID,
     PairBuilder,
+    cert_key,
     certificate_model_pair,
+    credential_key,
     healthy_pair,
     make_ca,
+    secret,
 )
 
 EXPECTED = Path(__file__).with_name("messages.json")
@@ -99,6 +102,25 @@ def _settings_unreadable(pair: PairBuilder) -> PairBuilder:
     return pair
 
 
+def _ca_from_secret(pair: PairBuilder, keys: dict[str, Any] | None = None,
+                    exists: bool = True) -> PairBuilder:
+    volume = {"name": "remote-ca", "secret": {"secretName": "ca-secret"}}
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        nodeset["podTemplate"]["spec"]["volumes"] = [volume]
+    if exists:
+        stored = keys if keys is not None else {"remote-cluster-ca.crt": cert_key([pair.remote_ca])}
+        pair.local.secrets["ca-secret"] = secret("ca-secret", stored)
+    return pair
+
+
+def _ca_configmap_problem(pair: PairBuilder, data: dict[str, str] | None) -> PairBuilder:
+    if data is None:
+        del pair.local.configmaps["remote-ca"]
+    else:
+        pair.local.configmaps["remote-ca"]["data"] = data
+    return pair
+
+
 def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
     pair.local_cluster_setting("proxy_address", "127.0.0.10:9443")
     return pair
@@ -122,6 +144,15 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "no-local-roles": lambda: _no_roles(healthy_pair()),
     "settings-unreadable": lambda: _settings_unreadable(healthy_pair()),
     "certificate-model-at-9443": lambda: _cert_model_at_rcs(certificate_model_pair()),
+    "ca-from-secret": lambda: _ca_from_secret(healthy_pair()),
+    "ca-secret-missing": lambda: _ca_from_secret(healthy_pair(), exists=False),
+    "ca-secret-without-the-key": lambda: _ca_from_secret(healthy_pair(), {"other.crt": credential_key()}),
+    "ca-secret-key-not-pem": lambda: _ca_from_secret(healthy_pair(),
+                                                     {"remote-cluster-ca.crt": credential_key()}),
+    "ca-configmap-missing": lambda: _ca_configmap_problem(healthy_pair(), None),
+    "ca-configmap-empty": lambda: _ca_configmap_problem(healthy_pair(), {}),
+    "ca-configmap-not-pem": lambda: _ca_configmap_problem(healthy_pair(),
+                                                          {"remote-cluster-ca.crt": "nope"}),
 }
 
 
