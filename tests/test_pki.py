@@ -104,3 +104,68 @@ def test_dns_name_validation() -> None:
 
 def test_short_fingerprint() -> None:
     assert pki.short("4f1a" + "0" * 56 + "009b") == "4F1A…009B"
+
+
+def test_short_fingerprints_keep_four_hex_digits_at_each_end_in_upper_case() -> None:
+    assert pki.short("0123456789abcdef") == "0123\u2026CDEF"
+    assert pki.short("0123456789") == "0123\u20266789"
+    assert pki.short("abcdef01") == "ABCDEF01"  # eight digits or fewer are shown whole
+
+
+def test_times_are_utc_and_a_naive_time_is_read_as_utc() -> None:
+    moment = pki.parse_time("2026-06-01T02:00:00+02:00")
+    assert pki.iso(moment) == "2026-06-01T00:00:00Z"
+    assert pki.parse_time("2026-06-01T00:00:00") == dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    assert pki.parse_time("2026-06-01T00:00:00Z").tzinfo is not None
+
+
+def test_cert_info_carries_both_validity_dates() -> None:
+    info = make_ca("remote-es", "remote-ca").info
+    assert info.not_before == "2026-01-01T00:00:00Z" and info.not_after > info.not_before
+
+
+def test_dns_names_are_judged_label_by_label() -> None:
+    assert pki.valid_dns_name("remote.example.com.")  # a trailing dot is the root
+    assert not pki.valid_dns_name("remote.example.123")  # a numeric top-level label is no host name
+    assert pki.valid_dns_name("123.example.com")
+    assert not pki.valid_dns_name("." + "a" * 60)
+    assert pki.valid_dns_name(".".join(["a" * 63] * 3) + "." + "a" * 61)  # 253 characters
+    assert not pki.valid_dns_name(".".join(["a" * 63] * 3) + "." + "a" * 62)  # 254
+    assert not pki.valid_dns_name("[::1]") and not pki.valid_dns_name("")
+
+
+def test_names_match_sans_ignoring_case_and_a_trailing_dot_and_ips_in_brackets() -> None:
+    ca = make_ca("remote-es", "remote-ca")
+    leaf = make_leaf(ca, "n", "remote-es", ["Remote.Example.com.", "*.lb.example.com"], ["::1"]).info
+    assert pki.matches_name(leaf, "remote.example.com")
+    assert pki.matches_name(leaf, "REMOTE.example.com.")
+    assert pki.matches_name(leaf, "a.lb.example.com") and not pki.matches_name(leaf, "a.b.lb.example.com")
+    assert pki.matches_name(leaf, "[::1]") and not pki.matches_name(leaf, "::2")
+
+
+def test_an_empty_chain_or_no_trusted_ca_is_not_ok_and_says_which() -> None:
+    ca = make_ca("remote-es", "remote-ca")
+    leaf = eck_leaf(ca)
+    assert pki.verify_chain([], [ca.info], NOW) == pki.ChainResult(False, "no certificate was presented")
+    no_ca = pki.ChainResult(False, "no trusted CA to validate against")
+    assert pki.verify_chain([leaf.info], [], NOW) == no_ca
+    assert pki.verify_chain([leaf.info], [ca.info], NOW) == pki.ChainResult(True, "")
+
+
+def test_a_chain_through_an_intermediate_leads_to_the_root() -> None:
+    root = make_ca("remote-es", "remote-ca")
+    intermediate = make_ca("remote-es-int", "other-ca")  # not signed by root: no path
+    leaf = eck_leaf(root)
+    assert pki.verify_chain([leaf.info, intermediate.info], [root.info], NOW).ok
+    assert pki.issued_by(leaf.info, [intermediate.info, root.info]) == root.info
+    assert pki.chain_from([intermediate.info, leaf.info], [root.info])
+    assert not pki.chain_from([intermediate.info], [root.info])
+
+
+def test_the_issuer_is_found_among_cas_of_the_same_name_by_signature() -> None:
+    old, current = make_ca("remote-es", "old-key"), make_ca("remote-es", "remote-ca")
+    other = make_ca("other-es", "other-ca")
+    leaf = eck_leaf(current)
+    assert old.info.subject == current.info.subject
+    assert pki.issued_by(leaf.info, [other.info, old.info, current.info]) == current.info
+    assert pki.issued_by(leaf.info, [other.info, old.info]) is None
