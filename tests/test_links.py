@@ -151,3 +151,19 @@ def test_credential_keystore_names_give_their_alias() -> None:
     assert links.credential_setting("a") == "cluster.remote.a.credentials"
     assert links.aliases_in({"cluster.remote.a.transport.compress": 1, "cluster.remote.b.mode": 1,
                              "xpack.security.enabled": 1}) == ["a", "b"]
+
+
+def test_a_null_cluster_setting_leaves_the_elasticsearch_yml_value_in_force() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        nodeset["config"][f"cluster.remote.{ALIAS}.skip_unavailable"] = True
+    pair.local.settings["persistent"][f"cluster.remote.{ALIAS}.skip_unavailable"] = None  # a reset
+    pair.remote_info(skip_unavailable=None)
+    link = links.link_for(pair.build(), ALIAS)
+    assert link.skip_unavailable is True and link.sources["skip_unavailable"] == "elasticsearch.yml"
+
+
+def test_credential_refs_need_both_the_resource_and_the_secret_summaries() -> None:
+    es = healthy_pair().local.es
+    assert links.credential_refs_of(None, {}) == []
+    assert links.credential_refs_of(es, Unavailable("forbidden", "forbidden")) == []

@@ -72,3 +72,8 @@ def test_every_certificate_of_a_bundle_is_summarised_wherever_it_sits() -> None:
     assert f"<certificate {one.info.subject} sha256 {one.info.sha256[:16]}>;" in text
     assert f"<certificate {two.info.subject} sha256 {two.info.sha256[:16]}>" in text
     assert text.count(one.info.sha256[:16]) == 2  # the list entry too
+
+
+def test_a_value_that_is_not_strict_base64_is_sized_as_it_is() -> None:
+    masked = mask_secret({"data": {"k": "ab-cd"}})  # lenient decoding would drop "-" and decode
+    assert masked == {"data": {"k": f"<5 bytes, sha256 {redact.fingerprint(b'ab-cd')}>"}}
