@@ -220,3 +220,22 @@ def test_eckrc404_on_a_valid_key_names_it_and_its_expiry() -> None:
     assert finding.message == f"remote key {KEY_ID} ({entry['name']}) is a valid cross_cluster key"
     assert finding.evidence == {"keyId": KEY_ID, "name": entry["name"], "type": "cross_cluster",
                                 "expiration": "2026-07-11T00:00:00Z"}
+
+
+def test_unreadable_pods_say_nothing_about_a_rollout() -> None:
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    pair.local.pods = Unavailable("403 Forbidden: list pods", "forbidden")
+    finding = outcome(pair, "ECKRC405")
+    assert finding.message == f"the keystore does not hold cluster.remote.{ALIAS}.credentials"
+    assert finding.evidence == {"clusterCredentials": False, "rollout": "none pending"}
+
+
+def test_every_pod_behind_its_statefulset_is_named() -> None:
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    for sts in pair.local.statefulsets:
+        sts["spec"]["template"]["metadata"]["annotations"]["elasticsearch.k8s.elastic.co/config-hash"] = "new"
+    finding = outcome(pair, "ECKRC405")
+    assert finding.evidence["rollout"].startswith(f"{len(pair.local.pods)} pods run an older config: ")
+    assert finding.evidence["rollout"].count(", ") == len(pair.local.pods) - 1
