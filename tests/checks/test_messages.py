@@ -28,6 +28,7 @@ from tests.snapshot_builder import (
     credential_key,
     healthy_pair,
     make_ca,
+    make_leaf,
     secret,
 )
 
@@ -121,6 +122,16 @@ def _ca_configmap_problem(pair: PairBuilder, data: dict[str, str] | None) -> Pai
     return pair
 
 
+def _presents(pair: PairBuilder, chain: list[Any], **fields: Any) -> PairBuilder:
+    pair.present(chain, **fields)
+    return pair
+
+
+def _ingress_leaf() -> Any:
+    ingress = make_ca("ingress", "other-ca")
+    return make_leaf(ingress, "ingress", "ingress", ["ingress.example.com"])
+
+
 def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
     pair.local_cluster_setting("proxy_address", "127.0.0.10:9443")
     return pair
@@ -144,6 +155,12 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "no-local-roles": lambda: _no_roles(healthy_pair()),
     "settings-unreadable": lambda: _settings_unreadable(healthy_pair()),
     "certificate-model-at-9443": lambda: _cert_model_at_rcs(certificate_model_pair()),
+    "plaintext-at-proxy-address": lambda: _presents(healthy_pair(), [], tls="not-tls",
+                                                    tls_error="wrong version number"),
+    "handshake-broken": lambda: _presents(healthy_pair(), [], tls="error", tls_error="unexpected eof"),
+    "ingress-certificate": lambda: _presents(healthy_pair(), [_ingress_leaf()]),
+    "leaf-for-another-name": lambda: (lambda p: _presents(p, [make_leaf(
+        p.remote_ca, "remote-es-es-transport", "remote-es", ["other.example.com"])]))(healthy_pair()),
     "ca-from-secret": lambda: _ca_from_secret(healthy_pair()),
     "ca-secret-missing": lambda: _ca_from_secret(healthy_pair(), exists=False),
     "ca-secret-without-the-key": lambda: _ca_from_secret(healthy_pair(), {"other.crt": credential_key()}),
