@@ -6,7 +6,7 @@ import contextlib
 import math
 from typing import Any
 
-from kubectl_eckrc import eck, pki
+from kubectl_eckrc import eck, jdk_trust, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.ca_files import SourceProblem, configured_cas
 from kubectl_eckrc.checks.spec import (
@@ -23,7 +23,7 @@ from kubectl_eckrc.checks.spec import (
     passed,
     warned,
 )
-from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.findings import Status, Verdict
 from kubectl_eckrc.snapshot import CertInfo, Snapshot, TlsProbe
 
 EVIDENCE_KEYS = {"remote CA": "remoteCa", "trusted CA": "trustedCa", "presented certificate": "presented"}
@@ -123,7 +123,26 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
         return warned(f"the trusted CA is not the remote's CA but the one of what answers at {proxy}",
                       "something in front of the remote cluster server terminates TLS and the local cluster "
                       "trusts its CA: see ECKRC306", **evidence)
-    return _explain_mismatch(snap, trusted, current, evidence)
+    verdict = _path_verdict(snap, alias, trusted)
+    if verdict:
+        evidence["handshake"] = verdict
+    explained = _explain_mismatch(snap, trusted, current, evidence)
+    if verdict == "" and explained.status is Status.FAIL:
+        # The JDK accepts what is presented (it never checks a trust anchor's dates, and a renewed
+        # CA keeps its key): the nodes connect, so this is only a warning.
+        return warned(f"{explained.message}, but the chain presented at proxy_address validates against "
+                      "it (the local nodes connect)", explained.hint, **evidence)
+    return explained
+
+
+def _path_verdict(snap: Snapshot, alias: str, trusted: list[CertInfo]) -> str | None:
+    """What a local node's JDK says about the chain presented at proxy_address ("" = trusted),
+    None when no chain was seen."""
+    probe = snap.probes.get(alias)
+    if not isinstance(probe, TlsProbe) or not probe.chain:
+        return None
+    return (jdk_trust.path_error(probe.chain, trusted, pki.parse_time(snap.taken_at))
+            or jdk_trust.end_entity_error(probe.chain[0]))
 
 
 def _trusted_proxy(snap: Snapshot, alias: str, trusted: list[CertInfo], current: list[CertInfo]) -> str:
@@ -200,22 +219,27 @@ def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
         return probe
     trusted = configured_cas(snap)
     leaf = probe.chain[0]
-    result = pki.verify_chain(probe.chain, trusted, pki.parse_time(snap.taken_at))
+    error = (jdk_trust.path_error(probe.chain, trusted, pki.parse_time(snap.taken_at))
+             or jdk_trust.end_entity_error(leaf))
     evidence: dict[str, Any] = {"presented": {"subject": leaf.subject, "issuer": leaf.issuer,
                                               "sha256": leaf.sha256, "notAfter": leaf.not_after},
                                 "trusted": [c.subject for c in trusted]}
-    if result.ok:
-        if result.stricter_issue:
-            evidence["stricterProfile"] = result.stricter_issue
+    if not error:
         return passed(f"{probe.address} presents {leaf.subject}, issued by a trusted CA", **evidence)
-    evidence["error"] = result.error
+    evidence["error"] = error
     return failed(f"the certificate presented at {probe.address} does not validate against the trusted CA",
-                  _untrusted_cause(leaf, trusted, result.error), **evidence)
+                  _untrusted_cause(leaf, trusted, error), **evidence)
 
 
 def _untrusted_cause(leaf: CertInfo, trusted: list[CertInfo], error: str) -> str:
-    if "not valid at validation time" in error:
+    if error == jdk_trust.VALIDITY:
         return "a certificate of the chain is expired or not yet valid (see ECKRC307)"
+    if error in (jdk_trust.EE_KEY_USAGE, jdk_trust.EE_EKU):
+        return ("the server's certificate may not be used by a TLS server (keyUsage digitalSignature, "
+                "extendedKeyUsage serverAuth): reissue it")
+    if "TrustAnchor" in error or error in (jdk_trust.CA_KEY_USAGE, jdk_trust.NOT_A_CA):
+        return ("a CA of the chain is not a CA certificate (basicConstraints cA, keyUsage keyCertSign): "
+                "reissue it")
     if leaf.issuer not in {c.subject for c in trusted}:
         if eck.transport_ca_owner(leaf.issuer):
             return f"the server's certificate is issued by {leaf.issuer}, another ECK cluster's CA"
@@ -230,11 +254,14 @@ def _untrusted_cause(leaf: CertInfo, trusted: list[CertInfo], error: str) -> str
 def name_matches(snap: Snapshot, alias: str) -> Verdict:
     """The name the client checks is a SAN of the presented certificate
 
-    With `verification_mode: full` (the default) the local cluster checks `server_name`, or the
-    `proxy_address` host when `server_name` is unset, against the certificate's SANs. ECK's
+    With `verification_mode: full` (the default) the local node's JDK checks the SNI name
+    (`server_name`) against the certificate's SANs and, when that does not match, the
+    `proxy_address` host: one of the two must be a SAN (an IP must be an IP SAN). ECK's
     certificates never name the load balancer: set `server_name` to
     `<es>-es-remote-cluster.<ns>.svc` or add the external name to the remote's
-    `spec.transport.tls.subjectAltNames`. `server_name` must be a DNS name, never an IP.
+    `spec.transport.tls.subjectAltNames`. `server_name` must be a name the JDK accepts as SNI
+    (no trailing dot, letters, digits and hyphens), else every connection fails with
+    `invalid DiscoveryNode server_name`.
 
     Fix by hand: set `cluster.remote.<alias>.server_name` to
     `<es>-es-remote-cluster.<ns>.svc`, or add the external name or IP to the remote's
@@ -242,26 +269,36 @@ def name_matches(snap: Snapshot, alias: str) -> Verdict:
     """
     link = reads.link(snap, alias)
     suggestion = _suggested_server_name(snap)
-    if link.server_name and (pki.is_ip(link.server_name) or not pki.valid_dns_name(link.server_name)):
-        kind = "an IP address" if pki.is_ip(link.server_name) else "not a valid host name"
-        return failed(f"server_name {link.server_name} is {kind}",
+    refused = jdk_trust.server_name_error(link.server_name) if link.server_name else ""
+    if refused:
+        return failed(f"server_name {link.server_name} is not a valid SNI host name ({refused})",
                       f"set cluster.remote.{alias}.server_name to a DNS name, e.g. {suggestion}",
-                      server_name=link.server_name)
+                      server_name=link.server_name, error=refused,
+                      logged=f"invalid DiscoveryNode server_name [{link.server_name}]")
     probe = _handshake(snap, alias)
     if isinstance(probe, Verdict):
         return probe
     leaf = probe.chain[0]
-    name = link.checked_name
-    evidence = {"checked": name, "dnsNames": leaf.dns_names, "ipAddresses": leaf.ip_addresses}
-    if pki.matches_name(leaf, name):
-        return passed(f"{name} is a SAN of {leaf.subject}", **evidence)
+    host = link.host
+    error = jdk_trust.identity_error(leaf, link.server_name, host)
+    evidence: dict[str, Any] = {"checked": link.checked_name, "dnsNames": leaf.dns_names,
+                                "ipAddresses": leaf.ip_addresses}
+    if not error:
+        if link.server_name and jdk_trust.name_error(leaf, link.server_name):
+            return warned(f"server_name {link.server_name} is not in the certificate; the nodes connect "
+                          f"because the address host {host} is a SAN",
+                          f"set server_name to {suggestion}, or unset it: the check passes only through the "
+                          "JDK's fallback to the address host", addressHost=host, **evidence)
+        return passed(f"{link.checked_name} is a SAN of {leaf.subject}", **evidence)
+    evidence["error"] = error
     if not link.server_name:
-        cause = (f"server_name is unset, so the client checks the address host {name}, which the certificate "
-                 f"does not name: set server_name to {suggestion}, or add {name} to the remote's "
+        cause = (f"server_name is unset, so the client checks the address host {host}, which the certificate "
+                 f"does not name: set server_name to {suggestion}, or add {host} to the remote's "
                  "spec.transport.tls.subjectAltNames")
     else:
-        cause = f"server_name {name} is not in the certificate: set it to {suggestion}"
-    return failed(f"{name} is not a SAN of the presented certificate", cause, **evidence)
+        cause = (f"neither server_name {link.server_name} nor the address host {host} is in the certificate: "
+                 f"set server_name to {suggestion}")
+    return failed(f"{link.checked_name} is not a SAN of the presented certificate", cause, **evidence)
 
 
 def _suggested_server_name(snap: Snapshot) -> str:
@@ -314,8 +351,10 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
     """CA and server certificates are valid and not about to expire
 
     ECK's CA and leaf certificates live one year and are renewed 24 hours before expiry; copies
-    made by hand are not. An expired certificate fails the handshake; one expiring within 30
-    days is a warning.
+    made by hand are not. An expired server certificate fails the handshake. An expired CA
+    fails it too unless the presented chain still validates: the JDK never checks a trust
+    anchor's dates, so a CA past its end is a warning while the nodes still connect. One
+    expiring within 30 days is a warning.
 
     Fix by hand: refresh copies of the CA (ECKRC303); ECK renews its own certificates, so an
     expired remote certificate points at a stopped operator.
@@ -326,10 +365,19 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
     now = pki.parse_time(snap.taken_at)
     rows: list[dict[str, Any]] = [{"what": what, "subject": c.subject, "notAfter": c.not_after,
              "daysLeft": math.floor(pki.days_left(c, now))} for what, c in certs]
-    evidence = {EVIDENCE_KEYS[r["what"]]: {k: v for k, v in r.items() if k != "what"} for r in rows}
-    expired = [r for r in rows if r["daysLeft"] < 0]
+    evidence: dict[str, Any] = {EVIDENCE_KEYS[r["what"]]: {k: v for k, v in r.items() if k != "what"}
+                                for r in rows}
+    expired = sorted((r for r in rows if r["daysLeft"] < 0),
+                     key=lambda r: r["what"] != "presented certificate")
     if expired:
         first = expired[0]
+        verdict = _path_verdict(snap, alias, _trusted_or_empty(snap))
+        if first["what"] != "presented certificate" and verdict == "":
+            return warned(f"{first['what']} {first['subject']} expired on {first['notAfter']}; the nodes "
+                          "still connect (the JDK does not check a trust anchor's dates)",
+                          "renew the CA: any certificate it issues from now on is refused", **evidence)
+        if verdict:
+            evidence["handshake"] = verdict
         return failed(f"{first['what']} {first['subject']} expired on {first['notAfter']}",
                       "refresh the copy with the remote's current CA" if "trusted" in str(first["what"])
                       else "the remote's certificates were not renewed: ECK renews its own CA and "
@@ -343,6 +391,13 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
                       **evidence)
     return passed(f"{len(rows)} certificates valid for {min(r['daysLeft'] for r in rows)}+ days",
                   **evidence)
+
+
+def _trusted_or_empty(snap: Snapshot) -> list[CertInfo]:
+    try:
+        return configured_cas(snap)
+    except SourceProblem:
+        return []
 
 
 def _expiry_subjects(snap: Snapshot, alias: str) -> list[tuple[str, CertInfo]]:

@@ -83,16 +83,27 @@ def test_garbage_in_ca_configmap_is_eckrc302() -> None:
     assert "no PEM certificate" in outcome(pair, "ECKRC302").message
 
 
-def test_stale_ca_after_rotation_is_eckrc303_fixed_by_sync_ca() -> None:
+def test_expired_copy_of_the_renewed_ca_is_an_eckrc303_warning_while_the_jdk_connects() -> None:
+    # Same key: the presented leaf validates, and the JDK never checks a trust anchor's dates.
     pair = healthy_pair()
     old = make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))  # same key, expired
     pair.set_configured_ca([old])
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.WARN
+    assert "renewed" in finding.hint and "configMap logging/remote-ca" in finding.hint
+    assert finding.evidence["trusted"][0]["notAfter"] == "2026-01-01T00:00:00Z"
+    assert outcome(pair, "ECKRC304").status is Status.PASS
+
+
+def test_stale_ca_after_rotation_with_a_new_key_is_eckrc303_fixed_by_sync_ca() -> None:
+    pair = healthy_pair()
+    old = make_ca("remote-es", "old-remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))  # expired
+    pair.set_configured_ca([old])
     finding = first_failure(pair)
     assert finding.id == "ECKRC303"
-    assert "renewed" in finding.hint and "configMap logging/remote-ca" in finding.hint
     assert finding.fix is not None and finding.fix.action == "sync-ca"
     assert finding.fix.command == "kubectl eckrc fix --alias remote-es"
-    assert finding.evidence["trusted"][0]["notAfter"] == "2026-01-01T00:00:00Z"
+    assert finding.evidence["handshake"].startswith("PKIX path validation failed")
     assert outcome(pair, "ECKRC304").message == "skipped: ECKRC303 failed"
 
 
@@ -179,19 +190,46 @@ def test_lb_ip_listed_in_subject_alt_names_passes_eckrc305() -> None:
     assert outcome(pair, "ECKRC305").status is Status.PASS
 
 
-def test_ip_as_server_name_is_eckrc305() -> None:
+def test_ip_as_server_name_not_in_the_certificate_is_eckrc305() -> None:
     pair = healthy_pair()
     pair.local_cluster_setting("server_name", LB_IP)
     finding = outcome(pair, "ECKRC305")
     assert finding.status is Status.FAIL
-    assert "is an IP address" in finding.message
+    assert finding.evidence["error"] == f"No subject alternative names matching IP address {LB_IP} found"
+
+
+def test_ip_as_server_name_that_is_an_ip_san_passes_as_the_jdk_connects() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", "127.0.1.1")  # the leaf's IP SAN: SNIHostName takes it
+    assert outcome(pair, "ECKRC305").status is Status.PASS
+
+
+def test_server_name_the_jdk_refuses_as_sni_is_eckrc305() -> None:
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", "remote-es-es-remote-cluster.search.svc.")
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["error"] == "Server name value of host_name cannot have the trailing dot"
+
+
+def test_wrong_server_name_with_the_address_host_a_san_is_an_eckrc305_warning() -> None:
+    # The JDK fails over from the SNI name to the peer host (the proxy_address host).
+    pair = healthy_pair()
+    pair.local_cluster_setting("server_name", "wrong-name.example.com")
+    dns = ["remote-es-es-remote-cluster.search.svc"]
+    pair.present([make_leaf(pair.remote_ca, "remote-es-es-default-0", "remote-es", dns, [LB_IP],
+                            key_name="leaf-with-ip")])
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.WARN
+    assert "is not in the certificate" in finding.message and LB_IP in finding.message
 
 
 def test_wrong_server_name_is_eckrc305() -> None:
     pair = healthy_pair()
     pair.local_cluster_setting("server_name", "remote-es-es-http.search.svc")
     finding = outcome(pair, "ECKRC305")
-    assert finding.status is Status.FAIL and "is not in the certificate" in finding.hint
+    assert finding.status is Status.FAIL and "nor the address host" in finding.hint
+    assert finding.evidence["error"] == f"No subject alternative names matching IP address {LB_IP} found"
 
 
 def test_leaf_expiring_soon_is_an_eckrc307_warning() -> None:
@@ -202,14 +240,16 @@ def test_leaf_expiring_soon_is_an_eckrc307_warning() -> None:
     assert "expires in 10 days" in finding.message
 
 
-def test_expired_remote_ca_is_eckrc307() -> None:
+def test_expired_remote_ca_is_an_eckrc307_warning_while_the_presented_chain_validates() -> None:
+    # The JDK never checks a trust anchor's dates: the nodes still connect.
     pair = healthy_pair()
     old = make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))
     pair.remote.secrets["remote-es-es-transport-certs-public"] = secret(
         "remote-es-es-transport-certs-public", {"ca.crt": _cert_key(old)})
     pair.set_configured_ca([old])
     finding = outcome(pair, "ECKRC307")
-    assert finding.status is Status.FAIL and "expired on 2026-01-01" in finding.message
+    assert finding.status is Status.WARN and "expired on 2026-01-01" in finding.message
+    assert "trust anchor" in finding.message
 
 
 def _cert_key(ca):  # type: ignore[no-untyped-def]
@@ -240,11 +280,12 @@ def test_expired_remote_ca_still_counts_as_the_issuer_for_eckrc306() -> None:
     pair.present([eck_leaf(old, start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
     assert outcome(pair, "ECKRC306").status is Status.PASS
     expiry = outcome(pair, "ECKRC307")
-    assert expiry.status is Status.FAIL and expiry.message.startswith("remote CA")
+    assert expiry.status is Status.FAIL and expiry.message.startswith("presented certificate")
+    assert expiry.evidence["handshake"].endswith("validity check failed")
 
 
 def test_expired_stale_copy_is_reported_once_by_eckrc303_not_again_by_eckrc307() -> None:
     pair = healthy_pair()
     pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
-    assert outcome(pair, "ECKRC303").status is Status.FAIL
+    assert outcome(pair, "ECKRC303").status is Status.WARN  # same key: the JDK still connects
     assert outcome(pair, "ECKRC307").status is Status.PASS
