@@ -33,6 +33,9 @@ _CATALOGUE = [
        eck_version="3.3.0", expose="eck-service"),
     _s("healthy-lb-ip-san", "no server_name; the LB IP is in the remote's transport subjectAltNames", "",
        "", server_name="lb-ip-san"),
+    _s("server-name-wrong-lb-ip-san", "server_name names no SAN, but the LB IP is in the remote's "
+       "transport subjectAltNames: the JDK fails over to the address host and connects", "", "ECKRC305",
+       server_name="wrong-with-lb-ip-san"),
     _s("no-remote-config", "two healthy clusters, nothing set up", "F1 F9", "ECKRC201 ECKRC501",
        link=False, rcs_enabled=False),
     _s("no-remote-config-rich", "nothing set up; the local ES carries user data a fix must keep",

@@ -31,7 +31,9 @@ class Plan:
     path: str = "direct"  # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
     mount: str = "all"  # all | none | wrong-path | first-nodeset
-    server_name: str = "dns"  # dns | unset | ip-in-config | lb-ip-san (unset, LB IP added to the remote SANs)
+    # dns | unset | ip-in-config | lb-ip-san (unset, LB IP added to the remote SANs) |
+    # wrong-with-lb-ip-san (a name in no SAN, LB IP added to the remote SANs)
+    server_name: str = "dns"
     mode: str = "proxy"  # proxy | sniff
     skip_unavailable: bool | None = None
     credential: str = "encoded"  # encoded | raw | rest | expired | invalidated

@@ -29,6 +29,7 @@ KEY_NAME = "local-es-to-remote-es"
 CA_MOUNT = "/usr/share/elasticsearch/config/remote-certs"
 RCS_DNS = f"{REMOTE_ES}-es-remote-cluster.{REMOTE_NS}.svc"
 PROXY_DNS = "rcs.remote-es.example.com"
+WRONG_DNS = "wrong-name.example.com"  # in no certificate
 ALLOCATOR = LoopbackAllocator()
 EXTRA_KEYS = 4
 EXPIRED_KEY_AGE = 1.1  # seconds the expired-api-key scenario waits after its key (1ms) expired
@@ -307,6 +308,8 @@ def _register(build: Build) -> None:
         settings[f"{prefix}.proxy_address"] = build.proxy_address
         if plan.server_name == "dns" and not plan.cert_model:
             settings[f"{prefix}.server_name"] = PROXY_DNS if plan.path == "plaintext-proxy" else RCS_DNS
+        if plan.server_name == "wrong-with-lb-ip-san":
+            settings[f"{prefix}.server_name"] = WRONG_DNS
     if plan.skip_unavailable is not None:
         settings[f"{prefix}.skip_unavailable"] = plan.skip_unavailable
     es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings", {"persistent": settings})
@@ -342,7 +345,7 @@ def _mount_missing_configmap(build: Build) -> None:
 def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     plan = build.plan
     build.proxy_address = _network_path(build, _expose(build))
-    if plan.server_name == "lb-ip-san":
+    if plan.server_name in ("lb-ip-san", "wrong-with-lb-ip-san"):
         _add_lb_ip_to_sans(build, build.proxy_address)
     _create(build.local, "configmaps", LOCAL_NS, CA_CONFIGMAP, {"data": {CA_KEY: _ca_to_trust(build)}})
     credential = _credential(build)
