@@ -33,7 +33,8 @@ def test_json_failure_finding_looks_like_the_ux_example() -> None:
     assert finding["fix"] == {"action": "sync-ca", "command": "kubectl eckrc fix --alias remote-es"}
     assert finding["doc"].endswith(f"/blob/v{__version__}/docs/checks.md#eckrc303")
     assert finding["doc"].startswith("https://")
-    assert set(finding["evidence"]) == {"trusted", "current"}
+    # ux.md's keys, plus the JDK's own words for the failed handshake
+    assert set(finding["evidence"]) == {"trusted", "current", "handshake"}
 
 
 def test_summary_counts_each_status_of_a_known_mix() -> None:
