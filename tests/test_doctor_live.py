@@ -46,6 +46,8 @@ SCENARIOS = {
     "secure-settings-entries": Expect(0, passes=("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405")),
     # server_name in no SAN, the LB IP a SAN: the JDK fails over to the address host (warning only)
     "server-name-wrong-lb-ip-san": Expect(0),
+    # repaired on the remote after the link failed: _remote/info is stale until _resolve/cluster asks
+    "remote-fixed-later": Expect(0),
     "rcs-disabled": Expect(1, "ECKRC201"),
     "lb-no-address": Expect(1, "ECKRC203"),
     "targetport-missing": Expect(1, "ECKRC203"),
@@ -66,6 +68,7 @@ SCENARIOS = {
     "raw-api-key": Expect(1, "ECKRC403"),
     "rest-api-key": Expect(1, "ECKRC404"),
     "expired-api-key": Expect(1, "ECKRC404"),
+    "key-unknown-to-remote": Expect(1, "ECKRC404"),
     "invalidated-api-key": Expect(1, "ECKRC404"),
     "rollout-pending": Expect(1, "ECKRC405"),
     "basic-license": Expect(1, "ECKRC106"),

@@ -52,6 +52,7 @@ REPAIRABLE = [
     "ca-missing-on-one-nodeset",
     "stale-ca",
     "same-es-name",
+    "key-unknown-to-remote",
     "server-name-unset",
     "server-name-ip",
     "secure-settings-secret-missing",
@@ -321,3 +322,16 @@ def test_a_run_during_a_pod_restart_waits_for_the_pod_or_says_a_rollout_is_in_pr
     assert stuck.code == 3
     reach = next(f for f in stuck.document["findings"] if f["id"] == "ECKRC107")
     assert "a rollout is in progress (0 of 1 Elasticsearch pods ready after 1s)" in reach["message"]
+
+
+def test_fix_wait_converges_after_a_remote_only_repair(twin: Any, eckrc: Any) -> None:
+    # Elasticsearch does not retry on its own: --wait's read-only _resolve/cluster makes it try.
+    running = twin("remote-fixed-later")
+    local_es = running.local.es(LOCAL_NS, LOCAL_ES)
+    assert local_es.remote_info(running.local.first_pod(LOCAL_NS, LOCAL_ES))[ALIAS]["connected"] is False
+    _clear(running)
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT, "-o", "json")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert _writes(running) == []
+    entry = local_es.remote_info(running.local.first_pod(LOCAL_NS, LOCAL_ES))[ALIAS]
+    assert entry["connected"] is True, entry

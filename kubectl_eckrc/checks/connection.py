@@ -135,7 +135,10 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
 
     `connected: true` with `num_proxy_sockets_connected` above 0. Fewer sockets than
     `max_proxy_socket_connections` (default 18) means some backends fail: a warning.
-    `connected: false` can also mean "not retried yet": ECKRC504 forces a reconnect.
+    Elasticsearch does not retry a failed connection on its own and `_remote/info` never
+    makes an attempt, so after a repair it can say `connected: false` for ever: doctor asks
+    `_resolve/cluster` first (which makes or triggers an attempt) and reads `_remote/info`
+    after it; when `_resolve/cluster` connected, a stale `_remote/info` is not a failure.
 
     Fix by hand: fix the failures reported above; the connection is retried automatically.
     """
@@ -143,8 +146,12 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     sockets, most = entry.get("num_proxy_sockets_connected", 0), entry.get("max_proxy_socket_connections", 18)
     evidence = {"connected": entry.get("connected"), "sockets": f"{sockets}/{most}"}
     if not entry.get("connected") or not sockets:
+        if _resolved(snap, alias):
+            return passed(f"{alias} connected (_resolve/cluster); _remote/info still said not connected: it "
+                          "only shows the last attempt", **evidence)
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
-                      "see ECKRC504 for the error the remote returns", **evidence)
+                      "_resolve/cluster made a fresh attempt and did not connect either: see ECKRC504 and "
+                      "the checks above for the cause", **evidence)
     if sockets < most:
         return warned(f"{alias} connected with {sockets}/{most} sockets",
                       "some connections fail: a backend behind the load balancer may be unhealthy",
@@ -152,13 +159,22 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     return passed(f"{alias} connected, {sockets}/{most} sockets", **evidence)
 
 
+def _resolved(snap: Snapshot, alias: str) -> bool:
+    answer = reads.es_api(snap.local).resolve_cluster.get(alias)
+    entry = answer.get(alias) if isinstance(answer, dict) else None
+    return isinstance(entry, dict) and bool(entry.get("connected")) and not entry.get("error")
+
+
 @check("ECKRC504", severity=ERROR, side=LINK, requires=("ECKRC502",))
 def resolves(snap: Snapshot, alias: str) -> Verdict:
     """`_resolve/cluster/<alias>:*` succeeds: the end-to-end proof
 
-    `_resolve/cluster` (8.13+) actively connects to the remote and reports the error per
-    cluster: the same text the local logs show (trust, credentials, privileges). doctor
-    explains the known texts.
+    `_resolve/cluster` (8.13+) makes a connection attempt (8.14-8.17 answer at once for a
+    disconnected remote and start the attempt; doctor asks again to read its outcome). A
+    remote that cannot be reached (connect, TLS or handshake failure) is only `connected:
+    false`, without an error: the cause then comes from the other checks and doctor's own TLS
+    probe. An error is reported for a request the remote refused (security exceptions with
+    their message, others as `<java class>: <message>`); doctor explains the known texts.
 
     Fix by hand: read the error: doctor maps the known texts to their cause; `GET
     _resolve/cluster/<alias>:*` retries.

@@ -26,7 +26,7 @@ from kubectl_eckrc.snapshot import Snapshot, Unavailable
 EXPIRY_WARNING_DAYS = 30
 # Texts the remote cluster answers with when the credential itself is refused.
 AUTH_ERRORS = ("unable to authenticate", "invalid credentials", "unable to find apikey",
-               "api key is expired", "api key has been invalidated", "invalid cross-cluster api key")
+               "api key is expired", "has been invalidated", "invalid cross-cluster api key")
 
 
 @check("ECKRC401", severity=ERROR, side=LOCAL, requires=("ECKRC101",), covers=("F15",))
@@ -144,7 +144,10 @@ def remote_key(snap: Snapshot, alias: str, key: str) -> dict[str, Any] | None:
     if key not in es.api_keys:
         raise NotEvaluated(f"API key {key} was not looked up on the remote",
                            "grant manage_api_key (or manage_security) to the remote Elasticsearch user")
-    return links.remote_api_key(need(es.api_keys[key], f"API key {key} on the remote"), key)
+    read = es.api_keys[key]
+    if isinstance(read, Unavailable) and read.kind == "not-found":
+        return None  # a 404 for the id: the remote has no such key, which is the finding itself
+    return links.remote_api_key(need(read, f"API key {key} on the remote"), key)
 
 
 @check("ECKRC404", severity=ERROR, side=LINK, requires=("ECKRC403",), fix="create-api-key",

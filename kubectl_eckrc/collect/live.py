@@ -132,23 +132,47 @@ def credential_key_ids(session: SideSession, aliases: list[str]) -> dict[str, st
 
 
 def _local_link_reads(session: SideSession, aliases: list[str]) -> tuple[Read[Json], dict[str, Read[Json]]]:
+    """`_resolve/cluster` per alias first, `_remote/info` after: `_remote/info` never makes a
+    connection attempt and can stay stale after a repair; `_resolve/cluster` makes (or, on
+    8.14-8.17, triggers) one, so the state read afterwards is the fresh one."""
     if session.es_client is None or session.es_failure is not None:
         return Unavailable("Elasticsearch was not reached", "error"), {}
     client = session.es_client.widened(min(16, len(aliases) + 1))
     try:
-        calls: dict[str, Callable[[], Any]] = {"_remote_info": client.remote_info}
-        for alias in aliases:
-            calls[alias] = _resolver(client, alias, session.timeout)
+        calls: dict[str, Callable[[], Any]] = {
+            alias: _resolver(client, alias, session.timeout) for alias in aliases}
         results = parallel(calls)
+        remote_info = parallel({"_remote_info": client.remote_info})["_remote_info"]
     finally:
         client.close()
-    remote_info = results.pop("_remote_info")
     return remote_info, results
+
+
+# A disconnected alias answers `connected: false` at once on 8.14-8.17 and the request starts a
+# connection attempt: ask again after these pauses (seconds) to read that attempt's outcome.
+RESOLVE_AGAIN_AFTER = (0.5, 1.5)
 
 
 def _resolver(client: EsClient, alias: str, timeout: float) -> Callable[[], Any]:
     # The server-side timeout is shorter than ours so that the answer arrives in time.
-    return lambda: client.resolve_cluster(alias, max(1.0, timeout - 1.0))
+    def resolve() -> Any:
+        started = time.monotonic()
+        answer = client.resolve_cluster(alias, max(1.0, timeout - 1.0))
+        for pause in RESOLVE_AGAIN_AFTER:
+            if not _disconnected_without_error(answer, alias):
+                break
+            if time.monotonic() - started + pause >= timeout / 2:
+                break
+            time.sleep(pause)
+            answer = client.resolve_cluster(alias, max(1.0, timeout - 1.0))
+        return answer
+
+    return resolve
+
+
+def _disconnected_without_error(answer: Any, alias: str) -> bool:
+    entry = answer.get(alias) if isinstance(answer, dict) else None
+    return isinstance(entry, dict) and not entry.get("connected") and not entry.get("error")
 
 
 def _api_keys(remote: SideSession | None, key_ids: dict[str, str]) -> dict[str, Read[Json]]:

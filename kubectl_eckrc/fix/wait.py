@@ -3,12 +3,15 @@
 Polls (twice a second at first, then every two seconds) until --timeout-wait: the local
 Elasticsearch resource (phase, pods rolled) and the local `_remote/info` for the alias.
 Connected means `connected: true`, open proxy sockets, and `cluster_credentials` present (the
-keystore holds the key).
+keystore holds the key). Elasticsearch does not retry a failed remote connection on its own: each
+poll first asks `_resolve/cluster` (read-only), which makes the local nodes try again, so a
+repair on the remote side alone is seen too.
 A progress line is redrawn on a TTY; without one, one line per change of state.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable
@@ -56,6 +59,8 @@ def _observe(options: FixOptions, alias: str) -> Progress:
         side.connect_es(session)
         if session.es_client is None:
             return Progress(phase, rolled, "Elasticsearch not reachable yet", False)
+        with contextlib.suppress(Exception):  # best effort: it only makes the nodes try again
+            session.es_client.resolve_cluster(alias, options.scope.timeout)
         try:
             info = session.es_client.remote_info()
         except Exception as e:  # noqa: BLE001 - pods restarting: say so and poll again

@@ -120,10 +120,10 @@ class ApiKeyStore:
     def _rest_key_problem(self, key: ApiKey | None, key_id: str, secret: str) -> str | None:
         if key is None:
             return f"unable to find apikey with id {key_id}"
+        if key.invalidated:
+            return f"api key [{key_id}] has been invalidated"
         if not hmac.compare_digest(key.secret_digest, digest(secret)):
             return f"invalid credentials for API key [{key_id}]"
-        if key.invalidated:
-            return "api key has been invalidated"
         if key.expired(now_ms()):
             return "api key is expired"
         if key.type != "rest":
@@ -271,20 +271,22 @@ class ApiKeyStore:
         unable = f"unable to authenticate user [{key_id}] for action [{HANDSHAKE_ACTION}]"
         prefix = "Authentication using apikey failed - "
         sec = "org.elasticsearch.ElasticsearchSecurityException"
+        # ApiKeyService.validateApiKeyCredentials: invalidated before the hash, then
+        # validateApiKeyTypeAndExpiration: the type, then the expiry.
         if key is None:
             return CrossClusterAuthFailure(sec, unable, f"{prefix}unable to find apikey with id {key_id}")
+        if key.invalidated:
+            return CrossClusterAuthFailure(sec, unable, f"{prefix}api key [{key_id}] has been invalidated")
         if not hmac.compare_digest(key.secret_digest, digest(secret)):
             return CrossClusterAuthFailure(sec, unable, f"{prefix}invalid credentials for API key [{key_id}]")
-        if key.invalidated:
-            return CrossClusterAuthFailure(sec, unable, f"{prefix}api key has been invalidated")
-        if key.expired(now_ms()):
-            return CrossClusterAuthFailure(sec, unable, f"{prefix}api key is expired")
         if key.type != "cross_cluster":
             return CrossClusterAuthFailure(
                 sec,
                 f"authentication expected API key type of [cross_cluster], but API key [{key_id}] "
                 f"has type [{key.type}]",
             )
+        if key.expired(now_ms()):
+            return CrossClusterAuthFailure(sec, unable, f"{prefix}api key is expired")
         return None
 
 

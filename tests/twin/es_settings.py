@@ -3,7 +3,6 @@ the effective `cluster.remote.<alias>.*` configuration of one node."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import threading
 from collections.abc import Mapping
@@ -56,11 +55,6 @@ DYNAMIC_PREFIXES = (
 )
 DEFAULT_PROXY_SOCKETS = 18
 DEFAULT_NODE_CONNECTIONS = 3
-_HOSTNAME = re.compile(
-    r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]"
-    r"([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
-)
-
 
 def to_setting_value(value: Any) -> Any:
     """Elasticsearch keeps setting values as strings (lists of strings for lists)."""
@@ -240,8 +234,6 @@ def _value_problem(name: str, value: Any, key: str) -> str | None:
         for seed in value if isinstance(value, list) else str(value).split(","):
             if seed.strip() and (problem := _address_problem(seed.strip())):
                 return problem
-    if name == "server_name" and value and not _valid_server_name(str(value)):
-        return f"invalid server_name [{value}]"
     return None
 
 
@@ -252,15 +244,6 @@ def _address_problem(address: str) -> str | None:
     if not port.isdigit() or not 0 < int(port) < 65536:
         return "failed to parse port"
     return None if host else f"remote hosts need to be configured as [host:port], found [{address}] instead"
-
-
-def _valid_server_name(name: str) -> bool:
-    """SNI wants a DNS host name: never an IP literal, no trailing dot."""
-    try:
-        ipaddress.ip_address(name.strip("[]"))
-    except ValueError:
-        return bool(_HOSTNAME.fullmatch(name))
-    return False
 
 
 def _check_strategies(flat: Mapping[str, Any]) -> None:

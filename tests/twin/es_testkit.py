@@ -177,6 +177,11 @@ def resolve(local: Side) -> dict[str, Any]:
     return dict(local.cluster.links(local.pod()).resolve("my", "*", None))
 
 
+def assert_unavailable(entry: dict[str, Any]) -> None:
+    """`_resolve/cluster` for a remote it cannot reach: not connected, and no error text."""
+    assert entry["connected"] is False and "error" not in entry, entry
+
+
 def eventually(check: Callable[[], bool], wait: float = 15.0) -> None:
     """Waits for the background link threads (a bound for the test run, not a timed assertion)."""
     deadline = time.monotonic() + wait

@@ -32,6 +32,10 @@ class JdkUnavailable(RuntimeError):
     """No usable java/javac: scripts/_bootstrap.sh installs openjdk-17-jdk-headless."""
 
 
+class JdkGone(JdkUnavailable):
+    """The helper stopped while a handshake was pending (the process is exiting)."""
+
+
 @dataclass(frozen=True)
 class Handshake:
     """What the JDK client saw: connected, or the exception Elasticsearch would log."""
@@ -118,7 +122,7 @@ class JdkTlsClient:
         with self._lock:  # the JVM is gone: wake every waiter
             waiting, self._pending = list(self._pending.values()), {}
         for pending in waiting:
-            pending.answer = {"connected": False, "helper_error": "the JDK TLS helper exited"}
+            pending.answer = {"connected": False, "helper_error": "the JDK TLS helper exited", "gone": True}
             pending.done.set()
 
     def handshake(
@@ -169,11 +173,13 @@ class JdkTlsClient:
                 stdin.write(json.dumps(request) + "\n")
                 stdin.flush()
         except (OSError, ValueError) as err:
-            raise JdkUnavailable(f"the JDK TLS helper is gone: {err}") from None
+            raise JdkGone(f"the JDK TLS helper is gone: {err}") from None
         if not pending.done.wait(timeout):
             with self._lock:
                 self._pending.pop(request_id, None)
             raise JdkUnavailable("the JDK TLS helper did not answer")
+        if pending.answer.get("gone"):
+            raise JdkGone(str(pending.answer["helper_error"]))
         if pending.answer.get("helper_error"):
             raise JdkUnavailable(str(pending.answer["helper_error"]))
         return pending.answer

@@ -64,6 +64,7 @@ class LinkFailure(Exception):
     reason: str
     exception: tuple[str, ...]
     connect_level: bool = False
+    refused: bool = False  # the remote answered and refused (not a connect or TLS failure)
 
     def __str__(self) -> str:
         return self.reason
@@ -205,6 +206,7 @@ def _refusal(answer: dict[str, Any], address: str) -> LinkFailure:
             f"[{remote.get('address', address)}][{HANDSHAKE_ACTION}]",
             f"Caused by: {answer.get('exception')}: {reason}",
         ),
+        refused=True,
     )
 
 
@@ -226,7 +228,10 @@ def _exchange(
     except (OSError, FrameError, ValueError):
         answer = None
     if answer is None and conn.session:
-        exception, message = jdk_tls.client().ended(conn.session)
+        try:
+            _, message = jdk_tls.client().ended(conn.session)
+        except jdk_tls.JdkGone:
+            message = ""
         if message.startswith("Received fatal alert: "):
             raise _alert_failure(message.removeprefix("Received fatal alert: ").upper())
     if answer is None:
@@ -285,9 +290,12 @@ def open_channel(
         raw = _tcp_connect(ip, port, timeouts)
         return Connection(raw, (raw.getsockname()[:2], raw.getpeername()[:2]))
     _reachable(ip, port, timeouts)
-    verdict = jdk_tls.client().handshake(
-        ip, port, host, server_name or None, tls.jdk, max(timeouts.connect, timeouts.tls), relay=True
-    )
+    try:
+        verdict = jdk_tls.client().handshake(
+            ip, port, host, server_name or None, tls.jdk, max(timeouts.connect, timeouts.tls), relay=True
+        )
+    except jdk_tls.JdkGone as gone:  # the test process is exiting under a running link
+        raise LinkFailure(str(gone), (f"java.lang.IllegalStateException: {gone}",)) from None
     if verdict.stage == "server_name":
         reason = f"[][{address}] invalid DiscoveryNode server_name [{server_name}]"
         raise LinkFailure(

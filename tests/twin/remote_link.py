@@ -1,11 +1,14 @@
 """Remote-cluster links of one local pod: `_remote/info` and `_resolve/cluster` are computed here.
 
 Each configured alias gets a background thread that really connects (see remote_client.py),
-keeps the connection open while it lives, logs what Elasticsearch logs when it fails, and
-retries. `_remote/info` reads the current state and never waits (a black hole shows
-`connected: false` while the attempt is still running). In proxy mode the twin opens
-PROXY_PROBES real connections per attempt and scales `num_proxy_sockets_connected` to
-`max_proxy_socket_connections` from how many succeeded (all: max, as with a healthy remote).
+keeps the connection open while it lives and logs what Elasticsearch logs when it fails. As in
+Elasticsearch's RemoteConnectionStrategy there is no periodic retry: an attempt is made when the
+settings change, when the node starts, when an open connection drops, and when a request needs
+the remote (`_resolve/cluster`). `_remote/info` reads the current state, never waits and never
+triggers an attempt, so after a remote-only repair it can say `connected: false` for ever.
+In proxy mode the twin opens PROXY_PROBES real connections per attempt and scales
+`num_proxy_sockets_connected` to `max_proxy_socket_connections` from how many succeeded (all:
+max, as with a healthy remote).
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ REDACTED = "::es_redacted::"
 # Real sockets opened per proxy-mode attempt: partial failures (some LB backends broken) then
 # show as num_proxy_sockets_connected below max_proxy_socket_connections, as in Elasticsearch.
 PROXY_PROBES = 6
-MAX_RETRY_DELAY = 8.0
 QUIET = PodLog("quiet-probes")  # where the extra, uncounted probes' TLS noise goes
 
 
@@ -167,7 +169,6 @@ class AliasLink:
         raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
 
     def _run(self) -> None:
-        delay = self._timeouts.retry
         while not self._stopped.is_set():
             self._wake.clear()
             try:
@@ -175,11 +176,8 @@ class AliasLink:
             except LinkFailure as failure:
                 self._fail(failure)
                 self.settled.set()
-                # Back off so many broken links stay cheap; wake() (settings, resolve) retries now.
-                self._wake.wait(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY)
+                self._wake.wait()  # no periodic retry: only a request (wake) tries again
                 continue
-            delay = self._timeouts.retry
             kept = self._up(conns)
             self.settled.set()
             if kept is None:
@@ -302,9 +300,19 @@ class PodLinks:
         return {alias: _info(link) for alias, link in sorted(self.links().items())}
 
     def resolve(self, alias: str, pattern: str, timeout: float | None) -> dict[str, Any]:
-        """A fresh, bounded attempt for `_resolve/cluster`, with the real error text on failure."""
+        """`_resolve/cluster` for one alias, as TransportResolveClusterAction answers it.
+
+        8.14-8.17 use FAIL_IF_DISCONNECTED: a disconnected alias is reported at once and the
+        request triggers an attempt for the next call. Other versions make the attempt and wait.
+        A remote that cannot be reached (connect, TLS or handshake failure) is `connected: false`
+        without `error`; only a refusal of the request itself carries its message.
+        """
         link = self.links()[alias]
         entry: dict[str, Any] = {"connected": False, "skip_unavailable": link.config.skip_unavailable}
+        was_connected = link.state.connected
+        if not was_connected and _fails_if_disconnected(self._node.cluster.version):
+            link.wake()
+            return entry
         outcome: list[Any] = []
 
         def run() -> None:
@@ -321,13 +329,10 @@ class PodLinks:
             return entry
         result = outcome[0]
         if isinstance(result, LinkFailure):
-            if not result.connect_level or link.config.mode == "sniff":
-                entry["error"] = result.reason
-            else:
-                entry["error"] = (
-                    f"Unable to open any proxy connections to cluster [{alias}] at address "
-                    f"[{link.config.proxy_address}]"
-                )
+            if was_connected and result.refused:
+                entry["error"] = result.reason  # the request itself was refused by the remote
+            if not was_connected:
+                link.wake()
             return entry
         answer = result[0].answer
         for conn in result:
@@ -344,6 +349,10 @@ class PodLinks:
     def _default_bound(self) -> float:
         t = self._timeouts
         return 2 * (t.connect + t.tls + t.handshake) + 1.0
+
+
+def _fails_if_disconnected(version: str) -> bool:
+    return (8, 14, 0) <= version_tuple(version) < (8, 18, 0)
 
 
 def _version(number: str) -> dict[str, str]:

@@ -31,17 +31,18 @@ class Plan:
     path: str = "direct"  # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
     mount: str = "all"  # all | none | wrong-path | first-nodeset
-    # dns | unset | ip-in-config | lb-ip-san (unset, LB IP added to the remote SANs) |
-    # wrong-with-lb-ip-san (a name in no SAN, LB IP added to the remote SANs)
+    # dns | unset | lb-ip (through the API) | ip-in-config (in elasticsearch.yml) | lb-ip-san (unset,
+    # LB IP added to the remote SANs) | wrong-with-lb-ip-san (a name in no SAN, LB IP added to the SANs)
     server_name: str = "dns"
     mode: str = "proxy"  # proxy | sniff
     skip_unavailable: bool | None = None
-    credential: str = "encoded"  # encoded | raw | rest | expired | invalidated
+    credential: str = "encoded"  # encoded | raw | rest | expired | invalidated | unknown (id not on remote)
     key_alias: str = ALIAS  # the alias in the keystore entry name
     key_entries: bool = False  # the key is stored as `remote-es-api-key`, remapped by secureSettings entries
     secret_created: bool = True
     remote_user_ca_expired: bool = False
     rollout_pending: bool = False
     remote_missing_mount: bool = False  # afterwards, the remote mounts a ConfigMap that does not exist
+    remote_fixed_later: bool = False  # after the local links failed, the remote enables RCS
     restricted_local: bool = False
     cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)

@@ -17,6 +17,7 @@ from tests.twin import pki
 from tests.twin.eck_config import CLUSTER_LABEL, TYPE_LABEL, decode_secret_data
 from tests.twin.environment import Environment
 from tests.twin.es_api import es_call
+from tests.twin.es_api_keys import encode_credential
 from tests.twin.network import Acceptor, LoopbackAllocator, TlsTerminatingProxy
 from tests.twin.scenario_plan import ALIAS, Plan
 
@@ -30,6 +31,7 @@ CA_MOUNT = "/usr/share/elasticsearch/config/remote-certs"
 RCS_DNS = f"{REMOTE_ES}-es-remote-cluster.{REMOTE_NS}.svc"
 PROXY_DNS = "rcs.remote-es.example.com"
 WRONG_DNS = "wrong-name.example.com"  # in no certificate
+LINK_FAILURE_WAIT = 15.0  # bound for a first failed attempt (twin timeouts are 2 s)
 ALLOCATOR = LoopbackAllocator()
 EXTRA_KEYS = 4
 EXPIRED_KEY_AGE = 1.1  # seconds the expired-api-key scenario waits after its key (1ms) expired
@@ -261,6 +263,12 @@ def _credential(build: Build) -> str:
     if plan.credential == "expired":
         # expired by more than a second, so no reader comparing at second precision sees it valid
         time.sleep(EXPIRED_KEY_AGE)
+    if plan.credential == "unknown":
+        # Well-formed and encoded like a real key, but its id is not one the remote knows (a key
+        # created on another cluster, or deleted since).
+        unknown = encode_credential("unknownKeyId00000000", key["api_key"])
+        build.planted.append(unknown)
+        return unknown
     return str(key["api_key"] if plan.credential == "raw" else key["encoded"])
 
 
@@ -310,6 +318,8 @@ def _register(build: Build) -> None:
             settings[f"{prefix}.server_name"] = PROXY_DNS if plan.path == "plaintext-proxy" else RCS_DNS
         if plan.server_name == "wrong-with-lb-ip-san":
             settings[f"{prefix}.server_name"] = WRONG_DNS
+        if plan.server_name == "lb-ip":
+            settings[f"{prefix}.server_name"] = build.proxy_address.rsplit(":", 1)[0]
     if plan.skip_unavailable is not None:
         settings[f"{prefix}.skip_unavailable"] = plan.skip_unavailable
     es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings", {"persistent": settings})
@@ -328,6 +338,16 @@ def _rotate_key_without_rollout(build: Build) -> None:
     build.local.store.update("secrets", secret)
     es_call(build.remote, REMOTE_NS, REMOTE_ES, "DELETE", "/_security/api_key", {"ids": [old_id]})
     settle(build.local)
+
+
+def _enable_rcs_after_the_links_failed(build: Build) -> None:
+    """remote-fixed-later: the link failed on RCS being off; then the remote enables it. Nothing
+    makes the local nodes try again (Elasticsearch has no periodic retry)."""
+    build.local.es(LOCAL_NS, LOCAL_ES).wait_for_links(LINK_FAILURE_WAIT)
+    es = build.remote.store.get("elasticsearches", REMOTE_NS, REMOTE_ES)
+    es["spec"]["remoteClusterServer"] = {"enabled": True}
+    build.remote.store.update("elasticsearches", es)
+    settle(build.remote)
 
 
 def _mount_missing_configmap(build: Build) -> None:
@@ -361,6 +381,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
         _rotate_key_without_rollout(build)
     if plan.remote_missing_mount:
         _mount_missing_configmap(build)
+    if plan.remote_fixed_later:
+        _enable_rcs_after_the_links_failed(build)
 
 
 def build_cert_model(build: Build, local_sets: list[dict[str, Any]]) -> None:

@@ -217,7 +217,6 @@ def test_cluster_settings_validation_texts(side: kit.Side, settings: dict[str, A
 @pytest.mark.parametrize(
     ("key", "value", "cause"),
     [
-        ("server_name", "10.0.0.1", "invalid server_name [10.0.0.1]"),
         (
             "proxy_address",
             "no-port",
@@ -235,6 +234,15 @@ def test_bad_remote_values_are_rejected(side: kit.Side, key: str, value: str, ca
     status, body, _ = call(side, "PUT", "/_cluster/settings", {"persistent": settings})
     assert status == 400 and body["error"]["caused_by"]["reason"] == cause
     assert body["error"]["reason"].startswith(f"illegal value can't update [cluster.remote.my.{key}]")
+
+
+@pytest.mark.parametrize("value", ["10.0.0.1", "not a host name!"])
+def test_server_name_takes_any_string_at_put(side: kit.Side, value: str) -> None:
+    # ProxyConnectionStrategy.SERVER_NAME is a plain string setting; SNIHostName judges it at connect.
+    settings = {"cluster.remote.my.mode": "proxy", "cluster.remote.my.proxy_address": "127.0.0.1:9443",
+                "cluster.remote.my.server_name": value}
+    status, _, _ = call(side, "PUT", "/_cluster/settings", {"persistent": settings})
+    assert status == 200
 
 
 def test_reload_secure_settings_reports_the_keystore_loaded_at_start(side: kit.Side) -> None:

@@ -14,6 +14,7 @@ from tests.twin import pki
 from tests.twin.es_testkit import (
     ALLOC,
     SERVER_NAME,
+    assert_unavailable,
     cross_cluster_key,
     eventually,
     info,
@@ -91,7 +92,7 @@ def test_wrong_ca_is_a_trust_failure_computed_from_the_presented_chain(
         remote, "client did not trust"
     )
     assert info(local)["connected"] is False and info(local)["num_proxy_sockets_connected"] == 0
-    assert "PKIX path building failed" in resolve(local)["error"]
+    assert_unavailable(resolve(local))  # a TLS failure is "remote unavailable": no error text
 
 
 def test_fixing_the_ca_file_by_hand_flips_the_link_to_connected(remote: kit.Side, cleanup: list[Any]) -> None:
@@ -127,7 +128,7 @@ def test_ip_proxy_address_without_server_name_fails_hostname_verification(
         f"{lb.host} found" in logs
     )
     assert "the [CN=search-transport,OU=search] certificate is trusted in this ssl context" in logs
-    assert resolve(local)["error"] == f"No subject alternative names matching IP address {lb.host} found"
+    assert_unavailable(resolve(local))
     register(local, f"{lb.host}:9443")
     eventually(lambda: info(local)["connected"])
 
@@ -190,7 +191,8 @@ def test_black_hole_does_not_make_remote_info_wait(remote: kit.Side, cleanup: li
     hole = ALLOC.start(lambda h: BlackHole(h, 9443))
     cleanup.append(hole)
     slow = LinkTimeouts(connect=1.0, tls=30.0, handshake=30.0, retry=30.0)
-    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"], timeouts=slow)
+    # 8.18 waits for the attempt (earlier 8.1x answer a disconnected remote at once)
+    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"], timeouts=slow, version="8.18.2")
     register(local, f"{hole.host}:9443")
     ctx = ssl.create_default_context(cadata=pki.cert_pem(local.http_ca.cert).decode())
     ctx.check_hostname = False
@@ -211,10 +213,7 @@ def test_refused_connection_is_a_connect_exception(remote: kit.Side, cleanup: li
     register(local, nobody)
     logs = wait_for_log(local, "connect_exception")
     assert f"org.elasticsearch.transport.ConnectTransportException: [][{nobody}] connect_exception" in logs
-    assert (
-        resolve(local)["error"]
-        == f"Unable to open any proxy connections to cluster [my] at address [{nobody}]"
-    )
+    assert_unavailable(resolve(local))
 
 
 def test_cluster_internal_names_do_not_resolve_from_the_other_cluster(

@@ -34,7 +34,7 @@ PKIX = "PKIX path building failed"
 PKIX_SIGNATURE = (
     "PKIX path validation failed: java.security.cert.CertPathValidatorException: signature check failed"
 )
-UNREACHABLE = "Unable to open any proxy connections to cluster [remote-es]"
+UNREACHABLE_LOG = "failed to open any proxy connections to cluster [remote-es]"
 DEADLINE = 15.0
 
 
@@ -135,41 +135,43 @@ def test_canaries_hold_the_planted_secrets_and_no_certificate(twin: Twin) -> Non
 
 # ---- one test per fault: the effect a user (and the product) can see -----------------------------
 
-# scenario -> (what to look at, text expected there)
+# scenario -> (what to look at, text expected there). `_resolve/cluster` names no cause for a
+# remote it cannot reach (connect, TLS, handshake): those are seen in the local pods' log.
 EFFECTS: dict[str, tuple[str, str]] = {
-    "rcs-disabled": ("resolve", "Connection closed while SSL/TLS handshake was in progress"),
-    "lb-no-address": ("resolve", UNREACHABLE),
+    "rcs-disabled": ("local-log", "Connection closed while SSL/TLS handshake was in progress"),
+    "lb-no-address": ("local-log", UNREACHABLE_LOG),
     "remote-pods-not-ready": ("remote-events", 'MountVolume.SetUp failed for volume "synonyms" : configmap '
                               '"remote-es-synonyms" not found'),
-    "targetport-missing": ("resolve", "Connection closed while SSL/TLS handshake was in progress"),
-    "proxy-to-transport-port": ("resolve", "Received fatal alert: bad_certificate"),
-    "blackhole": ("resolve", "handshake timed out after 10000ms"),
-    "refused": ("resolve", UNREACHABLE),
-    "connect-timeout": ("resolve", UNREACHABLE),
+    "targetport-missing": ("local-log", "Connection closed while SSL/TLS handshake was in progress"),
+    "proxy-to-transport-port": ("local-log", "Received fatal alert: bad_certificate"),
+    "blackhole": ("local-log", "handshake timed out after 10000ms"),
+    "refused": ("local-log", UNREACHABLE_LOG),
+    "connect-timeout": ("local-log", UNREACHABLE_LOG),
     "ca-not-mounted": ("local-log", "(with trust configuration: JDK-trusted-certs)"),
-    "ca-wrong-path": ("resolve", PKIX),
-    "stale-ca": ("resolve", PKIX_SIGNATURE),
-    "same-es-name": ("resolve", PKIX_SIGNATURE),
-    "server-name-unset": ("resolve", "No subject alternative names matching IP address"),
-    "server-name-ip": ("resolve", "No subject alternative names matching IP address"),
+    "ca-wrong-path": ("local-log", PKIX),
+    "stale-ca": ("local-log", PKIX_SIGNATURE),
+    "same-es-name": ("local-log", PKIX_SIGNATURE),
+    "server-name-unset": ("local-log", "No subject alternative names matching IP address"),
+    "server-name-ip": ("local-log", "No subject alternative names matching IP address"),
     "tls-terminating-proxy": ("local-log", "Kubernetes Ingress Controller Fake Certificate"),
     "plaintext-proxy": ("remote-log", "received plaintext traffic on an encrypted channel"),
     "secure-settings-secret-missing": ("events", "Secure settings secret not found: remote-api-keys"),
     "alias-typo": ("no-credentials", ""),
-    "raw-api-key": ("resolve", "invalid cross-cluster API key value"),
-    "rest-api-key": ("resolve", "expected API key type of [cross_cluster], but API key ["),
+    "raw-api-key": ("local-log", "invalid cross-cluster API key value"),
+    "rest-api-key": ("local-log", "expected API key type of [cross_cluster], but API key ["),
+    "key-unknown-to-remote": ("remote-log", "apikey failed - unable to find apikey with id unknownKeyId"),
     "expired-api-key": ("remote-log", "Authentication using apikey failed - api key is expired"),
-    "invalidated-api-key": ("remote-log", "Authentication using apikey failed - api key has been invalidated"
-                            ),
-    "basic-license": ("resolve", "current license is non-compliant for [advanced-remote-cluster-security]"),
-    "sniff-mode": ("resolve", "No subject alternative names matching IP address"),
-    "skip-unavailable-broken": ("resolve", PKIX),
+    "invalidated-api-key": ("remote-log", "] has been invalidated"),
+    "basic-license": ("local-log", "current license is non-compliant for [advanced-remote-cluster-security]"),
+    "sniff-mode": ("local-log", "No subject alternative names matching IP address"),
+    "skip-unavailable-broken": ("local-log", PKIX),
     "rollout-pending": ("resolve", "unable to authenticate user ["),
     "es-too-old": ("resolve", "no handler found for uri [/_resolve/cluster/remote-es:*]"),
-    "cert-expired": ("resolve", "validity check failed"),
-    "version-pair-unsupported": ("resolve", "minimal compatible version is: [8.19.0]"),
-    "cert-model-one-way": ("resolve", "Received fatal alert: certificate_unknown"),
-    "cert-model-to-rcs": ("resolve", "require transport header [_cross_cluster_access_credentials] but none"),
+    "cert-expired": ("local-log", "validity check failed"),
+    "version-pair-unsupported": ("local-log", "minimal compatible version is: [8.19.0]"),
+    "cert-model-one-way": ("local-log", "Received fatal alert: certificate_unknown"),
+    "cert-model-to-rcs": ("local-log",
+                          "require transport header [_cross_cluster_access_credentials] but none"),
     "cert-model-configmap-wrong-key": ("events", "config map logging/remote-es-ca specified in "
                                        "spec.transport.tls.certificateAuthorities must contain ca.crt file"),
 }
@@ -191,8 +193,12 @@ def _observe(running: RunningScenario, where: str, resolved: dict[str, Any]) -> 
 def test_fault_scenario_shows_its_real_effect(twin: Twin, name: str) -> None:
     running = twin(name)
     where, text = EFFECTS[name]
-    resolved = resolve(running)  # one fresh attempt, also what makes both sides log it
+    resolved = resolve(running)  # makes (or triggers) a fresh attempt, which both sides log
+    deadline = time.monotonic() + DEADLINE
     seen = _observe(running, where, resolved)
+    while text not in seen and time.monotonic() < deadline:  # a black hole's attempt takes seconds
+        time.sleep(0.1)
+        seen = _observe(running, where, resolved)
     assert text in seen, f"{name}: expected {text!r} in {where}: {seen[:2000]}"
     assert resolved.get("connected") is not True
     if where == "no-credentials":
@@ -202,7 +208,9 @@ def test_fault_scenario_shows_its_real_effect(twin: Twin, name: str) -> None:
 def test_ca_missing_on_one_nodeset_breaks_only_that_nodeset(twin: Twin) -> None:
     running = twin("ca-missing-on-one-nodeset")
     assert resolve(running, pod="local-es-es-hot-0")["connected"] is True
-    assert PKIX in resolve(running, pod="local-es-es-warm-0")["error"]
+    warm = resolve(running, pod="local-es-es-warm-0")
+    assert warm["connected"] is False and "error" not in warm
+    assert PKIX in logs(running, "local")
 
 
 def test_nodes_without_the_client_role_have_no_links(twin: Twin) -> None:
@@ -233,6 +241,17 @@ def test_rollout_pending_keeps_old_pods_and_old_key(twin: Twin) -> None:
     assert store.get("elasticsearches", "logging", "local-es")["status"]["phase"] == "ApplyingChanges"
 
 
+def test_remote_fixed_later_stays_disconnected_until_a_request_makes_it_try(twin: Twin) -> None:
+    running = twin("remote-fixed-later")
+    assert running.remote.store.get("elasticsearches", *REMOTE)["spec"]["remoteClusterServer"]["enabled"]
+    assert remote_info(running)["remote-es"]["connected"] is False  # no periodic retry
+    assert "Connection closed while SSL/TLS handshake was in progress" in logs(running, "local")
+    first = resolve(running)  # 8.15: answers at once for a disconnected remote, starts an attempt
+    assert first["connected"] is False and "error" not in first
+    assert wait_connected(running)["connected"] is True
+    assert resolve(running)["connected"] is True
+
+
 def test_changing_the_ca_or_the_key_by_hand_flips_connected(twin: Twin) -> None:
     running = twin("stale-ca")
     assert resolve(running)["connected"] is False
@@ -247,7 +266,7 @@ def test_changing_the_ca_or_the_key_by_hand_flips_connected(twin: Twin) -> None:
     assert wait_connected(running)["connected"] is True
     _, key = es_call(running.remote, *REMOTE, "GET", "/_security/api_key?name=local-es-to-remote-es")
     es_call(running.remote, *REMOTE, "DELETE", "/_security/api_key", {"ids": [key["api_keys"][0]["id"]]})
-    assert "api key has been invalidated" in json.dumps(resolve(running)) + logs(running, "remote")
+    assert "has been invalidated" in json.dumps(resolve(running)) + logs(running, "remote")
     assert resolve(running)["connected"] is False
 
 
