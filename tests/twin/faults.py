@@ -36,6 +36,10 @@ _CATALOGUE = [
     _s("server-name-wrong-lb-ip-san", "server_name names no SAN, but the LB IP is in the remote's "
        "transport subjectAltNames: the JDK fails over to the address host and connects", "", "ECKRC305",
        server_name="wrong-with-lb-ip-san"),
+    _s("healthy-9x", "the healthy link between two Elasticsearch 9.1.3 clusters", "", "",
+       local_version="9.1.3", remote_version="9.1.3"),
+    _s("healthy-mixed-9-8", "the healthy link from a 9.1.3 local cluster to an 8.19.3 remote", "", "",
+       local_version="9.1.3", remote_version="8.19.3"),
     _s("no-remote-config", "two healthy clusters, nothing set up", "F1 F9", "ECKRC201 ECKRC501",
        link=False, rcs_enabled=False),
     _s("no-remote-config-rich", "nothing set up; the local ES carries user data a fix must keep",
