@@ -86,6 +86,8 @@ def test_broken_link_archive_fails_the_same_checks_as_live(tmp_path: Path, fault
     pair = healthy_pair()
     if fault == "disconnected":
         pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+        # live, _resolve/cluster makes a fresh attempt: it must fail too for the link to be down
+        pair.local.resolve_cluster = {ALIAS: {ALIAS: {"connected": False, "skip_unavailable": False}}}
     else:
         pair.local_cluster_setting("mode", "sniff")
     live = run_checks(pair.build())
