@@ -140,7 +140,14 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     `_resolve/cluster` first (which makes or triggers an attempt) and reads `_remote/info`
     after it; when `_resolve/cluster` connected, a stale `_remote/info` is not a failure.
 
-    Fix by hand: fix the failures reported above; the connection is retried automatically.
+    On a real cluster: `_remote/info` is read from the node doctor reaches; other nodes can
+    differ (a nodeSet without the CA). The re-asking of `_resolve/cluster` waits at most two
+    seconds, so a remote that takes longer to accept a connection still reads as not
+    connected.
+
+    Fix by hand: fix the failures reported above, then make the local cluster try again:
+    Elasticsearch does not retry on its own; `GET _resolve/cluster/<alias>:*` or any
+    cross-cluster request does.
     """
     entry = _info(snap, alias)
     sockets, most = entry.get("num_proxy_sockets_connected", 0), entry.get("max_proxy_socket_connections", 18)
@@ -175,6 +182,10 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     false`, without an error: the cause then comes from the other checks and doctor's own TLS
     probe. An error is reported for a request the remote refused (security exceptions with
     their message, others as `<java class>: <message>`); doctor explains the known texts.
+
+    On a real cluster: the answer comes from the node that served doctor's request; it cannot
+    tell which of several causes broke a connection that was never made (that is what the
+    other checks and the TLS probe are for).
 
     Fix by hand: read the error: doctor maps the known texts to their cause; `GET
     _resolve/cluster/<alias>:*` retries.

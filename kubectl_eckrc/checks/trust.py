@@ -105,6 +105,10 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     different key belongs to a re-created cluster or to another cluster with the same name;
     a different subject is another cluster's CA.
 
+    On a real cluster: doctor reads the ConfigMap or Secret behind the mount, not the file
+    inside the pods (a kubelet refresh can lag by a minute), and the remote's CA through the
+    remote context; without remote access this check is not evaluated.
+
     Fix by hand: copy the current `ca.crt` of the remote's `<es>-es-transport-certs-public`
     into the local ConfigMap (the mounted file is refreshed without a restart).
     """
@@ -211,6 +215,11 @@ def chain_trusted(snap: Snapshot, alias: str) -> Verdict:
     Elasticsearch does (the host name is ECKRC305's business). A failure here is what the
     local logs report as `failed to establish trust with server`.
 
+    On a real cluster: the handshake is made from where doctor runs, not from the local pods:
+    a different network path (egress proxy, DNS view, firewall) is not seen. The verdict
+    follows the JDK's PKIX rules (anchor dates are not checked; anchors must be CAs); a test
+    compares it with a real JDK over a corpus of certificate cases.
+
     Fix by hand: trust the CA that issued the presented certificate: the remote's transport CA
     (ECKRC303), or remove the TLS-terminating component in front of the remote (ECKRC306).
     """
@@ -262,6 +271,10 @@ def name_matches(snap: Snapshot, alias: str) -> Verdict:
     `spec.transport.tls.subjectAltNames`. `server_name` must be a name the JDK accepts as SNI
     (no trailing dot, letters, digits and hyphens), else every connection fails with
     `invalid DiscoveryNode server_name`.
+
+    On a real cluster: the names are judged on the certificate doctor's probe received, with
+    the JDK's HostnameChecker rules (wildcards in the left-most label, IPs only as IP SANs);
+    a load balancer that sends each connection to another pod is judged on one of them.
 
     Fix by hand: set `cluster.remote.<alias>.server_name` to
     `<es>-es-remote-cluster.<ns>.svc`, or add the external name or IP to the remote's
@@ -322,6 +335,9 @@ def issued_by_eck(snap: Snapshot, alias: str) -> Verdict:
     passthrough carries Elasticsearch's transport protocol. A proxy that forwards plaintext
     makes the remote log `received plaintext traffic on an encrypted channel`.
 
+    On a real cluster: a proxy that forwards TLS untouched (passthrough) is invisible, which is
+    right; one that terminates TLS with the remote's own certificate would not be detected.
+
     Fix by hand: configure the load balancer or ingress for TCP (L4) or TLS passthrough on
     9443, or use a plain LoadBalancer Service.
     """
@@ -355,6 +371,9 @@ def not_expiring(snap: Snapshot, alias: str) -> Verdict:
     fails it too unless the presented chain still validates: the JDK never checks a trust
     anchor's dates, so a CA past its end is a warning while the nodes still connect. One
     expiring within 30 days is a warning.
+
+    On a real cluster: dates are compared with doctor's clock; the presented certificate is
+    the one doctor's probe received (another pod behind the load balancer can differ).
 
     Fix by hand: refresh copies of the CA (ECKRC303); ECK renews its own certificates, so an
     expired remote certificate points at a stopped operator.
