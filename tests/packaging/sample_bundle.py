@@ -1,6 +1,7 @@
 """The small support bundle committed as tests/data/sample-bundle.zip: what the release and CI
 workflows give `doctor --bundle` to smoke-test a freshly built binary on its own runner, where
-no cluster is at hand. A healthy pair of sides whose link reports `connected: false`, so
+no cluster is at hand. A healthy pair of sides whose link reports `connected: false` (and no
+`_resolve/cluster` answer), so
 doctor has one error to find (exit 1, ECKRC503: scripts/smoke_binary.py expects exactly that)
 and a broken bundle reader would show.
 
@@ -21,6 +22,9 @@ SAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "data" / "sample-bundle.zi
 def write_sample_bundle(path: Path = SAMPLE_BUNDLE) -> Path:
     pair = healthy_pair()
     pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    # No _resolve/cluster answer recorded: had its fresh attempt connected, a stale _remote/info
+    # alone would be no failure
+    pair.local.resolve_cluster = {}
     snap = pair.build()
     report = build_report(snap, run_checks(snap))
     members = bundle.bundle_members(snap, report, {"name": "kubectl-eckrc", "command": ["collect"]})
