@@ -65,6 +65,7 @@ def test_doctor_markdown_from_a_bundle_is_ticket_ready(
 ) -> None:
     pair = healthy_pair()
     pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    pair.local.resolve_cluster = {}  # no fresh _resolve/cluster attempt recorded that connected
     collected[0] = pair.build()
     target = tmp_path / "b.zip"
     assert run_cli(capsys, "collect", "-o", str(target))[0] == 0
