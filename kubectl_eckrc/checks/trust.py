@@ -308,6 +308,9 @@ def name_matches(snap: Snapshot, alias: str) -> Verdict:
         cause = (f"server_name is unset, so the client checks the address host {host}, which the certificate "
                  f"does not name: set server_name to {suggestion}, or add {host} to the remote's "
                  "spec.transport.tls.subjectAltNames")
+    elif link.server_name.lower() == host.lower():
+        cause = (f"server_name {host} (also the address host) is not in the certificate: "
+                 f"set it to {suggestion}")
     else:
         cause = (f"neither server_name {link.server_name} nor the address host {host} is in the certificate: "
                  f"set server_name to {suggestion}")
