@@ -30,6 +30,7 @@ from tests.snapshot_builder import (
     make_ca,
     make_leaf,
     secret,
+    service,
 )
 
 EXPECTED = Path(__file__).with_name("messages.json")
@@ -132,6 +133,20 @@ def _ingress_leaf() -> Any:
     return make_leaf(ingress, "ingress", "ingress", ["ingress.example.com"])
 
 
+def _proxy_address(pair: PairBuilder, address: str, **probe: Any) -> PairBuilder:
+    pair.local_cluster_setting("proxy_address", address)
+    pair.present([], **probe)
+    return pair
+
+
+def _transport_lb(pair: PairBuilder, node_port: bool = False) -> PairBuilder:
+    lb = service("remote-es-transport-lb", "search", "remote-es", 9300, "tls-transport", "LoadBalancer",
+                 node_port=30300 if node_port else None, lb_ip="127.0.0.11")
+    pair.remote.services.append(lb)
+    pair.local_cluster_setting("proxy_address", "127.0.0.11:30300" if node_port else "127.0.0.11:9300")
+    return pair
+
+
 def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
     pair.local_cluster_setting("proxy_address", "127.0.0.10:9443")
     return pair
@@ -161,6 +176,10 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "ingress-certificate": lambda: _presents(healthy_pair(), [_ingress_leaf()]),
     "leaf-for-another-name": lambda: (lambda p: _presents(p, [make_leaf(
         p.remote_ca, "remote-es-es-transport", "remote-es", ["other.example.com"])]))(healthy_pair()),
+    "proxy-address-at-nothing": lambda: _proxy_address(healthy_pair(), "127.0.0.99:9443", tcp="refused",
+                                                       tcp_error="connection refused", tls="skipped"),
+    "proxy-address-at-a-transport-lb": lambda: _transport_lb(healthy_pair()),
+    "proxy-address-at-a-transport-node-port": lambda: _transport_lb(healthy_pair(), node_port=True),
     "ca-from-secret": lambda: _ca_from_secret(healthy_pair()),
     "ca-secret-missing": lambda: _ca_from_secret(healthy_pair(), exists=False),
     "ca-secret-without-the-key": lambda: _ca_from_secret(healthy_pair(), {"other.crt": credential_key()}),
