@@ -20,7 +20,7 @@ def main() -> int:
         match = LINE.match(line)
         if match:
             by_module[match["module"]][match["status"].strip()] += 1
-    print(f"{'module':36} {'mutants':>7} {'killed':>6} {'survived':>8} {'other':>5} {'score':>6}")
+    print(f"{'module':36} {'mutants':>7} {'run':>5} {'killed':>6} {'survived':>8} {'other':>5} {'score':>6}")
     for module, counts in sorted(by_module.items()):
         ran = sum(n for status, n in counts.items() if status != "not checked")
         if not ran:
@@ -28,7 +28,9 @@ def main() -> int:
             continue
         killed = sum(counts[s] for s in DETECTED)
         other = ran - killed - counts["survived"]
-        print(f"{module:36} {ran:>7} {killed:>6} {counts['survived']:>8} {other:>5} {killed / ran:>6.1%}")
+        total = sum(counts.values())
+        print(f"{module:36} {total:>7} {ran:>5} {killed:>6} {counts['survived']:>8} {other:>5} "
+              f"{killed / ran:>6.1%}")
     return 0
 
 
