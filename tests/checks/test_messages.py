@@ -10,6 +10,7 @@ the file and review its diff:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -147,6 +148,11 @@ def _transport_lb(pair: PairBuilder, node_port: bool = False) -> PairBuilder:
     return pair
 
 
+def _trusts(pair: PairBuilder, ca: Any) -> PairBuilder:
+    pair.set_configured_ca([ca])
+    return pair
+
+
 def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
     pair.local_cluster_setting("proxy_address", "127.0.0.10:9443")
     return pair
@@ -180,6 +186,11 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
                                                        tcp_error="connection refused", tls="skipped"),
     "proxy-address-at-a-transport-lb": lambda: _transport_lb(healthy_pair()),
     "proxy-address-at-a-transport-node-port": lambda: _transport_lb(healthy_pair(), node_port=True),
+    "trusted-ca-same-name-other-key": lambda: _trusts(healthy_pair(), make_ca("remote-es", "other-ca")),
+    "trusted-ca-renewed-old-expired": lambda: _trusts(healthy_pair(), make_ca(
+        "remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), days=365)),
+    "trusted-ca-older-issue-same-key": lambda: _trusts(healthy_pair(), make_ca(
+        "remote-es", "remote-ca", start=dt.datetime(2025, 12, 1, tzinfo=dt.UTC), days=400)),
     "ca-from-secret": lambda: _ca_from_secret(healthy_pair()),
     "ca-secret-missing": lambda: _ca_from_secret(healthy_pair(), exists=False),
     "ca-secret-without-the-key": lambda: _ca_from_secret(healthy_pair(), {"other.crt": credential_key()}),
