@@ -134,15 +134,15 @@ def _ingress_leaf() -> Any:
     return make_leaf(ingress, "ingress", "ingress", ["ingress.example.com"])
 
 
-def _proxy_address(pair: PairBuilder, address: str, **probe: Any) -> PairBuilder:
-    pair.local_cluster_setting("proxy_address", address)
-    pair.present([], **probe)
+def _proxy_address(pair: PairBuilder, proxy_address: str, **probe: Any) -> PairBuilder:
+    pair.local_cluster_setting("proxy_address", proxy_address)
+    pair.present(probe.pop("chain", []), **probe)
     return pair
 
 
-def _transport_lb(pair: PairBuilder, node_port: bool = False) -> PairBuilder:
+def _transport_lb(pair: PairBuilder, node_port: bool = False, target: Any = None) -> PairBuilder:
     lb = service("remote-es-transport-lb", "search", "remote-es", 9300, "tls-transport", "LoadBalancer",
-                 node_port=30300 if node_port else None, lb_ip="127.0.0.11")
+                 node_port=30300 if node_port else None, lb_ip="127.0.0.11", target=target)
     pair.remote.services.append(lb)
     pair.local_cluster_setting("proxy_address", "127.0.0.11:30300" if node_port else "127.0.0.11:9300")
     return pair
@@ -191,6 +191,15 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
         "remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), days=365)),
     "trusted-ca-older-issue-same-key": lambda: _trusts(healthy_pair(), make_ca(
         "remote-es", "remote-ca", start=dt.datetime(2025, 12, 1, tzinfo=dt.UTC), days=400)),
+    "proxy-address-at-a-named-transport-target": lambda: _transport_lb(healthy_pair(), target="transport"),
+    "proxy-address-at-an-ingress": lambda: (lambda p: _proxy_address(
+        p, "127.0.0.50:443", address="127.0.0.50:443", tcp="ok", tls="ok", chain=[_ingress_leaf()]))(
+        healthy_pair()),
+    "proxy-address-at-a-plaintext-ingress": lambda: _proxy_address(
+        healthy_pair(), "127.0.0.50:443", address="127.0.0.50:443", tcp="ok", tls="not-tls"),
+    "proxy-address-reaches-the-remote-outside-its-services": lambda: (lambda p: _proxy_address(
+        p, "127.0.0.50:443", address="127.0.0.50:443", tcp="ok", tls="ok", chain=[p.leaf]))(
+        healthy_pair()),
     "ca-from-secret": lambda: _ca_from_secret(healthy_pair()),
     "ca-secret-missing": lambda: _ca_from_secret(healthy_pair(), exists=False),
     "ca-secret-without-the-key": lambda: _ca_from_secret(healthy_pair(), {"other.crt": credential_key()}),
