@@ -276,7 +276,8 @@ def fix(**kw: Any) -> int:
 
 @cli.command(short_help="Write a redacted support bundle (zip).")
 @_scope_options
-@click.option("-o", "--output", "output_file", required=True, metavar="FILE.zip", help="Bundle to write.")
+@click.option("--output-file", "-o", "output_file", required=True, metavar="FILE.zip",
+              help="Bundle to write (-o FILE.zip works too).")
 def collect(**kw: Any) -> int:
     """Write a redacted support bundle of everything doctor reads, plus its report."""
     options = CollectOptions(scope=build_scope(kw), output_file=kw["output_file"], debug=kw["debug"])

@@ -214,6 +214,12 @@ class KubeClient:
                           permission=f"list {ES_RESOURCE} in namespace {namespace}")
         return sorted(str(i["metadata"]["name"]) for i in items)
 
+    def elasticsearch_everywhere(self) -> list[str]:
+        """namespace/name of every Elasticsearch the user may list, across namespaces."""
+        items = self.list_items(f"/apis/{ES_GROUP}/v1/elasticsearches", what="list elasticsearches",
+                                permission=f"list {ES_RESOURCE} (all namespaces)")
+        return sorted(f"{i['metadata'].get('namespace', '')}/{i['metadata']['name']}" for i in items)
+
     def elasticsearch(self, namespace: str, name: str) -> dict[str, Any]:
         obj = self.get(f"{_es_path(namespace)}/{name}", what=f"Elasticsearch {namespace}/{name}",
                        permission=f"get {ES_RESOURCE} in namespace {namespace}")

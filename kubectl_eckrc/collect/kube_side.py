@@ -14,7 +14,7 @@ from typing import Any
 
 from kubectl_eckrc import eck
 from kubectl_eckrc.collect.failures import attempt, parallel
-from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient
+from kubectl_eckrc.collect.kube import CLUSTER_LABEL, ES_GROUP, KubeClient, KubeUnavailable
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.snapshot import AccessReview, Json, KubeState, Read, Unavailable
 
@@ -60,7 +60,18 @@ def access_reviews(kube: KubeClient, namespace: str, side: str) -> list[AccessRe
     return reviews
 
 
-def _pick_es(names: Read[list[str]], wanted: str | None, namespace: str, context: str, flag: str) -> str:
+def _found_elsewhere(kube: KubeClient) -> str:
+    """Where Elasticsearch resources are, for the error that says the namespace has none."""
+    try:
+        found = kube.elasticsearch_everywhere()
+    except KubeUnavailable:
+        return ""  # listing across namespaces is not allowed: the error stays as it is
+    shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    return f" (found in this context: {shown})" if found else " (none in any namespace of this context)"
+
+
+def _pick_es(kube: KubeClient, names: Read[list[str]], wanted: str | None, namespace: str, context: str,
+             flag: str) -> str:
     if isinstance(names, Unavailable):
         return wanted or ""
     where = f"namespace {namespace} of context {context}"
@@ -72,7 +83,8 @@ def _pick_es(names: Read[list[str]], wanted: str | None, namespace: str, context
     if len(names) == 1:
         return str(names[0])
     if not names:
-        raise UsageError(f"no Elasticsearch resource in {where}; pass --{flag}namespace")
+        raise UsageError(f"no Elasticsearch resource in {where}{_found_elsewhere(kube)}; "
+                         f"pass --{flag}namespace")
     listed = ", ".join(names)
     raise UsageError(f"{where} holds several Elasticsearch resources ({listed}); pass --{flag}es NAME")
 
@@ -95,7 +107,8 @@ def read_core(kube: KubeClient, side: str, context: str, namespace: str,
     version = first["version"]
     if isinstance(version, Unavailable) and version.kind in ("timeout", "unreachable"):
         return version, wanted or ""
-    es_name = _pick_es(first["names"], wanted, namespace, context, "remote-" if side == "remote" else "")
+    flag = "remote-" if side == "remote" else ""
+    es_name = _pick_es(kube, first["names"], wanted, namespace, context, flag)
     missing = Unavailable("the Elasticsearch resource name is unknown", "error", "pass --es NAME")
     reads = _parallel(_object_reads(kube, namespace, es_name, side) if es_name else {
         "access": lambda: access_reviews(kube, namespace, side)})

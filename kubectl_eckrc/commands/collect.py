@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubectl_eckrc import __version__
+from kubectl_eckrc.commandline import command, scope_args
 from kubectl_eckrc.errors import UsageError
-from kubectl_eckrc.options import CollectOptions, Scope, SideTarget
+from kubectl_eckrc.options import CollectOptions, Scope
 from kubectl_eckrc.snapshot import KubeState, SecretSummary, Side, Snapshot
 
 
@@ -47,10 +48,15 @@ def run(options: CollectOptions) -> int:
     sys.stdout.write(
         f"wrote {options.output_file} ({len(members) + 1} files): {summary.passed} passed, "
         f"{summary.failed} failed, {summary.warnings} warnings, {summary.skipped} skipped, "
-        f"{summary.not_evaluated} not evaluated; analyse it with: kubectl eckrc doctor --bundle "
-        f"{options.output_file}\n"
+        f"{summary.not_evaluated} not evaluated; analyse it with: {analyse_command(options)}\n"
     )
     return 0
+
+
+def analyse_command(options: CollectOptions) -> str:
+    """doctor on the bundle just written, for the same link(s)."""
+    alias = ["--alias", options.scope.alias] if options.scope.alias else []
+    return command("doctor", ["--bundle", options.output_file, *alias])
 
 
 def check_output_path(path: str) -> None:
@@ -159,38 +165,10 @@ def tool_info(options: CollectOptions, started: str, finished: str, taken_at: st
 def command_line(options: CollectOptions) -> list[str]:
     """The command rebuilt from the parsed options: flags carry names (contexts, env var
     names), never secret values, and nothing the shell added can slip in."""
-    scope = options.scope
-    args = ["kubectl", "eckrc", "collect", "-o", os.path.basename(options.output_file)]
-    args += _side_flags(scope.local, "--")
-    if scope.remote is not None:
-        args += _side_flags(scope.remote, "--remote-")
-    if scope.alias:
-        args += ["--alias", scope.alias]
-    return [*args, "--timeout", f"{scope.timeout:g}"]
-
-
-def _side_flags(target: SideTarget, prefix: str) -> list[str]:
-    pairs = [
-        ("kubeconfig", target.kubeconfig),
-        ("context", target.context),
-        ("namespace", target.namespace),
-        ("es", target.es_name),
-        ("es-url", _without_query(target.es_url)),
-        ("es-api-key-env", target.es_api_key_env),
-        ("es-username-env", target.es_username_env),
-        ("es-password-env", target.es_password_env),
-    ]
-    return [item for flag, value in pairs if value for item in (prefix + flag, value)]
-
-
-def _without_query(url: str | None) -> str | None:
-    """A URL's query or fragment could carry a token: keep scheme, host, port and path."""
-    if not url:
-        return url
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parts.path, "", ""))
+    args = scope_args(options.scope)
+    if "--timeout" not in args:
+        args += ["--timeout", f"{options.scope.timeout:g}"]
+    return ["kubectl", "eckrc", "collect", "--output-file", os.path.basename(options.output_file), *args]
 
 
 # --- progress --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import threading
 
+from kubectl_eckrc.commandline import with_fix_commands
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
@@ -118,7 +119,7 @@ def run(options: DoctorOptions) -> int:
     try:
         snapshot = load(options)
         warm.join()
-        report = diagnose(snapshot, options.only, options.skip)
+        report = with_fix_commands(diagnose(snapshot, options.only, options.skip), options.scope, snapshot)
         crashed_checks(report, snapshot, options.bundle or "")
         text = render(report, options.output, options.color)
     except SHAPE_ERRORS as exc:

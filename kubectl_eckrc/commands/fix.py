@@ -21,6 +21,7 @@ import click
 
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks.engine import run_checks
+from kubectl_eckrc.commandline import command, scope_args
 from kubectl_eckrc.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNEVALUATED, EXIT_USAGE, UsageError
 from kubectl_eckrc.findings import ACCESS_GATES, INTERNAL_ERROR, Finding, Status
 from kubectl_eckrc.fix.apply import Clients, apply_plan, dry_run
@@ -258,39 +259,24 @@ def _finish(options: FixOptions, result: Result) -> int:
     return result.exit_code
 
 
-def scope_flags(options: FixOptions) -> list[tuple[str, str | None]]:
-    """The user's scope flags (kubeconfig, contexts, namespaces, ES names, alias)."""
-    scope = options.scope
-    local, remote = scope.local, scope.remote
-    flags = [
-        ("--kubeconfig", local.kubeconfig),
-        ("--context", local.context),
-        ("-n", local.namespace),
-        ("--es", local.es_name),
-    ]
-    if remote is not None:
-        if remote.kubeconfig != local.kubeconfig:
-            flags.append(("--remote-kubeconfig", remote.kubeconfig))
-        flags += [
-            ("--remote-context", remote.context),
-            ("--remote-namespace", remote.namespace),
-            ("--remote-es", remote.es_name),
-        ]
-    return [*flags, ("--alias", scope.alias)]
-
-
-def command_line(options: FixOptions, command: str = "fix") -> str:
+def command_line(options: FixOptions, name: str = "fix") -> str:
     """The command with the user's flags, for "to carry this out", "to resume", "to verify"."""
-    flags = scope_flags(options)
-    if command == "fix":
-        if options.expose != "loadbalancer":
-            flags.append(("--expose", options.expose))
-        flags += [
-            ("--server-name", options.server_name),
-            ("--proxy-address", options.proxy_address),
-            ("--expiration", options.expiration),
-        ]
-    return " ".join([f"kubectl eckrc {command}", *(f"{flag} {value}" for flag, value in flags if value)])
+    args = scope_args(options.scope)
+    if name == "fix":
+        args += _fix_args(options)
+    return command(name, args)
+
+
+def _fix_args(options: FixOptions) -> list[str]:
+    """fix's own flags that change what --apply writes."""
+    args = ["--expose", options.expose] if options.expose != "loadbalancer" else []
+    if options.indices != ("*",):
+        args += ["--indices", ",".join(options.indices)]
+    if options.replication_indices:
+        args += ["--replication-indices", ",".join(options.replication_indices)]
+    pairs = [("--server-name", options.server_name), ("--proxy-address", options.proxy_address),
+             ("--expiration", options.expiration)]
+    return args + [item for flag, value in pairs if value for item in (flag, value)]
 
 
 def resume_command(options: FixOptions) -> str:

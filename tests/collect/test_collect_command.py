@@ -145,7 +145,7 @@ def test_tool_json_command_line_keeps_names_and_drops_url_queries() -> None:
     scope = Scope(SideTarget(None, "prod-a", "logging", "local-es", es_url="https://es.example:9200/?token=abc",
                              es_api_key_env="ES_KEY"), None)
     args = command_line(CollectOptions(scope, "/tmp/out/b.zip"))
-    assert args[:5] == ["kubectl", "eckrc", "collect", "-o", "b.zip"]
+    assert args[:5] == ["kubectl", "eckrc", "collect", "--output-file", "b.zip"]
     assert "https://es.example:9200/" in args and "ES_KEY" in args
     assert not any("token=abc" in a for a in args)
 

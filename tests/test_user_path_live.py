@@ -1,0 +1,75 @@
+"""The path a user follows, typed as the tool prints it: doctor's fix hint, fix's "to carry this
+out" and "to verify" run as printed, in the same shell (KUBECONFIG from the environment)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+import pytest
+
+from kubectl_eckrc import cli
+from tests.test_doctor_live import Run
+
+# What a user types first: the kubeconfig comes from the environment, the namespaces and
+# Elasticsearch names are left to the tool to find.
+FIRST = ("--context", "local", "--remote-context", "remote", "--timeout", "10")
+
+
+@pytest.fixture
+def typed(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    def run(running: Any, line: str) -> Run:
+        monkeypatch.setenv("KUBECONFIG", str(running.kubeconfig))
+        words = shlex.split(line)
+        assert words[:2] == ["kubectl", "eckrc"], line
+        capsys.readouterr()
+        code = cli.main(words[2:])
+        out = capsys.readouterr()
+        return Run(code, out.out, out.err)
+
+    return run
+
+
+def printed(text: str, after: str) -> str:
+    """The command a line of output hands the user, after `after`."""
+    match = re.search(re.escape(after) + r"\s*(kubectl eckrc .+?)(?:   \(|$)", text, re.MULTILINE)
+    assert match, f"no command after {after!r} in:\n{text}"
+    return match.group(1)
+
+
+def test_stale_ca_doctor_fix_doctor_as_printed(twin: Any, typed: Any) -> None:
+    running = twin("stale-ca")
+    doctor = typed(running, "kubectl eckrc doctor " + " ".join(FIRST))
+    assert doctor.code == 1
+    hint = printed(doctor.stdout, "fix:")
+    assert "--alias remote-es" in hint and "--remote-namespace search" in hint
+
+    plan = typed(running, hint)
+    assert plan.code == 1, plan.stderr  # a plan to carry out, nothing written yet
+    carry = printed(plan.stdout, "To carry this out:")
+    assert carry.endswith("--apply")
+
+    applied = typed(running, carry + " --yes")  # not a terminal: the confirmation is --yes
+    assert applied.code == 0, applied.stdout + applied.stderr
+    verify = printed(applied.stdout, "To verify every check:")
+    assert typed(running, verify).code == 0
+
+
+def test_without_an_alias_doctor_proposes_the_remotes_name(twin: Any, typed: Any) -> None:
+    running = twin("no-remote-config")
+    doctor = typed(running, "kubectl eckrc doctor " + " ".join(FIRST))
+    hint = printed(doctor.stdout, "fix:")
+    assert "--alias remote-es" in hint
+
+    plan = typed(running, hint)
+    assert plan.code == 1, plan.stderr
+    assert "register-remote" in plan.stdout and "To carry this out:" in plan.stdout
+
+
+def test_a_wrong_namespace_names_where_elasticsearch_was_found(twin: Any, typed: Any) -> None:
+    running = twin("healthy")
+    run = typed(running, "kubectl eckrc doctor --context local -n wrong --timeout 10")
+    assert run.code == 2
+    assert "no Elasticsearch resource in namespace wrong" in run.stderr
+    assert "found in this context: logging/local-es" in run.stderr
