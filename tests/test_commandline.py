@@ -16,7 +16,7 @@ def test_a_command_carries_the_scope_and_quotes_what_needs_it() -> None:
     assert words[:3] == ["kubectl", "eckrc", "fix"]
     assert words[3:5] == ["--kubeconfig", "/home/me/my configs/kube.yaml"]
     assert "--remote-kubeconfig" not in words  # the same file as the local side's
-    assert ["--context", "prod a"] == words[5:7] and words[-4:] == ["--alias", "remote-es", "--timeout", "10"]
+    assert words[5:7] == ["--context", "prod a"] and words[-4:] == ["--alias", "remote-es", "--timeout", "10"]
 
 
 def test_without_the_remote_side_the_fix_command_names_what_it_needs() -> None:
