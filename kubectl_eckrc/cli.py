@@ -214,6 +214,8 @@ def cli() -> None:
 @click.option("--skip", multiple=True, metavar="IDS", help="Skip these check ids or globs.")
 @click.option("--bundle", type=click.Path(dir_okay=False), help="Diagnose this support bundle offline.")
 @click.option("--remote-bundle", type=click.Path(dir_okay=False), help="The remote side's bundle.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="Lowest severity that makes the run exit 1.")
 def doctor(**kw: Any) -> int:
     """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake.
 
@@ -223,8 +225,8 @@ def doctor(**kw: Any) -> int:
       kubectl eckrc doctor --context prod-a --alias remote-es -o json
       kubectl eckrc doctor --bundle eckrc-bundle.zip
 
-    Exit code: 0 no error found, 1 errors found, 2 usage or configuration error,
-    3 could not evaluate (unreachable or forbidden).
+    Exit code: 0 no error found, 1 errors found (or warnings, with --fail-on warning),
+    2 usage or configuration error, 3 could not evaluate (unreachable or forbidden).
     """
     options = DoctorOptions(
         scope=build_scope(kw),
@@ -233,6 +235,7 @@ def doctor(**kw: Any) -> int:
         skip=split_list(kw["skip"]),
         bundle=kw["bundle"],
         remote_bundle=kw["remote_bundle"],
+        fail_on=kw["fail_on"],
         debug=kw["debug"],
     )
     return _command("doctor").run(options)

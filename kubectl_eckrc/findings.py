@@ -13,6 +13,7 @@ class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     WARN = "warn"
+    INFO = "info"  # an info-severity check that did not pass: worth knowing, never a warning
     SKIPPED = "skipped"  # a check it requires failed
     NOT_APPLICABLE = "not-applicable"  # the check concerns the other link model (never a pass)
     NOT_EVALUATED = "not-evaluated"  # its evidence could not be read (never a pass)
@@ -73,6 +74,7 @@ class Summary:
     skipped: int
     not_evaluated: int
     not_applicable: int = 0
+    info: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Report:
     links: list[dict[str, Any]]  # alias, mode, proxy_address, server_name
     findings: list[Finding]
     taken_at: str
+    fail_on: str = "error"  # error | warning: with "warning", a warning fails the run too (exit 1)
 
     @property
     def summary(self) -> Summary:
@@ -96,6 +99,7 @@ class Report:
             passed=count[Status.PASS],
             failed=count[Status.FAIL],
             warnings=count[Status.WARN],
+            info=count[Status.INFO],
             skipped=count[Status.SKIPPED],
             not_evaluated=count[Status.NOT_EVALUATED],
             not_applicable=count[Status.NOT_APPLICABLE],
@@ -108,17 +112,28 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 no error-severity failure, 1 error failures, 3 nothing failed but a prerequisite
-        could not be evaluated (cluster or API unreachable, forbidden)."""
+        """0 no error-severity failure, 1 error failures (or warnings with fail_on "warning"),
+        3 nothing failed but a prerequisite could not be evaluated (cluster or API unreachable, forbidden)."""
         if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in self.findings):
             return 1
-        if self.crashed:
-            return 3
-        remote_asked = "unavailable" not in self.remote
-        gates = ACCESS_GATES | REMOTE_ACCESS_GATES if remote_asked else ACCESS_GATES
-        if any(f.status is Status.NOT_EVALUATED and f.id in gates for f in self.findings):
+        if self.fail_on == "warning" and any(f.status is Status.WARN for f in self.findings):
+            return 1
+        if self.crashed or self._gates_not_evaluated():
             return 3
         return 0
+
+    @property
+    def blocked_by(self) -> list[Finding]:
+        """What made the run exit 3 (checks that raised, or the access gates that could not be
+        evaluated), for a report to lead with; empty for any other exit code."""
+        if self.exit_code != 3:
+            return []
+        return self.crashed or self._gates_not_evaluated()
+
+    def _gates_not_evaluated(self) -> list[Finding]:
+        remote_asked = "unavailable" not in self.remote
+        gates = ACCESS_GATES | REMOTE_ACCESS_GATES if remote_asked else ACCESS_GATES
+        return [f for f in self.findings if f.status is Status.NOT_EVALUATED and f.id in gates]
 
 
 # Checks whose not-evaluated outcome means "could not evaluate" for the exit code: reaching

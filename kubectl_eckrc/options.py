@@ -39,6 +39,7 @@ class DoctorOptions:
     skip: tuple[str, ...] = ()
     bundle: str | None = None  # analyse this bundle offline instead of live
     remote_bundle: str | None = None
+    fail_on: str = "error"  # error | warning
     color: bool | None = None  # None: on a TTY unless NO_COLOR
     debug: bool = False
 

@@ -240,7 +240,8 @@ def skip_unavailable_hides(snap: Snapshot, alias: str) -> Verdict:
     broken, why = is_broken(snap, alias)
     if broken and skip:
         return warned(f"{alias} is down and skip_unavailable is true: searches drop it silently",
-                      "fix the link; set skip_unavailable: false if missing results must fail searches",
+                      "skip_unavailable: true makes searches leave out a remote they cannot reach, "
+                      "without an error",
                       skip_unavailable=True, seen=why)
     state = "down" if broken else "up"
     return passed(f"skip_unavailable {str(skip).lower()}, link {state}", skip_unavailable=skip)

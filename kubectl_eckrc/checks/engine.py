@@ -117,9 +117,9 @@ def _applies(spec: CheckSpec, snap: Snapshot, alias: str) -> bool:
 def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> Finding:
     status = verdict.status
     if status is Status.FAIL and spec.severity is not Severity.ERROR:
-        status = Status.WARN
+        status = Status.WARN if spec.severity is Severity.WARNING else Status.INFO
     fix = None
-    if spec.fix and status in (Status.FAIL, Status.WARN):
+    if spec.fix and status in (Status.FAIL, Status.WARN, Status.INFO):
         fix = FixRef(spec.fix, _fix_command(alias, snap))
     return Finding(
         id=spec.id,

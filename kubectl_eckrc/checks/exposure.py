@@ -248,12 +248,14 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     and that the load balancer has healthy backends on 9443.
     """
     probe = reads.probe(snap, alias)
-    evidence = {"address": probe.address, "result": probe.tcp}
+    # "tcp" and "tls" name their layer: a TCP connect that succeeded beside a TLS handshake
+    # that timed out is one story (accepted, then silence), not two contradicting results
+    evidence = {"address": probe.address, "tcp": probe.tcp}
     if probe.tcp == "ok" and probe.tls in ("timeout", "closed") and not probe.chain:
         return failed(f"{probe.address} accepts TCP but nothing answers: {probe.tls_error or probe.tls}",
                       "the load balancer (or a firewall in between) accepts connections without a "
-                      "working backend: check its targets on 9443 and the remote pods' readiness",
-                      tls=probe.tls, **evidence)
+                      "working backend on 9443, or the remote pods are not ready",
+                      **evidence, tls=probe.tls)
     if probe.tcp == "ok":
         return passed(f"{probe.address} accepts TCP connections ({probe.elapsed_ms} ms)", **evidence)
     if probe.tcp_error:

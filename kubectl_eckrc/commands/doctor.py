@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import threading
+from dataclasses import replace
 
 from kubectl_eckrc.commandline import with_fix_commands
 from kubectl_eckrc.errors import UsageError
@@ -120,6 +121,7 @@ def run(options: DoctorOptions) -> int:
         snapshot = load(options)
         warm.join()
         report = with_fix_commands(diagnose(snapshot, options.only, options.skip), options.scope, snapshot)
+        report = replace(report, fail_on=options.fail_on)
         crashed_checks(report, snapshot, options.bundle or "")
         text = render(report, options.output, options.color)
     except SHAPE_ERRORS as exc:

@@ -43,9 +43,8 @@ def blockers_of(
     ]
     found = [_blocker(f) for f in failing if f.id in TODO and not _not_outside(f, findings)]
     fixes = fixes or {}
-    fixable = any(
-        f.fix is not None or f.id in fixes for f in findings if f.status in (Status.FAIL, Status.WARN)
-    )
+    attention = (Status.FAIL, Status.WARN, Status.INFO)
+    fixable = any(f.fix is not None or f.id in fixes for f in findings if f.status in attention)
     if not fixable and not migrating:
         found += [_blocker(f) for f in failing if f.id not in TODO and f.fix is None and f.id not in fixes]
     return found

@@ -41,7 +41,7 @@ def select_actions(findings: list[Finding], fixes: dict[str, str]) -> tuple[str,
     wanted: set[str] = set()
     for f in findings:
         action = f.fix.action if f.fix else fixes.get(f.id, "")
-        if action in ACTION_ORDER and f.status in (Status.FAIL, Status.WARN, Status.SKIPPED):
+        if action in ACTION_ORDER and f.status in (Status.FAIL, Status.WARN, Status.INFO, Status.SKIPPED):
             wanted.add(action)
     frontier = list(wanted)
     while frontier:

@@ -17,12 +17,15 @@ def _warnings(count: int) -> str:
 def summary_line(report: Report) -> str:
     s: Summary = report.summary
     not_applicable = f", {s.not_applicable} not applicable" if s.not_applicable else ""
+    not_applicable += f", {s.info} info" if s.info else ""
     return (f"{s.passed} passed, {s.failed} failed, {_warnings(s.warnings)}, {s.skipped} skipped, "
             f"{s.not_evaluated} not evaluated{not_applicable}   (exit {report.exit_code})")
 
 
 def verdict_title(report: Report) -> str:
     s = report.summary
+    if report.exit_code == 1 and not s.failed:
+        return f"{_warnings(s.warnings)} (--fail-on warning)"
     if report.exit_code == 1:
         return f"{s.failed} failed" + (f", {_warnings(s.warnings)}" if s.warnings else "")
     if report.exit_code == 3:
@@ -98,8 +101,15 @@ def grouped(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     return list(groups.items())
 
 
+def out_of_scope(report: Report, finding: Finding) -> bool:
+    """Not evaluated only because the user left the remote side out (no --remote-context)."""
+    unavailable = report.remote.get("unavailable")
+    return (finding.status is Status.NOT_EVALUATED and bool(unavailable) and finding.cause == unavailable
+            and "--remote-context" in finding.permission)
+
+
 def needs_attention(finding: Finding) -> bool:
-    return finding.status in (Status.FAIL, Status.WARN)
+    return finding.status in (Status.FAIL, Status.WARN, Status.INFO)
 
 
 @dataclass(frozen=True)

@@ -18,24 +18,43 @@ from kubectl_eckrc.report.common import (
 )
 from kubectl_eckrc.report.text import markdown_code, markdown_text, printable_report
 
-MARKS = {Status.PASS: "pass", Status.FAIL: "**FAIL**", Status.WARN: "**warn**",
+MARKS = {Status.PASS: "pass", Status.FAIL: "**FAIL**", Status.WARN: "**warn**", Status.INFO: "info",
          Status.SKIPPED: "skipped", Status.NOT_EVALUATED: "not evaluated", Status.NOT_APPLICABLE: "n/a"}
 
 
 def render(report: Report) -> str:
     report = printable_report(report)
-    parts = [f"## kubectl eckrc doctor: {verdict_title(report)}", "", _environments(report), ""]
+    parts = [f"## kubectl eckrc doctor: {verdict_title(report)}", ""]
+    causes = root_causes(report.findings)
+    parts += _blocked(report, causes)
+    parts += [_environments(report), ""]
     if report.links:
         parts += ["Links:", ""] + [f"- {markdown_code(link_line(link))}" for link in report.links] + [""]
     attention = [f for f in report.findings if needs_attention(f)]
     for finding in attention:
         parts += _attention(finding)
-    causes = root_causes(report.findings)
     parts += _causes(causes)
     rest = [f for f in report.findings if not needs_attention(f)]
     parts += [f"<details><summary>{len(rest)} other findings</summary>", "", _rest_table(rest, causes), "",
               "</details>", "", f"`{summary_line(report)}`", ""]
     return "\n".join(parts)
+
+
+def _blocked(report: Report, causes: list[RootCause]) -> list[str]:
+    """An exit-3 report says first what stopped the evaluation and what would lift it (a
+    shared cause is spelled out once, in its own section below)."""
+    blocked = report.blocked_by
+    if not blocked:
+        return []
+    lines = ["**Could not evaluate, blocked by:**", ""]
+    for finding in blocked:
+        number = cause_number(finding, causes)
+        if number:
+            lines.append(f"- {finding.id}: {markdown_text(without_cause(finding))} (cause {number} below)")
+            continue
+        needs = f" (needs: {markdown_text(finding.permission)})" if finding.permission else ""
+        lines.append(f"- {finding.id}: {markdown_text(finding.message)}{needs}")
+    return [*lines, ""]
 
 
 def _cell(text: object) -> str:
@@ -57,7 +76,7 @@ def _environments(report: Report) -> str:
 
 
 def _attention(finding: Finding) -> list[str]:
-    word = "FAIL" if finding.status is Status.FAIL else "warning"
+    word = {Status.FAIL: "FAIL", Status.WARN: "warning"}.get(finding.status, "info")
     alias = f" ({markdown_code(finding.alias)})" if finding.alias else ""
     lines = [f"### {word}: {finding.id} {markdown_text(finding.title)}{alias}", "",
              markdown_text(finding.message, starts_line=True), ""]

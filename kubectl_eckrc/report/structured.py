@@ -28,7 +28,7 @@ def to_document(report: Report) -> dict[str, Any]:
         "findings": [finding_document(f) for f in report.findings],
         "summary": {"passed": s.passed, "failed": s.failed, "warnings": s.warnings,
                     "skipped": s.skipped, "notEvaluated": s.not_evaluated,
-                    "notApplicable": s.not_applicable},
+                    "notApplicable": s.not_applicable, "info": s.info},
         "exitCode": report.exit_code,
     }
 

@@ -18,14 +18,17 @@ from kubectl_eckrc.report.common import (
 from kubectl_eckrc.report.text import printable_report
 
 UNICODE_SYMBOLS = {
+    Status.INFO: "i",
     Status.PASS: "✔", Status.FAIL: "✖", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
     Status.NOT_APPLICABLE: "·",
 }
 ASCII_SYMBOLS = {
+    Status.INFO: "i",
     Status.PASS: "+", Status.FAIL: "x", Status.WARN: "!", Status.SKIPPED: "-", Status.NOT_EVALUATED: "?",
     Status.NOT_APPLICABLE: ".",
 }
 COLOURS = {
+    Status.INFO: "36",
     Status.PASS: "32", Status.FAIL: "31", Status.WARN: "33", Status.SKIPPED: "2", Status.NOT_EVALUATED: "35",
     Status.NOT_APPLICABLE: "2",
 }

@@ -22,7 +22,7 @@ def outcome(source: PairBuilder | Snapshot, check_id: str, alias: str | None = A
 
 
 def failing(source: PairBuilder | Snapshot) -> list[str]:
-    return [f.id for f in findings(source) if f.status in (Status.FAIL, Status.WARN)]
+    return [f.id for f in findings(source) if f.status in (Status.FAIL, Status.WARN, Status.INFO)]
 
 
 def first_failure(source: PairBuilder | Snapshot) -> Finding:

@@ -7,11 +7,18 @@ from tests.checks.helpers import failing, outcome
 from tests.snapshot_builder import certificate_model_pair, healthy_pair
 
 
-def test_working_certificate_model_only_warns_about_the_deprecation() -> None:
+def test_working_certificate_model_only_informs_about_the_deprecation() -> None:
+    from kubectl_eckrc.checks.engine import build_report, run_checks
+    from kubectl_eckrc.report.common import summary_line
+
     pair = certificate_model_pair()
     assert failing(pair) == ["ECKRC603"]
     finding = outcome(pair, "ECKRC603")
-    assert finding.status is Status.WARN and finding.severity is Severity.INFO
+    assert finding.status is Status.INFO and finding.severity is Severity.INFO
+    snap = pair.build()
+    report = build_report(snap, run_checks(snap))
+    assert report.summary.warnings == 0 and report.summary.info == 1 and report.exit_code == 0
+    assert "0 warnings" in summary_line(report) and "1 info" in summary_line(report)
 
 
 def test_api_key_link_has_the_certificate_model_checks_not_applicable() -> None:

@@ -27,3 +27,13 @@ def no_remote_report() -> Report:
     pair.no_remote_access()
     snap = pair.build()
     return build_report(snap, run_checks(snap))
+
+
+def unreachable_report() -> Report:
+    """The local Elasticsearch API times out: nothing about the link can be judged (exit 3)."""
+    from kubectl_eckrc.snapshot import Unavailable
+
+    pair = healthy_pair()
+    pair.local.es_unavailable = Unavailable("GET / timed out after 5s", "timeout")
+    snap = pair.build()
+    return build_report(snap, run_checks(snap))

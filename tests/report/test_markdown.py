@@ -40,3 +40,15 @@ def test_a_read_that_holds_back_many_checks_is_one_section_in_the_ticket() -> No
     text = markdown.render(build_report(snap, run_checks(snap)))
     assert text.count(cause) == 1 and "- **needs**: get secrets in namespace logging" in text
     assert "cannot read the local cluster settings (cause 1 above)" in text
+
+
+def test_an_exit_3_report_leads_with_what_blocked_it() -> None:
+    from tests.report.reports import unreachable_report
+
+    report = unreachable_report()
+    assert report.exit_code == 3
+    text = markdown.render(report)
+    title = "## kubectl eckrc doctor: could not evaluate\n\n"
+    assert text.startswith(title + "**Could not evaluate, blocked by:**")
+    blocked = text[: text.index("| side")]
+    assert "ECKRC107" in blocked and "(cause 1 below)" in blocked

@@ -68,3 +68,17 @@ def test_schema_check_catches_a_broken_document() -> None:
     del document["summary"]
     problems = errors(document, SCHEMA, SCHEMA)
     assert any("summary" in p for p in problems) and any("'ok'" in p for p in problems)
+
+
+def test_fail_on_warning_turns_a_warning_into_exit_1_and_says_why() -> None:
+    from dataclasses import replace
+
+    from kubectl_eckrc.findings import Status
+    from kubectl_eckrc.report.common import verdict_title
+    from tests.report.reports import healthy_report
+
+    report = healthy_report()
+    report = replace(report, findings=[replace(report.findings[0], status=Status.WARN), *report.findings[1:]])
+    assert report.exit_code == 0
+    strict = replace(report, fail_on="warning")
+    assert strict.exit_code == 1 and verdict_title(strict) == "1 warning (--fail-on warning)"
