@@ -216,6 +216,10 @@ def cli() -> None:
 @click.option("--remote-bundle", type=click.Path(dir_okay=False), help="The remote side's bundle.")
 @click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
               help="Lowest severity that makes the run exit 1.")
+@click.option("--ignore", multiple=True, metavar="ID[:ALIAS][=REASON]",
+              help="Suppress a finding (shown as suppressed, does not set the exit code); repeatable.")
+@click.option("--ignore-file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="YAML list of suppressions under 'ignore:' (see docs/ci.md).")
 def doctor(**kw: Any) -> int:
     """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake.
 
@@ -236,6 +240,8 @@ def doctor(**kw: Any) -> int:
         bundle=kw["bundle"],
         remote_bundle=kw["remote_bundle"],
         fail_on=kw["fail_on"],
+        ignore=tuple(kw["ignore"]),
+        ignore_file=kw["ignore_file"],
         debug=kw["debug"],
     )
     return _command("doctor").run(options)

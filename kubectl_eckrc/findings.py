@@ -64,6 +64,14 @@ class Finding:
     doc: str  # versioned URL of the check's section of docs/checks.md
     permission: str = ""
     cause: str = ""  # for not-evaluated: the failed read behind it, shared by the checks it holds back
+    # --ignore / --ignore-file: the reason ("" when none was given); None when not suppressed.
+    # A suppressed finding keeps its status and is shown as suppressed; it does not set the exit code.
+    suppressed: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether it counts toward the summary's failed/warnings and the exit code."""
+        return self.suppressed is None
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class Summary:
     not_evaluated: int
     not_applicable: int = 0
     info: int = 0
+    suppressed: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,12 +103,14 @@ class Report:
     def summary(self) -> Summary:
         count = {s: 0 for s in Status}
         for f in self.findings:
-            count[f.status] += 1
+            if f.counts:
+                count[f.status] += 1
         return Summary(
             passed=count[Status.PASS],
             failed=count[Status.FAIL],
             warnings=count[Status.WARN],
             info=count[Status.INFO],
+            suppressed=sum(1 for f in self.findings if not f.counts),
             skipped=count[Status.SKIPPED],
             not_evaluated=count[Status.NOT_EVALUATED],
             not_applicable=count[Status.NOT_APPLICABLE],
@@ -114,9 +125,10 @@ class Report:
     def exit_code(self) -> int:
         """0 no error-severity failure, 1 error failures (or warnings with fail_on "warning"),
         3 nothing failed but a prerequisite could not be evaluated (cluster or API unreachable, forbidden)."""
-        if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in self.findings):
+        counted = [f for f in self.findings if f.counts]
+        if any(f.status is Status.FAIL and f.severity is Severity.ERROR for f in counted):
             return 1
-        if self.fail_on == "warning" and any(f.status is Status.WARN for f in self.findings):
+        if self.fail_on == "warning" and any(f.status is Status.WARN for f in counted):
             return 1
         if self.crashed or self._gates_not_evaluated():
             return 3

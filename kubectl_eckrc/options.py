@@ -40,6 +40,8 @@ class DoctorOptions:
     bundle: str | None = None  # analyse this bundle offline instead of live
     remote_bundle: str | None = None
     fail_on: str = "error"  # error | warning
+    ignore: tuple[str, ...] = ()  # ID[:alias][=reason]
+    ignore_file: str | None = None  # YAML, see kubectl_eckrc/suppress.py
     color: bool | None = None  # None: on a TTY unless NO_COLOR
     debug: bool = False
 

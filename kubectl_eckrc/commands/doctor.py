@@ -12,12 +12,14 @@ import importlib
 import threading
 from dataclasses import replace
 
+from kubectl_eckrc import suppress
 from kubectl_eckrc.commandline import with_fix_commands
 from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
 from kubectl_eckrc.output import log, use_color, use_unicode, write_document
 from kubectl_eckrc.snapshot import Snapshot
+from kubectl_eckrc.suppress import Ignore
 
 
 def load(options: DoctorOptions) -> Snapshot:
@@ -114,14 +116,26 @@ def crashed_checks(report: Report, snapshot: Snapshot, where: str) -> None:
 SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError, ValueError)
 
 
+def ignores_of(options: DoctorOptions) -> list[Ignore]:
+    """The suppressions asked for, checked before anything is read."""
+    from kubectl_eckrc.checks.registry import ALL_CHECKS
+
+    ignores = [suppress.parse(text) for text in options.ignore]
+    if options.ignore_file:
+        ignores += suppress.load_file(options.ignore_file)
+    suppress.check_ids(ignores, [spec.id for spec in ALL_CHECKS])
+    return ignores
+
+
 def run(options: DoctorOptions) -> int:
     check_patterns(options.only, options.skip)
+    ignores = ignores_of(options)
     warm = _prewarm(options.output)
     try:
         snapshot = load(options)
         warm.join()
         report = with_fix_commands(diagnose(snapshot, options.only, options.skip), options.scope, snapshot)
-        report = replace(report, fail_on=options.fail_on)
+        report, unused = suppress.apply(replace(report, fail_on=options.fail_on), ignores)
         crashed_checks(report, snapshot, options.bundle or "")
         text = render(report, options.output, options.color)
     except SHAPE_ERRORS as exc:
@@ -131,6 +145,8 @@ def run(options: DoctorOptions) -> int:
         raise UsageError(f"{options.bundle}: a value is not of the type kubectl-eckrc reads "
                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); the file is "
                          "damaged or was altered") from None
+    for ignore in unused:
+        log(f"note: --ignore {ignore.label()} matched no failure or warning; remove it if it is stale")
     for note in snapshot.notes:  # after the checks: a file that cannot be read gets one line only
         log(f"note: {note}")
     write_document(text)

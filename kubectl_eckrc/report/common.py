@@ -18,6 +18,7 @@ def summary_line(report: Report) -> str:
     s: Summary = report.summary
     not_applicable = f", {s.not_applicable} not applicable" if s.not_applicable else ""
     not_applicable += f", {s.info} info" if s.info else ""
+    not_applicable += f", {s.suppressed} suppressed" if s.suppressed else ""
     return (f"{s.passed} passed, {s.failed} failed, {_warnings(s.warnings)}, {s.skipped} skipped, "
             f"{s.not_evaluated} not evaluated{not_applicable}   (exit {report.exit_code})")
 
@@ -109,7 +110,11 @@ def out_of_scope(report: Report, finding: Finding) -> bool:
 
 
 def needs_attention(finding: Finding) -> bool:
-    return finding.status in (Status.FAIL, Status.WARN, Status.INFO)
+    return finding.status in (Status.FAIL, Status.WARN, Status.INFO) and finding.counts
+
+
+def suppressed_note(finding: Finding) -> str:
+    return f"suppressed: {finding.suppressed or 'no reason given'}"
 
 
 @dataclass(frozen=True)

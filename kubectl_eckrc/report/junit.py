@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from kubectl_eckrc.findings import Finding, Report, Status
-from kubectl_eckrc.report.common import evidence_lines, out_of_scope
+from kubectl_eckrc.report.common import evidence_lines, out_of_scope, suppressed_note
 from kubectl_eckrc.report.text import printable_report
 
 
@@ -20,7 +20,7 @@ def render(report: Report) -> str:
     suite = ET.Element("testsuite", {
         "name": "kubectl-eckrc doctor",
         "tests": str(len(report.findings)),
-        "failures": str(s.failed),
+        "failures": str(s.failed),  # suppressed failures are <skipped> with their reason
         # a check that could not run is not a pass nor a deliberate skip: CI must see it
         "errors": str(sum(1 for f in report.findings if _is_error(report, f))),
         "skipped": str(sum(1 for f in report.findings if _is_skipped(report, f))),
@@ -37,14 +37,17 @@ def _is_error(report: Report, finding: Finding) -> bool:
 
 
 def _is_skipped(report: Report, finding: Finding) -> bool:
-    return finding.status in (Status.SKIPPED, Status.NOT_APPLICABLE) or (
+    return not finding.counts or finding.status in (Status.SKIPPED, Status.NOT_APPLICABLE) or (
         finding.status is Status.NOT_EVALUATED and out_of_scope(report, finding))
 
 
 def _testcase(finding: Finding, by_choice: bool) -> ET.Element:
     name = f"{finding.id} {finding.title}" + (f" [{finding.alias}]" if finding.alias else "")
     case = ET.Element("testcase", {"classname": f"eckrc.{finding.side.value}", "name": name})
-    if finding.status is Status.FAIL:
+    if not finding.counts:
+        ET.SubElement(case, "skipped", {"message": f"{suppressed_note(finding)} ({finding.status.value}: "
+                                                   f"{finding.message})"})
+    elif finding.status is Status.FAIL:
         failure = ET.SubElement(case, "failure", {"message": finding.message, "type": finding.severity.value})
         failure.text = _details(finding)
     elif finding.status is Status.NOT_EVALUATED and by_choice:

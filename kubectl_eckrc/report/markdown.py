@@ -13,6 +13,7 @@ from kubectl_eckrc.report.common import (
     needs_attention,
     root_causes,
     summary_line,
+    suppressed_note,
     verdict_title,
     without_cause,
 )
@@ -34,7 +35,8 @@ def render(report: Report) -> str:
     for finding in attention:
         parts += _attention(finding)
     parts += _causes(causes)
-    rest = [f for f in report.findings if not needs_attention(f)]
+    parts += _suppressed([f for f in report.findings if not f.counts])
+    rest = [f for f in report.findings if not needs_attention(f) and f.counts]
     parts += [f"<details><summary>{len(rest)} other findings</summary>", "", _rest_table(rest, causes), "",
               "</details>", "", f"`{summary_line(report)}`", ""]
     return "\n".join(parts)
@@ -54,6 +56,17 @@ def _blocked(report: Report, causes: list[RootCause]) -> list[str]:
             continue
         needs = f" (needs: {markdown_text(finding.permission)})" if finding.permission else ""
         lines.append(f"- {finding.id}: {markdown_text(finding.message)}{needs}")
+    return [*lines, ""]
+
+
+def _suppressed(findings: list[Finding]) -> list[str]:
+    if not findings:
+        return []
+    lines = [f"### suppressed ({len(findings)})", ""]
+    for f in findings:
+        alias = f" ({markdown_code(f.alias)})" if f.alias else ""
+        lines.append(f"- {MARKS[f.status]} {f.id}{alias}: {markdown_text(f.message)}; "
+                     f"**{markdown_text(suppressed_note(f))}**")
     return [*lines, ""]
 
 

@@ -28,7 +28,10 @@ def to_document(report: Report) -> dict[str, Any]:
         "findings": [finding_document(f) for f in report.findings],
         "summary": {"passed": s.passed, "failed": s.failed, "warnings": s.warnings,
                     "skipped": s.skipped, "notEvaluated": s.not_evaluated,
-                    "notApplicable": s.not_applicable, "info": s.info},
+                    "notApplicable": s.not_applicable, "info": s.info, "suppressed": s.suppressed},
+        # every suppressed finding, with its reason: a suppression leaves a trace
+        "suppressed": [{"id": f.id, "alias": f.alias, "status": f.status.value, "reason": f.suppressed}
+                       for f in report.findings if not f.counts],
         "exitCode": report.exit_code,
     }
 
@@ -48,6 +51,7 @@ def finding_document(finding: Finding) -> dict[str, Any]:
         "cause": finding.cause,
         "fix": {"action": finding.fix.action, "command": finding.fix.command} if finding.fix else None,
         "doc": finding.doc,
+        "suppressed": finding.suppressed,
     }
 
 

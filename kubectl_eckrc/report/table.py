@@ -13,6 +13,7 @@ from kubectl_eckrc.report.common import (
     root_causes,
     side_line,
     summary_line,
+    suppressed_note,
     without_cause,
 )
 from kubectl_eckrc.report.text import printable_report
@@ -74,6 +75,8 @@ def _finding(finding: Finding, color: bool, unicode: bool, several_links: bool, 
     message = finding.message
     if finding.status is Status.NOT_EVALUATED and not message.startswith("not evaluated"):
         message = f"not evaluated: {message}"
+    if not finding.counts:  # shown, with its reason, without the details it would otherwise get
+        return [f"  {symbol} {label}  {message}", f"{INDENT}{suppressed_note(finding)}"]
     lines = [f"  {symbol} {label}  {message}"]
     if needs_attention(finding):
         lines.extend(_details(finding))

@@ -66,7 +66,8 @@ def _finding(finding: Finding) -> Finding:
     return dataclasses.replace(
         finding, title=_clean(finding.title), alias=_clean(finding.alias), message=_clean(finding.message),
         evidence=_clean(finding.evidence), hint=_clean(finding.hint), fix=fix, doc=_clean(finding.doc),
-        permission=_clean(finding.permission), cause=_clean(finding.cause))
+        permission=_clean(finding.permission), cause=_clean(finding.cause),
+        suppressed=_clean(finding.suppressed))
 
 
 def printable_report(report: Report) -> Report:
