@@ -13,6 +13,7 @@ import importlib
 import logging
 import math
 import os
+import re
 import sys
 import threading
 import traceback
@@ -79,10 +80,10 @@ def _scope_options(func: F) -> F:
         click.option(
             "--timeout",
             type=Seconds(0.1),
-            metavar="SECONDS",
-            default=5.0,
+            metavar="DURATION",
+            default="5s",
             show_default=True,
-            help="Seconds allowed for each network operation.",
+            help="Time allowed for each network operation (5s, 1m; a bare number is seconds).",
         ),
         _debug_option,
     ]
@@ -92,24 +93,50 @@ def _scope_options(func: F) -> F:
 
 
 class Seconds(click.ParamType):
-    """A finite number of seconds, at least `minimum` and at most a day (nan and inf are not)."""
+    """A duration as kubectl writes them (`500ms`, `5s`, `2m`, `1h`, `1m30s`) or a bare number
+    of seconds; finite, at least `minimum` and at most a day (nan and inf are not)."""
 
-    name = "seconds"
+    name = "duration"
 
     def __init__(self, minimum: float) -> None:
         self.minimum = minimum
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
-        try:
-            seconds = float(value)
-        except (TypeError, ValueError):
-            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        seconds = parse_duration(value)
+        if seconds is None:
+            self.fail(f"{value!r} is not a duration (e.g. 5s, 2m, 1m30s) or a number of seconds", param, ctx)
         if not math.isfinite(seconds) or not self.minimum <= seconds <= MAX_SECONDS:
             self.fail(f"{value!r} is not between {self.minimum:g} and {MAX_SECONDS:g} seconds", param, ctx)
         return seconds
 
 
 MAX_SECONDS = 86400.0
+UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+
+
+def parse_duration(value: Any) -> float | None:
+    """Seconds from `5`, `2.5`, `5s`, `2m`, `1m30s`, `500ms`; None when it is none of those."""
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    parts = DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(number) * UNITS[unit] for number, unit in parts)
+
+
+class Format(click.Choice):
+    """An output format, also written kubectl's ways: `-o json`, `-ojson`, `-o=json`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.startswith("="):
+            value = value[1:]
+        return super().convert(value, param, ctx)
 
 _debug_option = click.option("--debug", is_flag=True, help="Phase timings and tracebacks on stderr.")
 
@@ -192,6 +219,28 @@ def _command(name: str) -> Any:
     return importlib.import_module(f"kubectl_eckrc.commands.{name}")
 
 
+# Flags that only mean something when reading live clusters: with --bundle they would be
+# silently ignored, so they are refused. -n/--es (and the remote ones) and --alias still
+# apply: they pick the Elasticsearch and the link inside a bundle or eck-diagnostics archive.
+LIVE_ONLY = ("kubeconfig", "context", "remote_kubeconfig", "remote_context", "es_url", "remote_es_url",
+             "es_url_elastic_user", "remote_es_url_elastic_user", "es_api_key_env", "es_username_env",
+             "es_password_env", "remote_es_api_key_env", "remote_es_username_env",
+             "remote_es_password_env", "timeout")
+
+
+def refuse_live_flags(kw: dict[str, Any]) -> None:
+    if not kw["bundle"]:
+        if kw["remote_bundle"]:
+            raise UsageError("--remote-bundle goes with --bundle (the local side's bundle)")
+        return
+    ctx = click.get_current_context()
+    given = [name for name in LIVE_ONLY
+             if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise UsageError(f"{flags}: not used with --bundle (the bundle is read offline); leave it out")
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 
@@ -205,7 +254,7 @@ def cli() -> None:
 @click.option(
     "-o",
     "--output",
-    type=click.Choice(["table", "json", "yaml", "junit", "markdown"]),
+    type=Format(["table", "json", "yaml", "junit", "markdown"]),
     default="table",
     show_default=True,
     help="Output format; json and yaml are one document on stdout.",
@@ -220,6 +269,8 @@ def cli() -> None:
               help="Suppress a finding (shown as suppressed, does not set the exit code); repeatable.")
 @click.option("--ignore-file", type=click.Path(dir_okay=False), metavar="FILE",
               help="YAML list of suppressions under 'ignore:' (see docs/ci.md).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour in the table (auto: on a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR).")
 def doctor(**kw: Any) -> int:
     """Read-only diagnosis of every remote-cluster link, both sides, down to a TLS handshake.
 
@@ -232,6 +283,7 @@ def doctor(**kw: Any) -> int:
     Exit code: 0 no error found, 1 errors found (or warnings, with --fail-on warning),
     2 usage or configuration error, 3 could not evaluate (unreachable or forbidden).
     """
+    refuse_live_flags(kw)
     options = DoctorOptions(
         scope=build_scope(kw),
         output=kw["output"],
@@ -242,6 +294,7 @@ def doctor(**kw: Any) -> int:
         fail_on=kw["fail_on"],
         ignore=tuple(kw["ignore"]),
         ignore_file=kw["ignore_file"],
+        color={"always": True, "never": False}.get(kw["color"]),
         debug=kw["debug"],
     )
     return _command("doctor").run(options)
@@ -252,7 +305,8 @@ def doctor(**kw: Any) -> int:
 @click.option("--apply", is_flag=True, help="Carry the plan out (default: only show it).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation before restarts.")
 @click.option("--wait", is_flag=True, help="After applying, follow the rollout until connected.")
-@click.option("--timeout-wait", type=Seconds(1), default=600.0, show_default=True)
+@click.option("--timeout-wait", type=Seconds(1), default="10m", show_default=True, metavar="DURATION",
+              help="How long --wait follows the rollout (10m, 600s; a bare number is seconds).")
 @click.option(
     "--expose", type=click.Choice(["loadbalancer", "nodeport", "none"]), default="loadbalancer",
     show_default=True, help="How expose-rcs publishes port 9443.",
@@ -262,9 +316,23 @@ def doctor(**kw: Any) -> int:
 @click.option("--expiration", metavar="DURATION", help="Expiry of a new API key, e.g. 90d.")
 @click.option("--server-name", metavar="NAME", help="server_name to register (a DNS name).")
 @click.option("--proxy-address", metavar="HOST:PORT", help="proxy_address to register.")
-@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=Format(["table", "json"]), default="table", show_default=True)
 def fix(**kw: Any) -> int:
-    """Plan the repair from doctor's findings; --apply carries it out."""
+    """Plan the repair from doctor's findings; --apply carries it out.
+
+    Without --apply nothing is written: the plan shows each action with its diff, and every
+    Kubernetes write is checked by a server-side dry run.
+
+    \b
+    Examples:
+      kubectl eckrc fix --context prod-a --remote-context prod-b --alias remote-es
+      kubectl eckrc fix --context prod-a --remote-context prod-b --alias remote-es --apply --wait
+      kubectl eckrc fix --context prod-a --remote-context prod-b --alias remote-es -o json
+
+    Exit code: 0 nothing to do, or applied (and connected with --wait); 1 a plan still to carry
+    out (without --apply), a finding no action covers, a rejected dry run or a failed step;
+    2 usage or configuration error; 3 could not evaluate (unreachable or forbidden).
+    """
     options = FixOptions(
         scope=build_scope(kw),
         apply=kw["apply"],
@@ -288,7 +356,18 @@ def fix(**kw: Any) -> int:
 @click.option("--output-file", "-o", "output_file", required=True, metavar="FILE.zip",
               help="Bundle to write (-o FILE.zip works too).")
 def collect(**kw: Any) -> int:
-    """Write a redacted support bundle of everything doctor reads, plus its report."""
+    """Write a redacted support bundle of everything doctor reads, plus its report.
+
+    \b
+    Examples:
+      kubectl eckrc collect --context prod-a --remote-context prod-b --output-file eckrc-bundle.zip
+      kubectl eckrc collect --context prod-a -n logging -o eckrc-local.zip
+      kubectl eckrc doctor --bundle eckrc-bundle.zip
+
+    Exit code: 0 the bundle was written, whatever the findings (its report carries doctor's
+    verdict); 2 usage or configuration error; 3 nothing written (a secret value was found in
+    the bundle, or an internal error).
+    """
     options = CollectOptions(scope=build_scope(kw), output_file=kw["output_file"], debug=kw["debug"])
     return _command("collect").run(options)
 
@@ -296,7 +375,7 @@ def collect(**kw: Any) -> int:
 @cli.command(short_help="Show the check catalogue.")
 @click.argument("check_id", required=False)
 @click.option(
-    "-o", "--output", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True
+    "-o", "--output", type=Format(["table", "json", "markdown"]), default="table", show_default=True
 )
 @_debug_option
 def checks(check_id: str | None, output: str, debug: bool) -> int:
@@ -306,7 +385,7 @@ def checks(check_id: str | None, output: str, debug: bool) -> int:
 
 @cli.command(short_help="Show version and build information.")
 @click.option(
-    "-o", "--output", type=click.Choice(["text", "json", "yaml"]), default="text", show_default=True
+    "-o", "--output", type=Format(["text", "json", "yaml"]), default="text", show_default=True
 )
 @_debug_option
 def version(output: str, debug: bool) -> int:

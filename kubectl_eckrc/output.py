@@ -1,6 +1,7 @@
 """Where the product writes: stdout for documents, stderr for logs; colour and symbols.
 
-Colour only on a TTY and never when NO_COLOR is set (https://no-color.org), and on Windows
+Colour only on a TTY, never when NO_COLOR is set (https://no-color.org) or TERM is dumb,
+always when FORCE_COLOR is set (https://force-color.org) or --color always asks; on Windows
 only on a console that draws ANSI colour codes; Unicode symbols only when the stream's encoding
 can carry them, so a plain ASCII terminal still reads well.
 """
@@ -16,13 +17,16 @@ ENABLE_VIRTUAL_TERMINAL_PROCESSING = 0x0004
 
 
 def use_color(stream: TextIO | None = None, requested: bool | None = None) -> bool:
-    """`requested` wins when the user decided; otherwise a TTY without NO_COLOR."""
+    """`requested` (--color always|never) wins; then FORCE_COLOR, NO_COLOR and TERM=dumb;
+    otherwise a TTY."""
     stream = stream or sys.stdout
+    if requested is None and os.environ.get("FORCE_COLOR", "") not in ("", "0", "false"):
+        requested = True
     if requested is not None:
         if requested:
             console_shows_ansi(stream)  # asked for: switch a Windows console's colour on if it can
         return requested
-    if os.environ.get("NO_COLOR", "") != "":
+    if os.environ.get("NO_COLOR", "") != "" or os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty()) and console_shows_ansi(stream)

@@ -42,7 +42,8 @@ def test_a_suppressed_failure_no_longer_sets_the_exit_code_but_is_counted_and_sh
     text = table.render(report)
     assert f"suppressed: {REASON}" in text and "1 suppressed" in text
     document = json.loads(structured.render_json(report))
-    assert document["suppressed"] == [{"id": "ECKRC303", "alias": "remote-es", "status": "fail", "reason": REASON}]
+    assert document["suppressed"] == [
+        {"id": "ECKRC303", "alias": "remote-es", "status": "fail", "reason": REASON}]
     assert document["summary"]["suppressed"] == 1
     assert f"suppressed: {REASON}" in markdown.render(report)
     case = next(c for c in ET.fromstring(junit.render(report)).findall("testcase")
