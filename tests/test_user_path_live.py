@@ -3,8 +3,10 @@ out" and "to verify" run as printed, in the same shell (KUBECONFIG from the envi
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,3 +75,29 @@ def test_a_wrong_namespace_names_where_elasticsearch_was_found(twin: Any, typed:
     assert run.code == 2
     assert "no Elasticsearch resource in namespace wrong" in run.stderr
     assert "found in this context: logging/local-es" in run.stderr
+
+
+def test_the_exec_credential_plugin_runs_once_per_context(twin: Any, typed: Any, tmp_path: Path) -> None:
+    """fix opens a client per side for the snapshot, for the writes and for every Elasticsearch
+    reconnect: the kubeconfig's exec plugin (often a slow cloud CLI) still runs once."""
+    import yaml
+
+    from kubectl_eckrc.collect import kube
+
+    running = twin("healthy")
+    config = yaml.safe_load(running.kubeconfig.read_text())
+    calls = tmp_path / "calls"
+    for user in config["users"]:
+        token = user["user"].pop("token")
+        plugin = tmp_path / f"{user['name']}.sh"
+        credential = json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                                 "status": {"token": token}})
+        plugin.write_text(f"#!/bin/sh\necho {user['name']} >> {calls}\nprintf '%s' '{credential}'\n")
+        plugin.chmod(0o700)
+        user["user"]["exec"] = {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                                "interactiveMode": "Never"}
+    running.kubeconfig.write_text(yaml.safe_dump(config))
+    kube._CONFIGURATIONS.clear()  # a fresh run
+    run = typed(running, "kubectl eckrc fix " + " ".join(FIRST))
+    assert run.code == 0, run.stderr
+    assert sorted(calls.read_text().split()) == ["local-admin", "remote-admin"]

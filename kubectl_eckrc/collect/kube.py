@@ -9,9 +9,11 @@ become `KubeUnavailable`, carrying the `Unavailable` the snapshot stores.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import socket
+import threading
 import warnings
 from typing import Any
 from urllib.parse import urlencode
@@ -96,7 +98,31 @@ class _PluginErrors(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+# One loaded configuration per context and kubeconfig content for the whole process: loading
+# runs the kubeconfig's exec credential plugin (a cloud CLI, often slow, sometimes
+# interactive), and doctor, fix and their Elasticsearch reconnects open a client per side
+# several times a run. The client refreshes an expiring exec token through its own hook.
+_CONFIGURATIONS: dict[str, Any] = {}
+_CONFIGURATION_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
 def _configuration(resolved: ResolvedContext, timeout: float) -> Any:
+    key = hashlib.sha256(json.dumps([resolved.context, resolved.config], sort_keys=True,
+                                    default=str).encode()).hexdigest()
+    with _LOCKS_LOCK:
+        lock = _CONFIGURATION_LOCKS.setdefault(key, threading.Lock())
+    with lock:  # the same context on both sides, read in parallel: one plugin run, not two
+        if key not in _CONFIGURATIONS:
+            _CONFIGURATIONS[key] = _load_configuration(resolved)
+    # The websocket library (port-forward) has no per-call connect timeout: set its default.
+    import websocket
+
+    websocket.setdefaulttimeout(timeout)
+    return _CONFIGURATIONS[key]
+
+
+def _load_configuration(resolved: ResolvedContext) -> Any:
     configuration = k8s.Configuration()
     errors = _PluginErrors()
     root = logging.getLogger()
@@ -113,10 +139,6 @@ def _configuration(resolved: ResolvedContext, timeout: float) -> Any:
         raise AccessError(f"context {resolved.context!r}: the kubeconfig exec credential plugin failed: "
                           f"{first}")
     configuration.retries = False
-    # The websocket library (port-forward) has no per-call connect timeout: set its default.
-    import websocket
-
-    websocket.setdefaulttimeout(timeout)
     return configuration
 
 
