@@ -54,7 +54,8 @@ def test_color_flag(parsed: list[DoctorOptions], flag: str, expected: bool | Non
     assert parsed[-1].color is expected
 
 
-@pytest.mark.parametrize(("env", "expected"), [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False),
+@pytest.mark.parametrize(("env", "expected"), [({}, True), ({"NO_COLOR": "1"}, False),
+                                               ({"TERM": "dumb"}, False),
                                                ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, True)])
 def test_colour_follows_the_environment(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],
                                         expected: bool) -> None:
