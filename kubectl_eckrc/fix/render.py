@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from kubectl_eckrc.fix.model import Change, DryRun, Outcome, Plan
@@ -14,10 +15,27 @@ def _indent(text: str, pad: str) -> str:
     return "".join(pad + line + "\n" for line in text.rstrip("\n").splitlines())
 
 
-def _change_lines(step: int, change: Change) -> str:
+@dataclass(frozen=True)
+class Widths:
+    """Column widths from the plan's own names, so that long names keep the rows aligned."""
+
+    action: int
+    label: int
+    operation: int
+
+    @staticmethod
+    def of(plan: Plan) -> Widths:
+        changes = plan.changes
+        return Widths(max([15, *(len(a) for a in plan.actions), *(len(c.action) for c in changes)]),
+                      max([40, *(len(c.target.label) for c in changes)]),
+                      max([10, *(len(c.operation) for c in changes)]))
+
+
+def _change_lines(step: int | str, change: Change, widths: Widths) -> str:
     head = (
-        f"  {step:<2} {change.action:<15} {change.target.side:<6}  {change.target.label:<40} "
-        f"{change.operation:<10} {RESTART_TEXT.get(change.restarts, change.restarts)}\n"
+        f"  {step:<2} {change.action:<{widths.action}} {change.target.side:<6}  "
+        f"{change.target.label:<{widths.label}} "
+        f"{change.operation:<{widths.operation}} {RESTART_TEXT.get(change.restarts, change.restarts)}\n"
     )
     body = _indent(change.summary, "       ")
     if change.diff:
@@ -36,8 +54,8 @@ def plan_table(plan: Plan, dry: DryRun | None) -> str:
         out.append(f"note: {note}\n")
     if not plan.changes and not plan.blockers:
         out.append("Nothing to change: every action is already satisfied.\n")
-    for step, change in enumerate(plan.changes, 1):
-        out.append(_change_lines(step, change))
+    else:
+        out += _action_lines(plan)
     if plan.restarts:
         out.append("\nRestarts: " + ", ".join(RESTART_TEXT[r] for r in plan.restarts) + "\n")
     if dry is not None and plan.changes:
@@ -52,6 +70,26 @@ def plan_table(plan: Plan, dry: DryRun | None) -> str:
         for label, reason in dry.rejected:
             out.append(f"  rejected: {label}: {reason}\n")
     return "".join(out)
+
+
+def steps(plan: Plan) -> list[tuple[str, list[Change]]]:
+    """Every action apply will run, numbered as apply numbers them, each with its changes: an
+    action with none now is still run (and re-planned) after the earlier writes."""
+    actions = list(plan.actions) + [c.action for c in plan.changes if c.action not in plan.actions]
+    ordered = list(dict.fromkeys(actions))
+    return [(action, [c for c in plan.changes if c.action == action]) for action in ordered]
+
+
+def _action_lines(plan: Plan) -> list[str]:
+    widths = Widths.of(plan)
+    out = []
+    for number, (action, changes) in enumerate(steps(plan), 1):
+        if not changes:
+            out.append(f"  {number:<2} {action:<{widths.action}} nothing to change now; "
+                       "checked again after the steps before it\n")
+        for index, change in enumerate(changes):
+            out.append(_change_lines(number if index == 0 else "", change, widths))
+    return out
 
 
 def outcome_line(outcome: Outcome, step: int, unicode: bool) -> str:
@@ -92,7 +130,8 @@ def document(
         "alias": plan.alias,
         "local": plan.local,
         "remote": plan.remote,
-        "plan": [_change_doc(i, c) for i, c in enumerate(plan.changes, 1)],
+        "plan": [_change_doc(number, c)
+                 for number, (_, changes) in enumerate(steps(plan), 1) for c in changes],
         "blockers": [{"id": b.finding_id, "message": b.message, "todo": b.todo} for b in plan.blockers],
         "notes": list(plan.notes),
         "dryRun": None

@@ -51,3 +51,20 @@ def test_outcome_line_has_an_ascii_fallback() -> None:
         Outcome("sync-ca", True, ["ConfigMap logging/remote-ca"], "applied"), 1, unicode=False
     )
     assert line.startswith("OK 1 sync-ca") and line.isascii()
+
+
+def test_the_plan_numbers_every_action_apply_will_report_and_keeps_long_names_aligned() -> None:
+    name = "a-very-long-key-name-for-the-remote-cluster-link"
+    long = Change(action="create-api-key", target=Target("remote", "CrossClusterApiKey", "", name),
+                  operation="es-request", summary="key", diff="")
+    secret = Change(action="create-api-key", target=Target("local", "Secret", "logging", "remote-api-keys"),
+                    operation="create", summary="secret", diff="")
+    plan = Plan("remote-es", "l", "r", ("sync-ca", "mount-ca", "create-api-key"), (CHANGE, long, secret))
+    text = plan_table(plan, None)
+    rows = [line for line in text.splitlines() if line.startswith("  ") and not line.startswith("       ")]
+    assert [row.split()[0] for row in rows] == ["1", "2", "3", "create-api-key"]
+    assert "2  mount-ca" in text and "nothing to change now" in rows[1]
+    columns = {row.index(f" {c.operation} ") for row, c in zip([rows[0], *rows[2:]], (CHANGE, long, secret),
+                                                                strict=True)}
+    assert len(columns) == 1  # the operation column lines up under a long object name
+    assert [step["step"] for step in json.loads(document(plan, None, None, None, 1))["plan"]] == [1, 3, 3]
