@@ -101,3 +101,22 @@ def test_the_exec_credential_plugin_runs_once_per_context(twin: Any, typed: Any,
     run = typed(running, "kubectl eckrc fix " + " ".join(FIRST))
     assert run.code == 0, run.stderr
     assert sorted(calls.read_text().split()) == ["local-admin", "remote-admin"]
+
+
+def test_only_skips_the_link_reads_its_checks_do_not_need(twin: Any, typed: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--only 'ECKRC10*'` on a black-holed link must not wait for its TLS probe or
+    `_resolve/cluster`: none of the selected checks reads them."""
+    from kubectl_eckrc.collect import live
+
+    probed: list[str] = []
+    real_probe, real_resolver = live._probe_link, live._resolver
+    monkeypatch.setattr(live, "_probe_link", lambda s, a, t: probed.append(a) or real_probe(s, a, t))
+    monkeypatch.setattr(live, "_resolver",
+                        lambda c, a, t: probed.append(f"resolve {a}") or real_resolver(c, a, t))
+    running = twin("healthy")
+    run = typed(running, "kubectl eckrc doctor " + " ".join(FIRST) + " --only 'ECKRC10*' -o json")
+    assert run.code == 0, run.stderr
+    assert probed == [] and {f["id"][:7] for f in json.loads(run.stdout)["findings"]} == {"ECKRC10"}
+    run = typed(running, "kubectl eckrc doctor " + " ".join(FIRST) + " --only ECKRC205 -o json")
+    assert sorted(probed) == ["remote-es", "resolve remote-es"]

@@ -43,6 +43,12 @@ def run_checks(snap: Snapshot, only: Sequence[str] = (), skip: Sequence[str] = (
     return sorted(outcomes.values(), key=lambda f: (f.id, order.get(f.alias or "", 0)))
 
 
+def needs_link_reads(only: Sequence[str], skip: Sequence[str]) -> bool:
+    """Whether the selected checks read a link (TLS probe, `_resolve/cluster`): the reads a
+    black-holed address holds up for the whole --timeout. Only link checks read them."""
+    return any(spec.side is CheckSide.LINK for spec in ALL_CHECKS if _selected(spec.id, only, skip))
+
+
 def _selected(check_id: str, only: Sequence[str], skip: Sequence[str]) -> bool:
     def matches(patterns: Sequence[str]) -> bool:
         return any(fnmatchcase(check_id.upper(), p.upper()) for p in patterns)

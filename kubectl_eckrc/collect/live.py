@@ -191,8 +191,10 @@ def _prewarm_es_client() -> threading.Thread:
     return thread
 
 
-def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
-    """Read everything doctor needs from both sides, within the scope's timeouts."""
+def collect_live(scope: Scope, debug: bool = False, link_reads: bool = True) -> Snapshot:
+    """Read everything doctor needs from both sides, within the scope's timeouts. Without
+    `link_reads` (no selected check needs them) the TLS probes and `_resolve/cluster` are
+    left out: they are what a black-holed link holds up."""
     # Milliseconds: a key or certificate that expired a moment ago must read as expired.
     taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     # The whole run stays within --timeout (+ start-up and rendering): the TLS probes, which are
@@ -203,11 +205,15 @@ def collect_live(scope: Scope, debug: bool = False) -> Snapshot:
     remote: SideSession | None = None
     try:
         remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
-        return _collect(scope, local, remote, taken_at, deadline, debug)
+        return _collect(scope, local, remote, taken_at, deadline, debug, link_reads)
     finally:
         local.close()
         if remote is not None:
             remote.close()
+
+
+def _not_probed(alias: str) -> Unavailable:
+    return Unavailable(f"link {alias} not probed: no check selected with --only needs it", "error")
 
 
 def _time_left(deadline: float, timeout: float) -> float:
@@ -216,7 +222,7 @@ def _time_left(deadline: float, timeout: float) -> float:
 
 
 def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken_at: str,
-             deadline: float, debug: bool) -> Snapshot:
+             deadline: float, debug: bool, link_reads: bool = True) -> Snapshot:
     started = time.monotonic()
 
     def phase(what: str) -> None:
@@ -232,9 +238,10 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         phase(f"links in scope: {', '.join(aliases) or 'none'}")
         probe_timeout = _time_left(deadline, scope.timeout)
         probe_calls: dict[str, Callable[[], Any]] = {
-            a: partial(_probe_link, local, a, probe_timeout) for a in aliases}
+            a: partial(_probe_link, local, a, probe_timeout) if link_reads else partial(_not_probed, a)
+            for a in aliases}
         probes_future = pool.submit(parallel, probe_calls)
-        link_future = pool.submit(_local_link_reads, local, aliases)
+        link_future = pool.submit(_local_link_reads, local, aliases if link_reads else [])
         if remote_ready is not None:
             remote_ready.result()
             phase("remote: Kubernetes and Elasticsearch read")

@@ -28,12 +28,14 @@ def load(options: DoctorOptions) -> Snapshot:
         from kubectl_eckrc.collect.bundle import load_snapshot
 
         return load_snapshot(options.bundle, options.remote_bundle, options.scope)
+    from kubectl_eckrc.checks.engine import needs_link_reads
     from kubectl_eckrc.collect.bundle import sanitized
     from kubectl_eckrc.collect.live import collect_live
 
     # What a bundle would keep, no more: the findings quote objects (events, annotations) and
     # must not quote a secret that sits in one; the bundle's report is made the same way.
-    return sanitized(collect_live(options.scope, debug=options.debug))
+    link_reads = needs_link_reads(options.only, options.skip)
+    return sanitized(collect_live(options.scope, debug=options.debug, link_reads=link_reads))
 
 
 def render(report: Report, output: str, color: bool | None) -> str:
