@@ -269,6 +269,8 @@ def cli() -> None:
               help="Suppress a finding (shown as suppressed, does not set the exit code); repeatable.")
 @click.option("--ignore-file", type=click.Path(dir_okay=False), metavar="FILE",
               help="YAML list of suppressions under 'ignore:' (see docs/ci.md).")
+@click.option("--wait", type=Seconds(1), metavar="DURATION",
+              help="Re-run until nothing fails (exit 0) or DURATION has passed, e.g. after fix --apply.")
 @click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
               help="Colour in the table (auto: on a terminal, unless NO_COLOR or TERM=dumb; FORCE_COLOR).")
 def doctor(**kw: Any) -> int:
@@ -295,6 +297,7 @@ def doctor(**kw: Any) -> int:
         ignore=tuple(kw["ignore"]),
         ignore_file=kw["ignore_file"],
         color={"always": True, "never": False}.get(kw["color"]),
+        wait=kw["wait"],
         debug=kw["debug"],
     )
     return _command("doctor").run(options)

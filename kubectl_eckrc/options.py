@@ -42,6 +42,7 @@ class DoctorOptions:
     fail_on: str = "error"  # error | warning
     ignore: tuple[str, ...] = ()  # ID[:alias][=reason]
     ignore_file: str | None = None  # YAML, see kubectl_eckrc/suppress.py
+    wait: float | None = None  # seconds: re-run until exit 0 or this long has passed
     color: bool | None = None  # None: on a TTY unless NO_COLOR
     debug: bool = False
 

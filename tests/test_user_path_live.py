@@ -120,3 +120,27 @@ def test_only_skips_the_link_reads_its_checks_do_not_need(twin: Any, typed: Any,
     assert probed == [] and {f["id"][:7] for f in json.loads(run.stdout)["findings"]} == {"ECKRC10"}
     run = typed(running, "kubectl eckrc doctor " + " ".join(FIRST) + " --only ECKRC205 -o json")
     assert sorted(probed) == ["remote-es", "resolve remote-es"]
+
+
+def test_doctor_wait_runs_again_until_the_link_is_repaired(twin: Any, typed: Any,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor --wait after a repair: the first run still fails, a later one passes (exit 0)."""
+    from kubectl_eckrc.commands import doctor
+
+    running = twin("stale-ca")
+    runs: list[int] = []
+    real = doctor.evaluate
+
+    def evaluate(*args: Any) -> Any:
+        result = real(*args)
+        runs.append(result[1].exit_code)
+        if len(runs) == 1:  # the repair lands while doctor waits
+            assert typed(running, "kubectl eckrc fix " + " ".join(FIRST) + " --alias remote-es --apply --yes"
+                         ).code == 0
+        return result
+
+    monkeypatch.setattr(doctor, "evaluate", evaluate)
+    monkeypatch.setattr(doctor, "WAIT_PAUSE", 0.1)
+    run = typed(running, "kubectl eckrc doctor " + " ".join(FIRST) + " --wait 5m")
+    assert run.code == 0 and runs[0] == 1 and runs[-1] == 0, run.stderr
+    assert "waiting: 2 failed" in run.stderr

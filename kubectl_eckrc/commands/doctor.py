@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import threading
+import time
 from dataclasses import replace
 
 from kubectl_eckrc import suppress
@@ -129,10 +130,41 @@ def ignores_of(options: DoctorOptions) -> list[Ignore]:
     return ignores
 
 
+# doctor --wait: the pause between two runs (a rollout takes minutes; a run costs little)
+WAIT_PAUSE = 5.0
+
+
 def run(options: DoctorOptions) -> int:
     check_patterns(options.only, options.skip)
+    if options.wait is not None and options.bundle:
+        raise UsageError("--wait re-reads the clusters: it does not go with --bundle")
     ignores = ignores_of(options)
     warm = _prewarm(options.output)
+    deadline = time.monotonic() + (options.wait or 0.0)
+    while True:
+        snapshot, report, unused, text = evaluate(options, ignores, warm)
+        left = deadline - time.monotonic()
+        if options.wait is None or report.exit_code == 0 or left <= 0:
+            break
+        pause = min(WAIT_PAUSE, left)
+        if options.output not in ("json", "yaml"):  # -o json stays one document, stderr quiet
+            from kubectl_eckrc.report.common import verdict_title
+
+            log(f"waiting: {verdict_title(report)}; next run in {pause:.0f}s, {left:.0f}s left")
+        time.sleep(pause)
+    if options.wait is not None and report.exit_code != 0:
+        log(f"timed out after {options.wait:g}s: the last run exits {report.exit_code}")
+    for ignore in unused:
+        log(f"note: --ignore {ignore.label()} matched no failure or warning; remove it if it is stale")
+    for note in snapshot.notes:  # after the checks: a file that cannot be read gets one line only
+        log(f"note: {note}")
+    write_document(text)
+    return report.exit_code
+
+
+def evaluate(options: DoctorOptions, ignores: list[Ignore],
+             warm: threading.Thread) -> tuple[Snapshot, Report, list[Ignore], str]:
+    """One run: read, check, suppress, render."""
     try:
         snapshot = load(options)
         warm.join()
@@ -147,9 +179,4 @@ def run(options: DoctorOptions) -> int:
         raise UsageError(f"{options.bundle}: a value is not of the type kubectl-eckrc reads "
                          f"({type(exc).__name__}: {' '.join(str(exc).split())[:120]}); the file is "
                          "damaged or was altered") from None
-    for ignore in unused:
-        log(f"note: --ignore {ignore.label()} matched no failure or warning; remove it if it is stale")
-    for note in snapshot.notes:  # after the checks: a file that cannot be read gets one line only
-        log(f"note: {note}")
-    write_document(text)
-    return report.exit_code
+    return snapshot, report, unused, text
