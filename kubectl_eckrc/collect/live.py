@@ -35,6 +35,7 @@ from kubectl_eckrc.collect.side import (
 from kubectl_eckrc.collect.tls_probe import probe
 from kubectl_eckrc.options import Scope
 from kubectl_eckrc.output import log
+from kubectl_eckrc.progress import Progress
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
     EsState,
@@ -191,7 +192,8 @@ def _prewarm_es_client() -> threading.Thread:
     return thread
 
 
-def collect_live(scope: Scope, debug: bool = False, link_reads: bool = True) -> Snapshot:
+def collect_live(scope: Scope, debug: bool = False, link_reads: bool = True,
+                 progress: Progress | None = None) -> Snapshot:
     """Read everything doctor needs from both sides, within the scope's timeouts. Without
     `link_reads` (no selected check needs them) the TLS probes and `_resolve/cluster` are
     left out: they are what a black-holed link holds up."""
@@ -205,7 +207,8 @@ def collect_live(scope: Scope, debug: bool = False, link_reads: bool = True) -> 
     remote: SideSession | None = None
     try:
         remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
-        return _collect(scope, local, remote, taken_at, deadline, debug, link_reads)
+        return _collect(scope, local, remote, taken_at, deadline, debug, link_reads,
+                        progress or Progress(False))
     finally:
         local.close()
         if remote is not None:
@@ -222,7 +225,7 @@ def _time_left(deadline: float, timeout: float) -> float:
 
 
 def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken_at: str,
-             deadline: float, debug: bool, link_reads: bool = True) -> Snapshot:
+             deadline: float, debug: bool, link_reads: bool, progress: Progress) -> Snapshot:
     started = time.monotonic()
 
     def phase(what: str) -> None:
@@ -231,6 +234,7 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
 
     with ThreadPoolExecutor(max_workers=6, thread_name_prefix="eckrc-side") as pool:
         remote_ready: Future[SideSession] | None = pool.submit(prepare, remote) if remote else None
+        progress.set(f"reading the local cluster (context {local.resolved.context})")
         open_es(local)
         phase(f"local: Kubernetes read, Elasticsearch via {local.es_endpoint or 'nothing'}")
         basics = pool.submit(read_es_basics, local)
@@ -241,8 +245,14 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
             a: partial(_probe_link, local, a, probe_timeout) if link_reads else partial(_not_probed, a)
             for a in aliases}
         probes_future = pool.submit(parallel, probe_calls)
+        if link_reads and aliases:
+            addresses = ", ".join(link_settings(local, a).get("proxy_address") or a for a in aliases)
+            progress.set(f"TLS handshake and _resolve/cluster via {addresses}",
+                         time.monotonic() + probe_timeout)
         link_future = pool.submit(_local_link_reads, local, aliases if link_reads else [])
         if remote_ready is not None:
+            if not link_reads:
+                progress.set("reading the remote cluster")
             remote_ready.result()
             phase("remote: Kubernetes and Elasticsearch read")
         api_keys = _api_keys(remote, credential_key_ids(local, aliases))

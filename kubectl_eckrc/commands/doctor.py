@@ -35,8 +35,16 @@ def load(options: DoctorOptions) -> Snapshot:
 
     # What a bundle would keep, no more: the findings quote objects (events, annotations) and
     # must not quote a secret that sits in one; the bundle's report is made the same way.
+    from kubectl_eckrc.progress import Progress
+
     link_reads = needs_link_reads(options.only, options.skip)
-    return sanitized(collect_live(options.scope, debug=options.debug, link_reads=link_reads))
+    # on a terminal only, and not beside a json/yaml document or the --debug phase lines
+    progress = Progress.on_terminal(options.output not in ("json", "yaml") and not options.debug)
+    try:
+        return sanitized(collect_live(options.scope, debug=options.debug, link_reads=link_reads,
+                                      progress=progress))
+    finally:
+        progress.stop()
 
 
 def render(report: Report, output: str, color: bool | None) -> str:
