@@ -1,7 +1,8 @@
 """--wait: follow the rollouts our changes started until `_remote/info` says connected.
 
-Polls (twice a second at first, then every two seconds) until --timeout-wait: the local
-Elasticsearch resource (phase, pods rolled) and the local `_remote/info` for the alias.
+Polls (twice a second at first, then every two seconds) until --timeout-wait: both
+Elasticsearch resources (phase, pods rolled: enable-rcs rolls the remote's pods, mount-ca the
+local ones) and the local `_remote/info` for the alias.
 Connected means `connected: true`, open proxy sockets, and `cluster_credentials` present (the
 keystore holds the key). Elasticsearch does not retry a failed remote connection on its own: each
 poll first asks `_resolve/cluster` (read-only), which makes the local nodes try again, so a
@@ -34,12 +35,14 @@ class Progress:
     rolled: str  # "2/3"
     link: str  # connected | connecting | not registered | unreachable: ...
     connected: bool
+    remote: str = ""  # the remote's rollout ("phase Ready, 1/1 pods rolled"); "" when not read
 
     @property
     def line(self) -> str:
+        remote = f"; remote cluster: {self.remote}" if self.remote else ""
         return (
-            f"waiting for the local cluster: phase {self.phase or '?'}, {self.rolled} pods rolled ... "
-            f"_remote/info: {self.link}"
+            f"waiting for the local cluster: phase {self.phase or '?'}, {self.rolled} pods rolled"
+            f"{remote} ... _remote/info: {self.link}"
         )
 
 
@@ -50,7 +53,30 @@ def is_connected(entry: dict[str, Any] | None) -> bool:
     return bool(entry.get("connected")) and bool(entry.get("cluster_credentials")) and sockets != 0
 
 
+def _remote_rollout(options: FixOptions) -> tuple[str, bool]:
+    """The remote's rollout (enable-rcs rolls its pods too): (text, done)."""
+    if options.scope.remote is None:
+        return "", True
+    session = side.open_side("remote", options.scope.remote, options.scope.timeout, options.debug)
+    try:
+        side.read_kube(session)
+        phase, rolled = _rollout(session.kube_state)
+    except Exception as e:  # noqa: BLE001 - its API briefly unreachable: poll again
+        return f"not readable ({str(e)[:60]})", False
+    finally:
+        session.close()
+    done, _, total = rolled.partition("/")
+    return f"phase {phase or '?'}, {rolled} pods rolled", phase in ("Ready", "") and done == total
+
+
 def _observe(options: FixOptions, alias: str) -> Progress:
+    remote, remote_done = _remote_rollout(options)
+    observed = _observe_local(options, alias)
+    connected = observed.connected and remote_done
+    return Progress(observed.phase, observed.rolled, observed.link, connected, remote)
+
+
+def _observe_local(options: FixOptions, alias: str) -> Progress:
     session = side.open_side("local", options.scope.local, options.scope.timeout, options.debug)
     try:
         side.read_kube(session)

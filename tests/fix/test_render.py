@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from kubectl_eckrc.fix.model import Blocker, Change, DryRun, Outcome, Plan, Target
 from kubectl_eckrc.fix.render import document, outcome_line, plan_table
 
@@ -68,3 +70,16 @@ def test_the_plan_numbers_every_action_apply_will_report_and_keeps_long_names_al
                                                                 strict=True)}
     assert len(columns) == 1  # the operation column lines up under a long object name
     assert [step["step"] for step in json.loads(document(plan, None, None, None, 1))["plan"]] == [1, 3, 3]
+
+
+def test_wait_follows_the_remote_rollout_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """enable-rcs rolls the remote's pods: a local link that reads connected is not the end
+    while the remote still rolls."""
+    from kubectl_eckrc.fix import wait
+
+    monkeypatch.setattr(wait, "_observe_local", lambda o, a: wait.Progress("Ready", "1/1", "connected", True))
+    monkeypatch.setattr(wait, "_remote_rollout", lambda o: ("phase ApplyingChanges, 0/1 pods rolled", False))
+    rolling = wait._observe(None, "remote-es")  # type: ignore[arg-type]
+    assert not rolling.connected and "remote cluster: phase ApplyingChanges, 0/1" in rolling.line
+    monkeypatch.setattr(wait, "_remote_rollout", lambda o: ("phase Ready, 1/1 pods rolled", True))
+    assert wait._observe(None, "remote-es").connected  # type: ignore[arg-type]
