@@ -25,6 +25,7 @@ DEFAULT_PROFILE = "default"
 MAGIC = b"ES"
 MAX_FRAME = 1 << 20
 IDLE_TIMEOUT = 300.0
+DRAIN_TIMEOUT = 5.0  # bounds the wait for a peer that never closes after our alert
 NETTY_TRANSPORT = "org.elasticsearch.xpack.core.security.transport.netty4.SecurityNetty4Transport"
 TCP_TRANSPORT = "org.elasticsearch.transport.TcpTransport"
 API_KEY_AUTHENTICATOR = "org.elasticsearch.xpack.security.authc.ApiKeyAuthenticator"
@@ -247,10 +248,14 @@ class NodeListener(Acceptor):
 
 
 def _lingering_close(conn: socket.socket) -> None:
-    """Half-close and drain before closing, so the peer reads our TLS alert instead of a reset."""
+    """Half-close and drain until the peer closes, so it reads our TLS alert instead of a reset.
+
+    A fixed short drain raced a slow peer: data it sent after the drain ended met a closed
+    socket, the kernel answered with a reset and dropped the unread alert on the peer's side.
+    """
     try:
         conn.shutdown(socket.SHUT_WR)
-        conn.settimeout(0.5)
+        conn.settimeout(DRAIN_TIMEOUT)
         while conn.recv(4096):
             pass
     except OSError:
