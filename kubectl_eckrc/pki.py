@@ -1,9 +1,8 @@
-"""Certificates: PEM parsing into CertInfo, fingerprints, name matching and chain validation.
+"""Certificates: PEM parsing into CertInfo, fingerprints and name matching.
 
-Chain validation uses cryptography's x509.verification. Its default profile is the Web PKI
-one, stricter than the JDK PKIX validation Elasticsearch performs (key usage details, AKI/SKI,
-...). A chain is therefore judged with every extension permitted, the way the JDK would accept
-it; what the strict profile would have refused is reported separately, never as a failure.
+Chain validation is the JDK's, in jdk_trust.py: a local node's verdict is its JDK's PKIX
+validator, which differs from cryptography's Web PKI verifier (an anchor's dates are never
+checked, for one), and a differential test against a real JDK holds it there.
 """
 
 from __future__ import annotations
@@ -12,19 +11,11 @@ import functools
 import hashlib
 import ipaddress
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from cryptography.x509.verification import (
-    Criticality,
-    ExtensionPolicy,
-    PolicyBuilder,
-    Store,
-    VerificationError,
-)
 
 from kubectl_eckrc.snapshot import CertInfo
 
@@ -188,69 +179,3 @@ def matches_name(leaf: CertInfo, name: str) -> bool:
         if pattern.startswith("*.") and "." in host and host.split(".", 1)[1] == pattern[2:]:
             return True
     return False
-
-
-# --- chain validation ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChainResult:
-    ok: bool  # the chain leads to one of the trusted CAs, as Elasticsearch (JDK PKIX) would judge
-    error: str  # why not, "" when ok
-    stricter_issue: str = ""  # what only the stricter Web PKI profile refuses ("" = nothing)
-
-
-def verify_chain(chain: list[CertInfo], cas: list[CertInfo], at: datetime, name: str = "") -> ChainResult:
-    """Validate `chain` (leaf first) against the trusted `cas` at time `at`.
-
-    With `name` the leaf must also carry it as a SAN; without, only the path is judged (the
-    name is checked separately, so that a wrong name and a wrong CA are told apart)."""
-    if not chain:
-        return ChainResult(False, "no certificate was presented")
-    if not cas:
-        return ChainResult(False, "no trusted CA to validate against")
-    leaf, intermediates = load(chain[0]), [load(c) for c in chain[1:]]
-    subject = _subject(name or _any_name(chain[0]))
-    builder = PolicyBuilder().store(Store([load(c) for c in cas])).time(at)
-    strict = _try(builder, subject, leaf, intermediates)
-    if not strict:
-        return ChainResult(True, "")
-    relaxed_builder = builder.extension_policies(ca_policy=_RELAXED_CA, ee_policy=_RELAXED_EE)
-    relaxed = _try(relaxed_builder, subject, leaf, intermediates)
-    if relaxed:
-        return ChainResult(False, relaxed)
-    return ChainResult(True, "", strict)
-
-
-# A CA policy must still require basicConstraints (cryptography refuses one that does not, and the
-# JDK also rejects an issuer that is not a CA); everything else is permitted as PKIX would.
-# Likewise a server leaf must carry subjectAltName: the name check needs it.
-_RELAXED_CA = ExtensionPolicy.permit_all().require_present(x509.BasicConstraints, Criticality.AGNOSTIC, None)
-_RELAXED_EE = ExtensionPolicy.permit_all().require_present(
-    x509.SubjectAlternativeName, Criticality.AGNOSTIC, None
-)
-
-
-def _try(builder: PolicyBuilder, subject: x509.verification.Subject, leaf: x509.Certificate,
-         intermediates: list[x509.Certificate]) -> str:
-    try:
-        builder.build_server_verifier(subject).verify(leaf, intermediates)
-    except VerificationError as exc:
-        return str(exc)
-    return ""
-
-
-def _any_name(leaf: CertInfo) -> str:
-    """A name the leaf carries, to judge the path alone. A leaf without SAN gets a name it
-    cannot match: then the path error is the name error, which is the truth for a TLS client."""
-    if leaf.dns_names:
-        return next((n for n in leaf.dns_names if not n.startswith("*.")), leaf.dns_names[0][2:])
-    if leaf.ip_addresses:
-        return leaf.ip_addresses[0]
-    return "no-subject-alternative-name.invalid"
-
-
-def _subject(name: str) -> x509.verification.Subject:
-    if is_ip(name):
-        return x509.IPAddress(ipaddress.ip_address(name.strip("[]")))
-    return x509.DNSName(name)
