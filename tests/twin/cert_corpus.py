@@ -21,6 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kubectl_eckrc import pki
 from kubectl_eckrc.snapshot import CertInfo
+from tests.twin.pki import key_usage
 
 LB_IP = "127.0.0.1"  # the corpus server listens here: the proxy_address host when it is an IP
 RCS_NAME = "remote-es-es-remote-cluster.search.svc"
@@ -75,20 +76,6 @@ def _name(cn: str, ou: str = "remote-es") -> x509.Name:
     return x509.Name([ou_attribute, x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _usage(digital_signature: bool, cert_sign: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=False,
-        key_encipherment=not cert_sign,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
 def issue(
     cn: str,
     key: str,
@@ -122,7 +109,7 @@ def issue(
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     is_ca = bool(ca)
     builder = builder.add_extension(
-        _usage(digital_signature, cert_sign if is_ca else False), critical=True
+        key_usage(digital_signature, cert_sign if is_ca else False), critical=True
     )
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)

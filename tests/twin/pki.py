@@ -133,7 +133,7 @@ def _builder(
         .not_valid_before(begin)
         .not_valid_after(end)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(_key_usage(digital_signature=True, cert_sign=ca), critical=True)
+        .add_extension(key_usage(digital_signature=True, cert_sign=ca), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
             critical=False,
@@ -141,7 +141,7 @@ def _builder(
     )
 
 
-def _key_usage(digital_signature: bool, cert_sign: bool) -> x509.KeyUsage:
+def key_usage(digital_signature: bool, cert_sign: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=digital_signature,
         content_commitment=False,
@@ -321,7 +321,7 @@ def ingress_fake_cert(key: rsa.RSAPrivateKey | None = None) -> Issued:
         .not_valid_before(begin)
         .not_valid_after(end)
         .add_extension(x509.SubjectAlternativeName([x509.DNSName("ingress.local")]), critical=False)
-        .add_extension(_key_usage(digital_signature=True, cert_sign=False), critical=True)
+        .add_extension(key_usage(digital_signature=True, cert_sign=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(key, hashes.SHA256())
     )
