@@ -246,7 +246,11 @@ def create_rest_key(ctx: Context) -> Any:
 
 def get_keys(ctx: Context) -> Any:
     q = ctx.request.query
-    return ctx.cluster.security.get_api_keys([q.get("id", "")], q.get("name"), q.get("username"))
+    found = ctx.cluster.security.get_api_keys([q.get("id", "")], q.get("name"), q.get("username"))
+    if q.get("id") and not found["api_keys"]:
+        # RestGetApiKeyAction: an id that matches nothing is a 404 with the (empty) answer as body.
+        raise _NotFoundWith(found)
+    return found
 
 
 def invalidate_keys(ctx: Context) -> Any:
@@ -269,18 +273,19 @@ def get_roles(ctx: Context) -> Any:
         return roles
     found = {n: roles[n] for n in name.split(",") if n in roles}
     if not found:
-        raise _EmptyNotFound()
+        raise _NotFoundWith({})  # `GET _security/role/<missing>`
     return found
 
 
-class _EmptyNotFound(EsError):
-    """`GET _security/role/<missing>` answers 404 with an empty object."""
+class _NotFoundWith(EsError):
+    """A 404 whose body is the API's ordinary answer, not an error object."""
 
-    def __init__(self) -> None:
+    def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__(404, "", "")
+        self.payload = payload
 
     def body(self) -> dict[str, Any]:
-        return {}
+        return self.payload
 
 
 def put_role(ctx: Context) -> Any:
