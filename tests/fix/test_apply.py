@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 from tests.fix.fakes import RecordingEs, StoreKube, clients
 from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair
+from tests.twin import crd
 from tests.twin.kube_store import Store
 
 CA_SETTING = "xpack.security.remote_cluster_client.ssl.certificate_authorities"
@@ -26,6 +28,8 @@ def _store_with(pair: PairBuilder, side: str) -> Store:
     store.create(
         "namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": parts.namespace}}
     )
+    # The CRD's schema, so that every write is validated as the API server validates it.
+    store.create("customresourcedefinitions", crd.elasticsearch_crd("3.3.0"))
     es = {k: v for k, v in copy.deepcopy(parts.es).items() if k != "status"}
     parts.es = store.create("elasticsearches", es)
     for name, cm in list(parts.configmaps.items()):
@@ -62,6 +66,21 @@ def test_dry_run_validates_every_kube_write_and_stores_nothing(options: FixOptio
     assert result.accepted == 1 and not result.rejected
     assert local.store.get("elasticsearches", "logging", "local-es") == before
     assert all(dry for _, _, dry in local.writes)
+
+
+def test_a_wrongly_typed_write_is_refused_by_the_crd_schema_as_by_the_api_server(options: FixOptions) -> None:
+    pair = healthy_pair()
+    _broken_warm(pair)
+    snap, local, remote = _setup(pair)
+    plan = _mount_ca_plan(snap, options)
+    wrong = {"op": "add", "path": "/spec/nodeSets/0/count", "value": "1"}
+    bad = dataclasses.replace(plan.changes[0], body=[*plan.changes[0].body, wrong])
+    fakes = clients(local, remote, RecordingEs(), RecordingEs())
+    result = dry_run(dataclasses.replace(plan, changes=(bad,)), fakes, {"local": ["local-es"]})
+    assert result.accepted == 0
+    assert ('422 from the Kubernetes API: Elasticsearch.elasticsearch.k8s.elastic.co "local-es" is invalid: '
+            'spec.nodeSets[0].count: Invalid value: "string": spec.nodeSets[0].count in body must be of type '
+            'integer: "string"') in result.rejected[0][1]
 
 
 def test_concurrent_edit_between_plan_and_apply_is_kept_and_not_overwritten(options: FixOptions) -> None:

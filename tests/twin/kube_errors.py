@@ -92,6 +92,7 @@ class FieldError:
     detail: str
     value: Any = None
     quoted: bool = True  # False prints the value as Go's %#v of a number would (e.g. 0x0)
+    reason: str = ""  # the Status cause's reason when the kind alone does not tell it
 
     def __str__(self) -> str:
         if self.kind == "Invalid value":
@@ -103,7 +104,8 @@ class FieldError:
         reasons = {"Invalid value": "FieldValueInvalid", "Required value": "FieldValueRequired",
                    "Unsupported value": "FieldValueNotSupported", "Forbidden": "FieldValueForbidden"}
         text = str(self)[len(self.field) + 2:]
-        return {"reason": reasons.get(self.kind, "FieldValueInvalid"), "message": text, "field": self.field}
+        reason = self.reason or reasons.get(self.kind, "FieldValueInvalid")
+        return {"reason": reason, "message": text, "field": self.field}
 
 
 def _go_quote(value: Any) -> str:

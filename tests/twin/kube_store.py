@@ -322,9 +322,10 @@ class Store:
             raise cannot_decode(w.rt, f"strict decoding error: {fields}")
         if w.warnings is not None and w.field_validation == "Warn":
             w.warnings.extend(f'unknown field "{path}"' for path in unknown)
-        missing = kube_schema.missing_required(obj, schema)
-        if missing:
-            raise invalid(w.rt, obj["metadata"].get("name", ""), missing)
+        kube_schema.drop_nulls(obj, schema)
+        errors = kube_schema.validate(obj, schema)
+        if errors:
+            raise invalid(w.rt, obj["metadata"].get("name", ""), errors)
 
     def _apply_patch(self, rt: ResourceType, old: dict[str, Any], patch_type: str,
                      patch: Any) -> dict[str, Any]:
