@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.twin.es_errors import EsError, illegal_argument
 from tests.twin.es_node import minimum_wire_version
-from tests.twin.es_security import ACTION_PRIVILEGES, parse_time_value
+from tests.twin.es_security import ACTION_PRIVILEGES, RESOLVE_CLUSTER_ACTION, parse_time_value
 from tests.twin.es_settings import flatten, nest
 
 if TYPE_CHECKING:
@@ -82,7 +82,6 @@ def get_settings(ctx: Context) -> Any:
         view = ctx.cluster.node_view(ctx.pod)
         defaults = {
             "cluster.remote.initial_connect_timeout": "30s",
-            "cluster.remote.connect": "true",
             "remote_cluster_server.enabled": "false",
             "cluster.name": ctx.cluster.name,
             "node.name": ctx.pod,
@@ -139,6 +138,10 @@ def resolve_cluster(ctx: Context) -> Any:
     expr = ctx.params.get("expr")
     timeout_text = ctx.request.query.get("timeout")
     timeout = parse_time_value(timeout_text, "timeout") / 1000 if timeout_text else None
+    # The security filter authorizes the action before it runs (RBACEngine.authorizeIndexAction).
+    names = [p for p in expr.split(",") if p and not p.startswith("-")] if expr else []
+    explicit = [p for p in names if ":" not in p and not any(ch in p for ch in "*?")]
+    ctx.cluster.security.authorize_index(ctx.principal, RESOLVE_CLUSTER_ACTION, explicit)
     links = ctx.cluster.links(ctx.pod)
     view = ctx.cluster.node_view(ctx.pod)
     if view is not None and not view.remote_client and (not expr or ":" in expr):
@@ -162,7 +165,12 @@ def resolve_cluster(ctx: Context) -> Any:
     result: dict[str, Any] = {}
     if local:
         result["(local)"] = _local_entry(ctx, local)
-    result.update(_resolve_remotes(links, wanted, timeout))
+    denials = {
+        alias: ctx.cluster.security.remote_denial(ctx.principal, RESOLVE_CLUSTER_ACTION, alias)
+        for alias in wanted
+        if view is not None and view.credential(alias) is not None  # API-key model only
+    }
+    result.update(_resolve_remotes(links, wanted, timeout, denials))
     return result
 
 
@@ -188,11 +196,13 @@ def _local_entry(ctx: Context, patterns: list[str]) -> dict[str, Any]:
     return entry
 
 
-def _resolve_remotes(links: Any, wanted: dict[str, str], timeout: float | None) -> dict[str, Any]:
+def _resolve_remotes(
+    links: Any, wanted: dict[str, str], timeout: float | None, denials: dict[str, str | None]
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
 
     def run(alias: str, pattern: str) -> None:
-        results[alias] = links.resolve(alias, pattern, timeout)
+        results[alias] = links.resolve(alias, pattern, timeout, denials.get(alias))
 
     workers = [threading.Thread(target=run, args=item, daemon=True) for item in wanted.items()]
     for worker in workers:

@@ -61,9 +61,28 @@ class Response:
     status: int
     body: Any
     headers: list[tuple[str, str]] = field(default_factory=list)
+    pretty: bool = False
 
     def encoded(self) -> bytes:
-        return b"" if self.body is None else json.dumps(self.body).encode()
+        if self.body is None:
+            return b""
+        return (pretty_json(self.body) + "\n").encode() if self.pretty else json.dumps(self.body).encode()
+
+
+def pretty_json(value: Any, depth: int = 0) -> str:
+    """`?pretty` as Elasticsearch writes it: Jackson's DefaultPrettyPrinter with a two-space,
+    line-feed indenter for objects and arrays, `"key" : value`, and `{ }` / `[ ]` when empty."""
+    inner, outer = "  " * (depth + 1), "  " * depth
+    if isinstance(value, dict):
+        if not value:
+            return "{ }"
+        items = [f"{inner}{json.dumps(str(k))} : {pretty_json(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{outer}}}"
+    if isinstance(value, list):
+        if not value:
+            return "[ ]"
+        return "[\n" + ",\n".join(f"{inner}{pretty_json(v, depth + 1)}" for v in value) + f"\n{outer}]"
+    return json.dumps(value)
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,7 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, str, Handler]] = [
     (
         ("GET",),
         r"/_resolve/cluster(?:/(?P<expr>[^/]+))?",
-        "monitor",
+        None,  # an index action: the handler authorizes it against the expression's indices
         "indices:admin/resolve/cluster",
         h.resolve_cluster,
     ),
@@ -181,6 +200,7 @@ def dispatch(cluster: EsCluster, pod: str, request: Request) -> Response:
         if err.www_authenticate:
             response.headers += [("WWW-Authenticate", v) for v in WWW_AUTHENTICATE]
     response.headers += [("X-Elastic-Product", "Elasticsearch"), ("Content-Type", content_type)]
+    response.pretty = request.query.get("pretty", "false") != "false"
     if request.method == "HEAD":
         response.body = None
     return response

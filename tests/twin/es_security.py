@@ -7,6 +7,7 @@ import binascii
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 from tests.twin.es_api_keys import (
@@ -79,6 +80,13 @@ ACTION_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "read_security": ("read_security", "manage_security", ALL_PRIVILEGE),
 }
 
+RESOLVE_CLUSTER_ACTION = "indices:admin/resolve/cluster"
+# IndexPrivilege: the named index privileges whose automaton holds each index action the twin
+# serves, in the order Elasticsearch lists them in a denial (least to most privileged).
+INDEX_ACTION_PRIVILEGES: dict[str, tuple[str, ...]] = {
+    RESOLVE_CLUSTER_ACTION: ("view_index_metadata", "manage", "read", "read_cross_cluster", ALL_PRIVILEGE),
+}
+
 RESERVED_ROLES: dict[str, dict[str, Any]] = {
     "superuser": {
         "cluster": [ALL_PRIVILEGE],
@@ -145,20 +153,70 @@ class SecurityStore(ApiKeyStore):
         granting = ACTION_PRIVILEGES[privilege]
         if self.cluster_privileges(principal) & set(granting):
             return
-        granted_by = ",".join(granting)
-        if principal.api_key is not None:
-            who = f"API key id [{principal.api_key.id}] of user [{principal.username}]"
-            reason = (
-                f"action [{action}] is unauthorized for {who}, this action is granted by the "
-                f"cluster privileges [{granted_by}]"
-            )
-        else:
-            reason = (
-                f"action [{action}] is unauthorized for user [{principal.username}] with effective "
-                f"roles [{','.join(principal.roles)}], this action is granted by the cluster "
-                f"privileges [{granted_by}]"
-            )
-        raise security(403, reason)
+        raise security(
+            403,
+            f"action [{action}] is unauthorized for {_describe(principal)}, this action is granted by the "
+            f"cluster privileges [{','.join(granting)}]",
+        )
+
+    # ---- index actions (RBACEngine.authorizeIndexAction) ----------------------------------
+
+    def _descriptor_sets(self, principal: Principal) -> list[list[dict[str, Any]]]:
+        """Role descriptors that must each grant: the user's roles and, for an API key with role
+        descriptors of its own, those too (the key is limited by its owner's roles)."""
+        roles = self.all_roles()
+        sets = [[roles.get(name, {}) for name in principal.roles]]
+        key = principal.api_key
+        if key is not None and key.role_descriptors:
+            sets.append(list(key.role_descriptors.values()))
+        return sets
+
+    def grants_index_action(self, principal: Principal, action: str, index: str | None = None) -> bool:
+        """Whether some index group grants `action` (on `index`, or on any index when None)."""
+
+        def grants(group: dict[str, Any]) -> bool:
+            names = group.get("names") or []
+            names = [names] if isinstance(names, str) else names
+            if index is not None and not any(fnmatchcase(index, n) for n in names):
+                return False
+            return any(_privilege_grants(p, action) for p in group.get("privileges") or [])
+
+        return all(
+            any(grants(g) for d in descriptors for g in d.get("indices") or [])
+            for descriptors in self._descriptor_sets(principal)
+        )
+
+    def authorize_index(self, principal: Principal, action: str, explicit: Iterable[str] = ()) -> None:
+        """The real 403 for an index action: on named local indices the user may not use, or,
+        when the request names only remote (or wildcard) indices, when no index privilege at all
+        grants the action (the `-*` placeholder case)."""
+        denied = [name for name in explicit if not self.grants_index_action(principal, action, name)]
+        if not denied and self.grants_index_action(principal, action):
+            return
+        context = f" on indices [{','.join(denied)}]" if denied else ""
+        granting = ",".join(INDEX_ACTION_PRIVILEGES.get(action, (ALL_PRIVILEGE,)))
+        raise security(
+            403,
+            f"action [{action}] is unauthorized for {_describe(principal)}{context}, this action is granted "
+            f"by the index privileges [{granting}]",
+        )
+
+    def remote_denial(self, principal: Principal, action: str, alias: str) -> str | None:
+        """What the local cross-cluster access interceptor refuses before an API-key-model request
+        leaves: no `remote_indices` group whose `clusters` match the alias."""
+
+        def covers(group: dict[str, Any]) -> bool:
+            return any(fnmatchcase(alias, c) for c in group.get("clusters") or [])
+
+        if all(
+            any(covers(g) for d in descriptors for g in d.get("remote_indices") or [])
+            for descriptors in self._descriptor_sets(principal)
+        ):
+            return None
+        return (
+            f"action [{action}] towards remote cluster [{alias}] is unauthorized for {_describe(principal)} "
+            "because no remote indices privileges apply for the target cluster"
+        )
 
     # ---- REST authentication -------------------------------------------------------------
 
@@ -207,3 +265,16 @@ class SecurityStore(ApiKeyStore):
         assert key is not None
         owner = self.users.get(key.username)
         return Principal(key.username, owner.roles if owner else (), "_es_api_key", "_es_api_key", key)
+
+
+def _describe(principal: Principal) -> str:
+    """AuthorizationDenialMessages: an API key has no roles to show; a user's are sorted."""
+    if principal.api_key is not None:
+        return f"API key id [{principal.api_key.id}] of user [{principal.username}]"
+    return f"user [{principal.username}] with effective roles [{','.join(sorted(principal.roles))}]"
+
+
+def _privilege_grants(privilege: str, action: str) -> bool:
+    if ":" in privilege:  # a raw action pattern, e.g. `indices:admin/resolve/*`
+        return fnmatchcase(action, privilege)
+    return privilege in INDEX_ACTION_PRIVILEGES.get(action, (ALL_PRIVILEGE,))

@@ -9,12 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tests.twin.es_errors import Cause, illegal_argument
+from tests.twin.es_errors import illegal_argument
 
 REMOTE_PREFIX = "cluster.remote."
+# The dynamic `cluster.remote.<alias>.*` settings (RemoteClusterSettings); any other suffix is
+# unknown. `cluster.remote.connect` was removed in 8.0 (node.roles remote_cluster_client).
 REMOTE_KEYS = (
     "mode",
     "seeds",
+    "proxy",
     "proxy_address",
     "server_name",
     "skip_unavailable",
@@ -24,13 +27,21 @@ REMOTE_KEYS = (
     "transport.compression_scheme",
     "transport.ping_schedule",
 )
-SNIFF_ONLY = ("seeds", "node_connections")
+SNIFF_ONLY = ("seeds", "proxy", "node_connections")
 PROXY_ONLY = ("proxy_address", "proxy_socket_connections", "server_name")
+# RemoteConnectionEnabled: refused unless the alias has a proxy_address (proxy) or seeds (sniff).
+NEED_CONNECTION = (
+    "skip_unavailable",
+    "transport.compress",
+    "transport.compression_scheme",
+    "transport.ping_schedule",
+)
 # Recognised but not dynamic: refused by PUT _cluster/settings like in Elasticsearch.
 STATIC_PATTERNS = (
     r"cluster\.remote\.[^.]+\.credentials",
     r"cluster\.remote\.initial_connect_timeout",
-    r"cluster\.remote\.connect",
+    r"cluster\.remote\.node\.attr",
+    r"cluster\.remote\.connections_per_cluster",
     r"remote_cluster_server\.enabled",
     r"xpack\.security\..*",
     r"node\..*",
@@ -164,12 +175,12 @@ class ClusterSettings:
         updates = {scope: flatten(body.get(scope) or {}) for scope in ("persistent", "transient")}
         with self._lock:
             results = {}
-            for scope, changes in updates.items():
-                current = getattr(self, scope)
+            for scope in ("transient", "persistent"):  # SettingsUpdater's order
+                changes, current = updates[scope], getattr(self, scope)
                 for key, value in changes.items():
                     _check_key(scope, key)
                     if value is not None:
-                        _check_value(key, value, current.get(key))
+                        _check_value(key, value)
                 merged = _apply(current, changes)
                 _check_strategies(merged)
                 results[scope] = merged
@@ -205,15 +216,13 @@ def _check_key(scope: str, key: str) -> None:
         raise illegal_argument(f"{scope} setting [{key}], not recognized")
 
 
-def _check_value(key: str, value: Any, old: Any) -> None:
+def _check_value(key: str, value: Any) -> None:
+    """AbstractScopedSettings.updateSettings: `validateWithoutDependencies` parses the value and
+    runs its validator; their IllegalArgumentException is the answer as it is (not wrapped)."""
     name = key.rsplit(".", 1)[-1] if ".transport." not in key else "transport"
     problem = _value_problem(name, value, key)
     if problem is not None:
-        old_text = "" if old is None else old
-        raise illegal_argument(
-            f"illegal value can't update [{key}] from [{old_text}] to [{value}]",
-            Cause("illegal_argument_exception", problem),
-        )
+        raise illegal_argument(problem)
 
 
 def _value_problem(name: str, value: Any, key: str) -> str | None:
@@ -238,18 +247,27 @@ def _value_problem(name: str, value: Any, key: str) -> str | None:
 
 
 def _address_problem(address: str) -> str | None:
-    host, sep, port = address.rpartition(":")
-    if not sep or not port:
+    """RemoteConnectionStrategy.parsePort: only the text after the last colon is checked, as a
+    Java int above 0; the host is not looked at until a connection is made."""
+    _, sep, port = address.rpartition(":")
+    if not sep:
         return f"remote hosts need to be configured as [host:port], found [{address}] instead"
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not re.fullmatch(r"[-+]?\d+", port) or not -(2**31) <= int(port) < 2**31:
         return "failed to parse port"
-    return None if host else f"remote hosts need to be configured as [host:port], found [{address}] instead"
+    if int(port) <= 0:
+        return f"port number must be > 0 but was: [{int(port)}]"
+    return None
 
 
 def _check_strategies(flat: Mapping[str, Any]) -> None:
     aliases = {m.group(1) for k in flat if (m := re.fullmatch(r"cluster\.remote\.([^.]+)\.(.+)", k))}
     for alias in sorted(aliases):
         mode = str(flat.get(f"{REMOTE_PREFIX}{alias}.mode", "sniff")).lower()
+        address = flat.get(f"{REMOTE_PREFIX}{alias}.{'proxy_address' if mode == 'proxy' else 'seeds'}")
+        for name in NEED_CONNECTION:
+            key = f"{REMOTE_PREFIX}{alias}.{name}"
+            if key in flat and address in (None, "", []):
+                raise illegal_argument(f"Cannot configure setting [{key}] if remote cluster is not enabled.")
         wrong, required = (SNIFF_ONLY, "SNIFF") if mode == "proxy" else (PROXY_ONLY, "PROXY")
         for name in wrong:
             key = f"{REMOTE_PREFIX}{alias}.{name}"

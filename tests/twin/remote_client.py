@@ -42,6 +42,7 @@ TCP_TRANSPORT = "org.elasticsearch.transport.TcpTransport"
 TRUST_MANAGER = "org.elasticsearch.common.ssl.DiagnosticTrustManager"
 CONNECT_EXC = "org.elasticsearch.transport.ConnectTransportException"
 SSL_HANDSHAKE_EXC = "javax.net.ssl.SSLHandshakeException"
+SECURITY_EXCEPTION = "org.elasticsearch.ElasticsearchSecurityException"
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,14 @@ class LinkFailure(Exception):
     exception: tuple[str, ...]
     connect_level: bool = False
     refused: bool = False  # the remote answered and refused (not a connect or TLS failure)
+    exception_class: str = ""  # the Java class of a refusal's cause
+
+    def request_error(self) -> str:
+        """What `_resolve/cluster` reports for a refused request (TransportResolveClusterAction):
+        a security exception's message; any other cause as Java's `toString()`, class first."""
+        if self.exception_class in ("", SECURITY_EXCEPTION):
+            return self.reason
+        return f"{self.exception_class}: {self.reason}"
 
     def __str__(self) -> str:
         return self.reason
@@ -207,6 +216,7 @@ def _refusal(answer: dict[str, Any], address: str) -> LinkFailure:
             f"Caused by: {answer.get('exception')}: {reason}",
         ),
         refused=True,
+        exception_class=str(answer.get("exception") or ""),
     )
 
 

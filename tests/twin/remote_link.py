@@ -299,13 +299,17 @@ class PodLinks:
     def remote_info(self) -> dict[str, Any]:
         return {alias: _info(link) for alias, link in sorted(self.links().items())}
 
-    def resolve(self, alias: str, pattern: str, timeout: float | None) -> dict[str, Any]:
+    def resolve(
+        self, alias: str, pattern: str, timeout: float | None, denial: str | None = None
+    ) -> dict[str, Any]:
         """`_resolve/cluster` for one alias, as TransportResolveClusterAction answers it.
 
         8.14-8.17 use FAIL_IF_DISCONNECTED: a disconnected alias is reported at once and the
         request triggers an attempt for the next call. Other versions make the attempt and wait.
         A remote that cannot be reached (connect, TLS or handshake failure) is `connected: false`
-        without `error`; only a refusal of the request itself carries its message.
+        without `error`; only a refusal of the request itself carries its message. `denial` is the
+        local security exception for a caller without `remote_indices` for the alias: it is thrown
+        when the request is sent, so only once there is a connection to send it on.
         """
         link = self.links()[alias]
         entry: dict[str, Any] = {"connected": False, "skip_unavailable": link.config.skip_unavailable}
@@ -330,7 +334,7 @@ class PodLinks:
         result = outcome[0]
         if isinstance(result, LinkFailure):
             if was_connected and result.refused:
-                entry["error"] = result.reason  # the request itself was refused by the remote
+                entry["error"] = result.request_error()  # the request itself was refused by the remote
             if not was_connected:
                 link.wake()
             return entry
@@ -339,6 +343,9 @@ class PodLinks:
             close_quietly(conn.sock)
         if not link.state.connected:
             link.wake()
+        if denial is not None:
+            entry["error"] = denial
+            return entry
         entry.update(
             connected=True,
             matching_indices=bool(answer.get("matching_indices")),

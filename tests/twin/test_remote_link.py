@@ -53,6 +53,32 @@ def test_api_key_link_connects_and_shows_redacted_credentials(remote: kit.Side, 
     assert key["encoded"] not in logs_of(local) + logs_of(remote)
 
 
+def test_resolve_cluster_for_a_caller_without_remote_indices_is_the_local_denial(
+    remote: kit.Side, cleanup: list[Any]
+) -> None:
+    """With an API-key link up, a caller whose roles grant the index action locally but have no
+    remote_indices for the alias gets `connected: false` and the interceptor's security message."""
+    from tests.twin.es_routes import Request, dispatch
+
+    local = make_local(cleanup, remote, cross_cluster_key(remote)["encoded"])
+    register(local, rcs(remote))
+    eventually(lambda: info(local)["connected"])
+    role = {"indices": [{"names": ["logs-*"], "privileges": ["read"]}]}
+    local.cluster.security.put_role("local-only", role)
+    local.cluster.security.add_user("searcher", "pw-of-a-user", ["local-only"])
+    auth = "Basic " + base64.b64encode(b"searcher:pw-of-a-user").decode()
+    request = Request("GET", "/_resolve/cluster/my:*", {"Authorization": auth})
+    answer = dispatch(local.cluster, local.pod(), request)
+    assert answer.status == 200 and answer.body == {"my": {
+        "connected": False,
+        "skip_unavailable": True,
+        "error": "action [indices:admin/resolve/cluster] towards remote cluster [my] is unauthorized for "
+        "user [searcher] with effective roles [local-only] because no remote indices privileges apply for "
+        "the target cluster",
+    }}
+    assert info(local)["connected"] is True  # the link itself is fine
+
+
 def test_remote_info_over_rest_with_the_official_client(remote: kit.Side, cleanup: list[Any]) -> None:
     from tests.twin.test_es_server import client
 
