@@ -226,6 +226,26 @@ def test_without_remote_access_remote_checks_are_not_evaluated(twin: Any) -> Non
     assert probe is not None and probe["status"] == "pass", "the TLS probe needs only the address"
 
 
+def test_a_monitoring_user_cannot_use_resolve_cluster_and_doctor_falls_back_on_remote_info(
+    twin: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cluster `monitor` reads settings and _remote/info but not _resolve/cluster (an index
+    action): doctor says it could not use it, judges the link from _remote/info, exits 0."""
+    running = twin("healthy")
+    local = running.local.es("logging", "local-es")
+    local.security.put_role("monitoring", {"cluster": ["monitor"]})
+    local.security.add_user("watcher", "watcher-pw-1", ["monitoring"])
+    monkeypatch.setenv("ECKRC_TEST_USER", "watcher")
+    monkeypatch.setenv("ECKRC_TEST_PASSWORD", "watcher-pw-1")
+    run = doctor(running.kubeconfig, "--es-username-env", "ECKRC_TEST_USER",
+                 "--es-password-env", "ECKRC_TEST_PASSWORD")
+    assert run.code == 0, run.describe()
+    by_id = {f["id"]: f for f in run.findings() if f["alias"] in (None, "remote-es")}
+    assert by_id["ECKRC504"]["status"] == "not-evaluated", run.describe()
+    assert "_remote/info alone" in by_id["ECKRC504"]["message"]
+    assert by_id["ECKRC503"]["status"] == "pass", run.describe()
+
+
 def test_unknown_es_name_is_one_line_exit_2(twin: Any) -> None:
     running = twin("healthy")
     run = doctor(running.kubeconfig, "--es", "nope")

@@ -23,7 +23,7 @@ from kubectl_eckrc.checks.spec import (
     warned,
 )
 from kubectl_eckrc.findings import Verdict
-from kubectl_eckrc.snapshot import Snapshot
+from kubectl_eckrc.snapshot import Snapshot, Unavailable
 
 # Error texts of a failing link, and what they mean (domain.md section 6).
 KNOWN_ERRORS: list[tuple[str, str]] = [
@@ -58,6 +58,32 @@ KNOWN_ERRORS: list[tuple[str, str]] = [
 def diagnose(error: str) -> str:
     lowered = error.lower()
     return next((cause for text, cause in KNOWN_ERRORS if text in lowered), "")
+
+
+# What doctor's own user needs for `_resolve/cluster` (TransportResolveClusterAction is an index
+# action; on an API-key link the caller also needs remote_indices for the alias).
+RESOLVE_PERMISSION = ("an index privilege granting indices:admin/resolve/cluster (view_index_metadata, "
+                      "read, read_cross_cluster or manage) and, on an API-key link, remote_indices for the "
+                      "alias, for doctor's Elasticsearch user (the elastic user has both)")
+
+
+def caller_denied(error: str) -> bool:
+    """A `_resolve/cluster` error that refuses doctor's own request (its user's privileges), not
+    the link: Elasticsearch reports security exceptions as `connected: false` wherever they come
+    from, so such an answer says nothing about the connection."""
+    lowered = error.lower()
+    return "[indices:admin/resolve/cluster]" in lowered and "is unauthorized for" in lowered
+
+
+def resolve_unusable(snap: Snapshot, alias: str) -> str:
+    """Why doctor's `_resolve/cluster` answer cannot judge the link ("" when it can): its user
+    may not call it, or may not reach the alias with it."""
+    read = reads.es_api(snap.local).resolve_cluster.get(alias)
+    if isinstance(read, Unavailable):
+        return read.reason if read.kind == "forbidden" else ""
+    entry = read.get(alias) if isinstance(read, dict) else None
+    error = str(entry.get("error") or "") if isinstance(entry, dict) else ""
+    return error if caller_denied(error) else ""
 
 
 @check("ECKRC501", severity=ERROR, side=LINK, fix="register-remote")
@@ -156,6 +182,11 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
         if _resolved(snap, alias):
             return passed(f"{alias} connected (_resolve/cluster); _remote/info still said not connected: it "
                           "only shows the last attempt", **evidence)
+        if resolve_unusable(snap, alias):
+            return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
+                          "_remote/info shows the last attempt only, and doctor's user may not use "
+                          f"_resolve/cluster to make a fresh one: run GET _resolve/cluster/{alias}:* as a "
+                          "user who may, then doctor again; the checks above name a cause", **evidence)
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
                       "_resolve/cluster made a fresh attempt and did not connect either: see ECKRC504 and "
                       "the checks above for the cause", **evidence)
@@ -183,6 +214,13 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     probe. An error is reported for a request the remote refused (security exceptions with
     their message, others as `<java class>: <message>`); doctor explains the known texts.
 
+    `_resolve/cluster` is an index action: doctor's own user needs an index privilege that
+    grants `indices:admin/resolve/cluster` (`view_index_metadata`, `read`,
+    `read_cross_cluster` or `manage`, on any index; cluster `monitor` is not enough) and, on an
+    API-key link, `remote_indices` for the alias. Without them Elasticsearch answers 403, or
+    `connected: false` with the security message: that says nothing about the link, so this
+    check is not evaluated and the connection is judged from `_remote/info` alone (ECKRC503).
+
     On a real cluster: the answer comes from the node that served doctor's request; it cannot
     tell which of several causes broke a connection that was never made (that is what the
     other checks and the TLS probe are for).
@@ -193,6 +231,11 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     es = reads.es_api(snap.local)
     if alias not in es.resolve_cluster:
         return not_evaluated(f"_resolve/cluster was not called for {alias}")
+    unusable = resolve_unusable(snap, alias)
+    if unusable:
+        return not_evaluated(f"doctor's Elasticsearch user may not use _resolve/cluster on {alias} "
+                             f"({unusable}): the connection is judged from _remote/info alone (ECKRC503)",
+                             RESOLVE_PERMISSION, unusable)
     answer = need(es.resolve_cluster[alias], f"_resolve/cluster/{alias}:*")
     entry = answer.get(alias) if isinstance(answer, dict) else None
     if not isinstance(entry, dict):
@@ -214,7 +257,7 @@ def is_broken(snap: Snapshot, alias: str) -> tuple[bool, str]:
         return True, "_remote/info: not connected"
     es = reads.es_api(snap.local)
     answer = es.resolve_cluster.get(alias)
-    if isinstance(answer, dict) and isinstance(answer.get(alias), dict):
+    if isinstance(answer, dict) and isinstance(answer.get(alias), dict) and not resolve_unusable(snap, alias):
         resolved = answer[alias]
         if not resolved.get("connected") or resolved.get("error"):
             return True, f"_resolve/cluster: {resolved.get('error') or 'not connected'}"

@@ -45,7 +45,8 @@ PRIVILEGES = {
     "settings": "cluster privilege monitor",
     "node_settings": "cluster privilege monitor",
     "remote_info": "cluster privilege monitor",
-    "resolve_cluster": "index privilege view_index_metadata on <alias>:*",
+    "resolve_cluster": "an index privilege granting indices:admin/resolve/cluster (view_index_metadata, "
+                       "read, read_cross_cluster or manage, on any index)",
     "api_key": "cluster privilege manage_api_key (or read_security)",
     "roles": "cluster privilege read_security",
 }

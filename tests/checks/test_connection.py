@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kubectl_eckrc.checks.connection import diagnose
 from kubectl_eckrc.findings import Status
-from tests.checks.helpers import findings, first_failure, outcome
+from kubectl_eckrc.snapshot import Unavailable
+from tests.checks.helpers import failing, findings, first_failure, outcome
 from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair, make_ca
 
 
@@ -196,3 +197,46 @@ def test_a_missing_remote_info_entry_is_not_evaluated_and_says_so() -> None:
     finding = outcome(pair, "ECKRC503")
     assert finding.status is Status.NOT_EVALUATED
     assert finding.message == f"_remote/info has no entry for {ALIAS}"
+
+
+FORBIDDEN = Unavailable(
+    "403 Forbidden on GET /_resolve/cluster/remote-es:*: action [indices:admin/resolve/cluster] is "
+    "unauthorized for user [watcher] with effective roles [monitoring], this action is granted by the index "
+    "privileges [view_index_metadata,manage,read,read_cross_cluster,all]", "forbidden", "an index privilege")
+NO_REMOTE_INDICES = (
+    "action [indices:admin/resolve/cluster] towards remote cluster [remote-es] is unauthorized for user "
+    "[watcher] with effective roles [monitoring] because no remote indices privileges apply for the target "
+    "cluster")
+
+
+def test_a_user_who_may_not_call_resolve_cluster_falls_back_on_remote_info() -> None:
+    """A 403 on _resolve/cluster is about doctor's user, not the link: ECKRC504 is not evaluated
+    and says so, ECKRC503 judges the connection from _remote/info, nothing fails."""
+    pair = healthy_pair()
+    pair.local.resolve_cluster[ALIAS] = FORBIDDEN
+    resolved = outcome(pair, "ECKRC504")
+    assert resolved.status is Status.NOT_EVALUATED
+    assert "may not use _resolve/cluster" in resolved.message and "_remote/info alone" in resolved.message
+    assert "indices:admin/resolve/cluster" in resolved.permission
+    assert outcome(pair, "ECKRC503").status is Status.PASS
+    assert failing(pair) == []
+
+
+def test_a_user_without_remote_indices_is_not_a_broken_link() -> None:
+    """Elasticsearch reports the interceptor's denial as `connected: false` with its message:
+    ECKRC504 is not evaluated, ECKRC505 does not call the link down, ECKRC503 reads _remote/info."""
+    pair = healthy_pair()
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True,
+                                               "error": NO_REMOTE_INDICES}
+    assert outcome(pair, "ECKRC504").status is Status.NOT_EVALUATED
+    assert outcome(pair, "ECKRC505").status is Status.PASS
+    assert outcome(pair, "ECKRC503").status is Status.PASS
+    assert failing(pair) == []
+
+
+def test_with_resolve_cluster_forbidden_a_disconnected_link_says_no_fresh_attempt_was_made() -> None:
+    pair = healthy_pair()
+    pair.local.resolve_cluster[ALIAS] = FORBIDDEN
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    connected = outcome(pair, "ECKRC503")
+    assert connected.status is Status.FAIL and "may not use _resolve/cluster" in connected.hint
