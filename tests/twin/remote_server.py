@@ -26,6 +26,9 @@ MAGIC = b"ES"
 MAX_FRAME = 1 << 20
 IDLE_TIMEOUT = 300.0
 DRAIN_TIMEOUT = 5.0  # bounds the wait for a peer that never closes after our alert
+# A node's side of a TLS handshake ends after Netty SslHandler's default 10 s, the
+# "handshake timed out after 10000ms" of real logs; a shorter wait cut slow peers off mid-handshake.
+TLS_HANDSHAKE_TIMEOUT = 10.0
 NETTY_TRANSPORT = "org.elasticsearch.xpack.core.security.transport.netty4.SecurityNetty4Transport"
 TCP_TRANSPORT = "org.elasticsearch.transport.TcpTransport"
 API_KEY_AUTHENTICATOR = "org.elasticsearch.xpack.security.authc.ApiKeyAuthenticator"
@@ -134,6 +137,7 @@ class NodeListener(Acceptor):
                 f"received plaintext traffic on an encrypted channel, closing connection {chan}",
             )
             return
+        conn.settimeout(TLS_HANDSHAKE_TIMEOUT)
         try:
             tls = self._ctx.wrap_socket(conn, server_side=True)
         except ssl.SSLError as err:
