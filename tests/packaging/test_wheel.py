@@ -28,6 +28,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from kubectl_eckrc import __version__
+from tests.parallel import made_once
 
 ROOT = Path(__file__).resolve().parents[2]
 # what the sdist is made from; copied so that the build's egg-info and build/ directories land
@@ -35,19 +36,24 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "kubectl_eckrc")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    source = tmp_path_factory.mktemp("source")
+def build_sdist_and_wheel(directory: Path) -> None:
+    source = directory / "source"
+    source.mkdir()
     for name in SOURCES:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(ROOT / name, source / name)
-    out = tmp_path_factory.mktemp("dist")
+    out = directory / "dist"
     command = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out), str(source)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and wheel, built once per test session however many workers ask."""
+    return made_once(tmp_path_factory, "wheel-build", build_sdist_and_wheel) / "dist"
 
 
 def wheel_of(dist: Path) -> Path:
@@ -97,21 +103,26 @@ def test_wheel_declares_the_kubectl_eckrc_console_script(built: Path) -> None:
         assert not [n for n in archive.namelist() if n.startswith("tests/")]
 
 
-@pytest.fixture(scope="module")
-def fresh_venv(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new virtualenv with only the wheel installed in it, the dependencies on a path entry."""
-    venv = tmp_path_factory.mktemp("venv") / "fresh"
+def install_wheel_in_a_fresh_venv(wheel: Path, directory: Path) -> None:
+    venv = directory / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv_program(venv, "python")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                    "--no-index", str(wheel_of(built))], check=True, timeout=120, capture_output=True)
+                    "--no-index", str(wheel)], check=True, timeout=120, capture_output=True)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, timeout=60, capture_output=True, text=True).stdout.strip()
     # a plain path line: the test virtualenv's own .pth files (its editable install of this
     # checkout above all) are not run, so `kubectl_eckrc` can only come from the wheel
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (Path(site) / "zz_test_dependencies.pth").write_text("\n".join(sorted(ours)) + "\n")
-    return venv
+
+
+@pytest.fixture(scope="session")
+def fresh_venv(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtualenv with only the wheel installed in it, the dependencies on a path entry."""
+    wheel = wheel_of(built)
+    made = made_once(tmp_path_factory, "wheel-venv", lambda into: install_wheel_in_a_fresh_venv(wheel, into))
+    return made / "fresh"
 
 
 def venv_program(venv: Path, name: str) -> Path:
