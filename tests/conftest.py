@@ -23,6 +23,17 @@ def _warm_pool() -> None:
         pki.pooled_key(index)
 
 
+# Fixtures that build something for a minute: the tests using them run first.
+BUILDERS = ("binary_dir", "built")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that need a build first. Parallel workers start on consecutive slices of
+    the collection, so one worker takes all of them and builds while the others test, instead
+    of several workers meeting the build later and waiting for it."""
+    items.sort(key=lambda item: not any(name in BUILDERS for name in getattr(item, "fixturenames", ())))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def twin_key_pool() -> Iterator[None]:
     """Generate the RSA key pool in the background from the first test on: key generation, not
