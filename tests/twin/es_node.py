@@ -125,6 +125,8 @@ class ClusterCore(Protocol):
 
     def node_id(self, pod: str) -> str: ...
 
+    def serve_request(self, frame: dict[str, Any], profile: str) -> dict[str, Any]: ...
+
 
 def version_tuple(version: str) -> tuple[int, int, int]:
     parts = [int(p) for p in version.split("-")[0].split(".")[:3]]

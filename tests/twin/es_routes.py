@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.twin import es_ccs_handlers as ccs
 from tests.twin import es_handlers as h
 from tests.twin.es_errors import WWW_AUTHENTICATE, Cause, EsError
 from tests.twin.es_filter import filter_path
@@ -183,6 +184,26 @@ ROUTES: list[tuple[tuple[str, ...], str, str | None, str, Handler]] = [
         None,
         "cluster:admin/xpack/security/user/has_privileges",
         h.has_privileges,
+    ),
+    # cross-cluster reads (es_ccs_*.py): index privileges are checked by the handlers
+    (("GET",), r"/_resolve/index/(?P<expr>[^/]+)", None, "indices:admin/resolve/index", ccs.resolve_index),
+    (("GET", "POST"), r"/(?P<target>[^_/][^/]*)/_field_caps", None, "indices:data/read/field_caps",
+     ccs.field_caps),
+    (("GET", "POST"), r"/(?P<target>[^_/][^/]*)/_search", None, "indices:data/read/search", ccs.search),
+    (("POST",), r"/(?P<index>[^_/][^/]*)/_doc", None, "indices:data/write/index", ccs.index_document),
+    (
+        ("PUT", "POST"),
+        r"/_security/user/(?P<name>[^_/][^/]*)",
+        "manage_security",
+        "cluster:admin/xpack/security/user/put",
+        ccs.put_user,
+    ),
+    (
+        ("GET",),
+        r"/_security/user/(?P<name>[^_/][^/]*)",
+        "read_security",
+        "cluster:admin/xpack/security/user/get",
+        ccs.get_user,
     ),
 ]
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.twin import es_ccs
 from tests.twin.es_logs import PodLog
 from tests.twin.es_node import NodeView, supports_rcs
 from tests.twin.es_routes import Request, dispatch
@@ -189,6 +190,7 @@ class EsCluster:
         self.security = SecurityStore(elastic_password)
         self.settings = ClusterSettings()
         self.indices: set[str] = set()
+        self.documents: dict[str, list[dict[str, Any]]] = {}  # index -> documents (es_ccs*.py)
         self.addresses = addresses or LoopbackAllocator()
         self.resolve_host = resolve_host
         self.timeouts = timeouts or LinkTimeouts()
@@ -307,6 +309,11 @@ class EsCluster:
 
     def add_index(self, name: str) -> None:
         self.indices.add(name)
+        self.documents.setdefault(name, [])
+
+    def serve_request(self, frame: dict[str, Any], profile: str) -> dict[str, Any]:
+        """A cross-cluster request that arrived through a link (after its handshake)."""
+        return es_ccs.serve_remote(self, frame, profile)
 
     def matching_indices(self, pattern: str) -> bool:
         return any(fnmatch.fnmatchcase(index, p) for index in self.indices for p in pattern.split(","))

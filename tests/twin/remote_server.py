@@ -178,6 +178,7 @@ class NodeListener(Acceptor):
 
     def _serve(self, tls: ssl.SSLSocket) -> None:
         tls.settimeout(IDLE_TIMEOUT)
+        handshaken = False
         while True:
             try:
                 frame = recv_frame(tls)
@@ -187,7 +188,13 @@ class NodeListener(Acceptor):
                 return
             if frame is None:
                 return
-            send_frame(tls, self.answer(frame))
+            if handshaken and frame.get("action") != HANDSHAKE_ACTION:
+                # a request through an open link: field_caps, resolve/index, search (es_ccs.py)
+                send_frame(tls, self._cluster.serve_request(frame, self.profile))
+                continue
+            answer = self.answer(frame)
+            handshaken = bool(answer.get("ok"))
+            send_frame(tls, answer)
 
     def _node(self) -> dict[str, str]:
         return {
