@@ -77,6 +77,11 @@ def _scope_options(func: F) -> F:
         click.option("--remote-es-api-key-env", metavar="VAR", help="Env var holding a remote ES API key."),
         click.option("--remote-es-username-env", metavar="VAR", help="Env var: remote ES user name."),
         click.option("--remote-es-password-env", metavar="VAR", help="Env var: remote ES password."),
+        click.option("--index", "use_indices", multiple=True, metavar="PATTERN",
+                     help="Remote index pattern to prove a cross-cluster search on, read-only "
+                          "(field_caps, resolve); repeatable."),
+        click.option("--as-user", metavar="NAME",
+                     help="With --index: read as this local user (run_as) instead of the tool's user."),
         click.option(
             "--timeout",
             type=Seconds(0.1),
@@ -206,7 +211,33 @@ def build_scope(kw: dict[str, Any]) -> Scope:
     remote = None
     if any(kw[k] is not None for k in REMOTE_KEYS):
         remote = _side(kw, "remote_", kw["remote_kubeconfig"] or kw["kubeconfig"])
-    return Scope(local=local, remote=remote, alias=kw["alias"], timeout=float(kw["timeout"]))
+    return Scope(local=local, remote=remote, alias=kw["alias"], timeout=float(kw["timeout"]),
+                 indices=_index_patterns(kw["use_indices"]), as_user=_as_user(kw))
+
+
+def _index_patterns(values: Sequence[str]) -> tuple[str, ...]:
+    """--index takes the remote's own pattern: doctor puts `<alias>:` in front for each link."""
+    patterns = split_list(values)
+    for pattern in patterns:
+        if ":" in pattern:
+            raise UsageError(f"--index {pattern}: give the remote index pattern without an alias "
+                             "(doctor reads <alias>:PATTERN for each link in scope)")
+    return patterns
+
+
+def _widen_key_access(kw: dict[str, Any]) -> bool:
+    if kw["widen_key_access"] and not kw["use_indices"]:
+        raise UsageError("--widen-key-access goes with --index (the patterns to add to the key's access)")
+    return bool(kw["widen_key_access"])
+
+
+def _as_user(kw: dict[str, Any]) -> str | None:
+    name = kw["as_user"]
+    if name is not None and not kw["use_indices"]:
+        raise UsageError("--as-user goes with --index (the reads it makes as that user)")
+    if name is not None and not name.strip():
+        raise UsageError("--as-user: a user name is required")
+    return name.strip() if name else None
 
 
 def split_list(values: Sequence[str]) -> tuple[str, ...]:
@@ -225,7 +256,7 @@ def _command(name: str) -> Any:
 LIVE_ONLY = ("kubeconfig", "context", "remote_kubeconfig", "remote_context", "es_url", "remote_es_url",
              "es_url_elastic_user", "remote_es_url_elastic_user", "es_api_key_env", "es_username_env",
              "es_password_env", "remote_es_api_key_env", "remote_es_username_env",
-             "remote_es_password_env", "timeout")
+             "remote_es_password_env", "timeout", "use_indices", "as_user")
 
 
 def refuse_live_flags(kw: dict[str, Any]) -> None:
@@ -237,7 +268,7 @@ def refuse_live_flags(kw: dict[str, Any]) -> None:
     given = [name for name in LIVE_ONLY
              if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
     if given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        flags = ", ".join("--" + {"use_indices": "index"}.get(name, name).replace("_", "-") for name in given)
         raise UsageError(f"{flags}: not used with --bundle (the bundle is read offline); leave it out")
 
 
@@ -319,6 +350,8 @@ def doctor(**kw: Any) -> int:
 @click.option("--expiration", metavar="DURATION", help="Expiry of a new API key, e.g. 90d.")
 @click.option("--server-name", metavar="NAME", help="server_name to register (a DNS name).")
 @click.option("--proxy-address", metavar="HOST:PORT", help="proxy_address to register.")
+@click.option("--widen-key-access", is_flag=True,
+              help="With --index: add the patterns the key's access hides to its search access.")
 @click.option("-o", "--output", type=Format(["table", "json"]), default="table", show_default=True)
 def fix(**kw: Any) -> int:
     """Plan the repair from doctor's findings; --apply carries it out.
@@ -348,6 +381,7 @@ def fix(**kw: Any) -> int:
         expiration=kw["expiration"],
         server_name=kw["server_name"],
         proxy_address=kw["proxy_address"],
+        widen_key_access=_widen_key_access(kw),
         output=kw["output"],
         debug=kw["debug"],
     )

@@ -21,6 +21,7 @@ PROGRAM = "kubectl eckrc"
 # names what is missing instead of hiding it.
 REMOTE_PLACEHOLDER = "REMOTE_CONTEXT"
 DEFAULT_TIMEOUT = 5.0
+WIDEN_KEY_ACCESS = "widen-key-access"  # asked for with its own flag (fix --widen-key-access)
 
 
 def resolved(scope: Scope, snap: Snapshot) -> Scope:
@@ -55,6 +56,10 @@ def scope_args(scope: Scope, alias: str | None = None, need_remote: bool = False
         args += ["--alias", chosen]
     if scope.timeout != DEFAULT_TIMEOUT:
         args += ["--timeout", f"{scope.timeout:g}"]
+    for pattern in scope.indices:
+        args += ["--index", pattern]
+    if scope.as_user:
+        args += ["--as-user", scope.as_user]
     return args
 
 
@@ -116,7 +121,13 @@ def with_fix_commands(report: Report, scope: Scope, snap: Snapshot) -> Report:
     for finding in report.findings:
         if finding.fix is not None:
             alias = fix_alias(finding.alias, scope, snap)
-            cmd = command("fix", scope_args(full, alias, need_remote=True))
-            finding = replace(finding, fix=replace(finding.fix, command=cmd))
+            args = scope_args(full, alias, need_remote=True)
+            if finding.fix.action == WIDEN_KEY_ACCESS:
+                # only what the key hides is fix's to change (asked for explicitly); a local role is not
+                if not finding.evidence.get("widenKeyAccess"):
+                    findings.append(replace(finding, fix=None))
+                    continue
+                args.append("--widen-key-access")
+            finding = replace(finding, fix=replace(finding.fix, command=command("fix", args)))
         findings.append(finding)
     return replace(report, findings=findings)

@@ -29,6 +29,9 @@ class Scope:
     remote: SideTarget | None  # None: no access to the remote environment
     alias: str | None = None  # None: every alias configured on the local cluster
     timeout: float = 5.0  # seconds, per network operation
+    # --index: remote index patterns whose cross-cluster reads doctor tries through each link
+    indices: tuple[str, ...] = ()
+    as_user: str | None = None  # --as-user: make those reads as this local user (run_as)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class FixOptions:
     expiration: str | None = None  # e.g. "90d"; None = no expiry
     server_name: str | None = None
     proxy_address: str | None = None
+    widen_key_access: bool = False  # let widen-key-access add the --index patterns to the key's access
     output: str = "table"  # table | json
     color: bool | None = None
     debug: bool = False

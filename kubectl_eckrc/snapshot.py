@@ -144,6 +144,21 @@ class TlsProbe:
 
 
 @dataclass(frozen=True)
+class UseProbe:
+    """What cross-cluster reads of one index pattern got through one link (doctor --index), as
+    the tool's user or, with --as-user, as that user (run_as). A refusal (403, 404) is an
+    answer here, stored as `{"status": N, "error": {...}}`: it is what the user would get."""
+
+    alias: str
+    pattern: str  # the remote's own pattern; the reads target <alias>:<pattern>
+    as_user: str  # "" = the tool's own user
+    field_caps: Read[Json]  # GET <alias>:<pattern>/_field_caps?fields=*
+    resolve: Read[Json]  # GET _resolve/index/<alias>:<pattern>
+    remote: Read[Json]  # GET _resolve/index/<pattern> on the remote as doctor's remote user: what exists
+    user: Read[Json] | None = None  # GET _security/user/<as_user> on the local side (with --as-user)
+
+
+@dataclass(frozen=True)
 class Side:
     role: str  # local | remote
     context: str  # kube context name ("" when unknown, e.g. offline)
@@ -164,6 +179,7 @@ class Snapshot:
     aliases: list[str]  # the links in scope (--alias, else every alias the local side configures)
     probes: dict[str, TlsProbe | Unavailable] = field(default_factory=dict)  # alias -> probe
     notes: list[str] = field(default_factory=list)
+    uses: list[UseProbe] = field(default_factory=list)  # doctor --index: one per alias and pattern
 
 
 # --- serialisation -----------------------------------------------------------------------------
@@ -284,6 +300,18 @@ def _probe(data: Any) -> TlsProbe | Unavailable:
     return TlsProbe(**{**read, "chain": [_cert(c) for c in read.get("chain", [])]})
 
 
+def _use(data: dict[str, Any]) -> UseProbe:
+    return UseProbe(
+        alias=data["alias"],
+        pattern=data["pattern"],
+        as_user=data.get("as_user", ""),
+        field_caps=_read(data["field_caps"]),
+        resolve=_read(data["resolve"]),
+        remote=_read(data["remote"]),
+        user=_read(data.get("user")),
+    )
+
+
 def from_dict(data: dict[str, Any]) -> Snapshot:
     """Inverse of to_dict. Raises KeyError/TypeError on a malformed document (callers turn
     that into a one-line usage error)."""
@@ -300,4 +328,5 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
         aliases=list(data["aliases"]),
         probes={k: _probe(v) for k, v in data.get("probes", {}).items()},
         notes=list(data.get("notes", [])),
+        uses=[_use(u) for u in data.get("uses", [])],
     )

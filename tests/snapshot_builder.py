@@ -33,6 +33,7 @@ from kubectl_eckrc.snapshot import (
     Snapshot,
     TlsProbe,
     Unavailable,
+    UseProbe,
 )
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -316,12 +317,14 @@ class PairBuilder:
     probe: TlsProbe | Unavailable
     aliases: list[str] = field(default_factory=lambda: [ALIAS])
     remote_unavailable: Unavailable | None = None
+    uses: list[UseProbe] = field(default_factory=list)  # doctor --index reads
 
     def build(self) -> Snapshot:
         remote: Side | Unavailable = self.remote_unavailable or self.remote.build()
         probes = {ALIAS: self.probe} if ALIAS in self.aliases else {}
         return Snapshot(schema_version=1, taken_at=TAKEN_AT, tool_version="0.1.0", source="live",
-                        local=self.local.build(), remote=remote, aliases=list(self.aliases), probes=probes)
+                        local=self.local.build(), remote=remote, aliases=list(self.aliases), probes=probes,
+                        uses=list(self.uses))
 
     # --- common mutations --------------------------------------------------------------------
 
@@ -361,7 +364,21 @@ def healthy_pair() -> PairBuilder:
     local_ca = make_ca(LOCAL_ES, "local-ca")
     leaf = eck_leaf(remote_ca)
     return PairBuilder(local=_local_side(remote_ca, local_ca), remote=_remote_side(remote_ca),
-                       remote_ca=remote_ca, local_ca=local_ca, leaf=leaf, probe=_probe(leaf))
+                       remote_ca=remote_ca, local_ca=local_ca, leaf=leaf, probe=_probe(leaf),
+                       uses=[logs_search()])
+
+
+REMOTE_LOGS = ["logs-2026.12.01", "logs-2026.12.02"]
+
+
+def logs_search() -> UseProbe:
+    """doctor --index logs-* on the healthy link: the search reaches both logs indices."""
+    found = {"indices": [{"name": n, "attributes": ["open"]} for n in REMOTE_LOGS], "aliases": [],
+             "data_streams": []}
+    linked = {**found, "indices": [{**i, "name": f"{ALIAS}:{i['name']}"} for i in found["indices"]]}
+    caps = {"indices": [f"{ALIAS}:{n}" for n in REMOTE_LOGS],
+            "fields": {"@timestamp": {"date": {"type": "date"}}}}
+    return UseProbe(ALIAS, "logs-*", "", caps, linked, found)
 
 
 def _local_side(remote_ca: Issued, local_ca: Issued) -> SideParts:

@@ -75,6 +75,29 @@ def test_fix_flags_become_fix_options(recorder: Recorder) -> None:
     assert options.expiration == "90d" and options.proxy_address == "127.0.0.5:9443"
 
 
+def test_index_and_as_user_reach_the_scope_of_every_command(recorder: Recorder) -> None:
+    cli.main(["doctor", "--index", "logs-*,metrics-*", "--index", "app-*", "--as-user", "app-user"])
+    cli.main(["fix", "--remote-context", "b", "--index", "metrics-*", "--widen-key-access"])
+    cli.main(["collect", "-o", "b.zip", "--index", "logs-*"])
+    doctor, fix, collect = (options for _, options in recorder.options)
+    assert doctor.scope.indices == ("logs-*", "metrics-*", "app-*") and doctor.scope.as_user == "app-user"
+    assert fix.scope.indices == ("metrics-*",) and fix.widen_key_access
+    assert collect.scope.indices == ("logs-*",) and collect.scope.as_user is None
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["doctor", "--as-user", "app-user"], "--as-user goes with --index"),
+    (["doctor", "--index", "remote-es:logs-*"], "without an alias"),
+    (["fix", "--remote-context", "b", "--widen-key-access"], "--widen-key-access goes with --index"),
+    (["doctor", "--bundle", "b.zip", "--index", "logs-*"], "--index: not used with --bundle"),
+])
+def test_index_flags_misused_are_one_line_usage_errors(recorder: Recorder, capsys: pytest.CaptureFixture[str],
+                                                       args: list[str], says: str) -> None:
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1 and not recorder.options
+
+
 def test_collect_requires_an_output_file(recorder: Recorder, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["collect"]) == 2
     err = capsys.readouterr().err

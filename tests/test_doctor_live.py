@@ -39,7 +39,8 @@ class Expect:
 
 
 SCENARIOS = {
-    "healthy": Expect(0),
+    # proof of use: a search on logs-* through the link reaches the remote's logs indices
+    "healthy": Expect(0, args=("--index", "logs-*"), passes=("ECKRC508",)),
     "cert-model-healthy": Expect(0),
     "healthy-eck-rcs-service": Expect(0),
     # the credential is found through `entries`: the key checks judge it instead of not evaluating
@@ -80,6 +81,9 @@ SCENARIOS = {
     "cert-expired": Expect(1, "ECKRC307", also=("ECKRC304",)),
     # the local user may not read secrets nor port-forward: the RBAC gate cannot be evaluated
     "rbac-restricted": Expect(3, "ECKRC103", status="not-evaluated"),
+    "key-access-too-narrow": Expect(1, "ECKRC508", args=("--index", "metrics-*")),
+    "local-role-no-remote-indices": Expect(1, "ECKRC508",
+                                           args=("--index", "logs-*", "--as-user", "app-user")),
     "cert-model-one-way": Expect(1, "ECKRC601"),
     "cert-model-configmap-wrong-key": Expect(1, "ECKRC601"),
     "cert-model-to-rcs": Expect(1, "ECKRC602"),
@@ -105,6 +109,7 @@ ROW_CAUGHT_BY = {
     "F13": ("basic-license", "ECKRC106"),
     "F14": ("cert-model-configmap-wrong-key", "ECKRC601"),
     "F15": ("secure-settings-secret-missing", "ECKRC401"),
+    "F16": ("local-role-no-remote-indices", "ECKRC508"),
     "F17": ("sniff-mode", "ECKRC502"),
     "F18": ("skip-unavailable-broken", "ECKRC505"),
     "F19": ("es-too-old", "ECKRC105"),
@@ -114,10 +119,7 @@ ROW_CAUGHT_BY = {
     "F23": ("cert-expired", "ECKRC307"),
 }
 # Rows no twin scenario reproduces, and why.
-ROWS_WITHOUT_SCENARIO = {
-    "F16": "the twin runs no cross-cluster search, so no scenario meets `no remote indices privileges "
-           "apply`; ECKRC506 (warning) is judged on roles and key access in tests/checks/test_connection.py",
-}
+ROWS_WITHOUT_SCENARIO: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -337,3 +337,31 @@ def test_fix_wait_converges_after_a_remote_only_repair(twin: Any, eckrc: Any) ->
     assert _writes(running) == []
     entry = local_es.remote_info(running.local.first_pod(LOCAL_NS, LOCAL_ES))[ALIAS]
     assert entry["connected"] is True, entry
+
+
+def _key_search_names(running: Any) -> list[str]:
+    """The search names of the link's key, as the remote twin holds it."""
+    keys = running.remote.es(REMOTE_NS, REMOTE_ES).security.api_keys.values()
+    key = next(k for k in keys if k.name == "local-es-to-remote-es")
+    return [n for entry in key.access["search"] for n in entry["names"]]
+
+
+def test_fix_widens_the_keys_access_only_when_asked_and_the_search_then_reaches_it(
+        twin: Any, eckrc: Any) -> None:
+    running = twin("key-access-too-narrow")
+    metrics = ("--alias", ALIAS, "--index", "metrics-*")
+    refused = eckrc(running, "fix", *metrics, "--apply", "--yes")
+    assert refused.code == 1 and "--widen-key-access" in refused.stdout, refused.stdout + refused.stderr
+    assert _key_search_names(running) == ["logs-*"]
+    plan = eckrc(running, "fix", *metrics, "--widen-key-access")
+    assert plan.code == 1, plan.stdout + plan.stderr
+    assert "PUT /_security/cross_cluster/api_key/" in plan.stdout and "+    - metrics-*" in plan.stdout
+    assert "--index 'metrics-*' --widen-key-access --apply" in plan.stdout  # the command to carry it out
+    assert _key_search_names(running) == ["logs-*"]
+    fixed = eckrc(running, "fix", *metrics, "--widen-key-access", "--apply", "--yes")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert _key_search_names(running) == ["logs-*", "metrics-*"]
+    doctor = eckrc(running, "doctor", *metrics, "-o", "json")
+    proof = next(f for f in doctor.document["findings"] if f["id"] == "ECKRC508")
+    assert doctor.code == 0 and proof["status"] == "pass", proof["message"]
+    _no_canary(running, refused, plan, fixed, doctor)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, trust
+from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, trust, use
 from kubectl_eckrc.checks.spec import CheckSpec
 
 ALL_CHECKS: list[CheckSpec] = sorted(
@@ -18,6 +18,7 @@ ALL_CHECKS: list[CheckSpec] = sorted(
         *trust.CHECKS,
         *credentials.CHECKS,
         *connection.CHECKS,
+        *use.CHECKS,
         *cert_model.CHECKS,
     ],
     key=lambda spec: spec.id,
@@ -99,6 +100,8 @@ ACTIONS: tuple[FixAction, ...] = (
               "(rolls pods)", implies=("sync-ca",)),
     FixAction("create-api-key", "creates a cross-cluster API key on the remote and stores its encoded value "
               "in a local secureSettings secret", implies=("register-remote",)),
+    FixAction("widen-key-access", "PUT /_security/cross_cluster/api_key/<id> on the remote: a search entry "
+              "for the --index patterns the key's access hides (only with fix --widen-key-access)"),
     FixAction("register-remote", "PUT _cluster/settings with mode proxy, proxy_address and server_name"),
     FixAction("fix-server-name", "PUT _cluster/settings with the remote cluster service's DNS name as "
               "server_name"),

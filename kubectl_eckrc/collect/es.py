@@ -49,7 +49,12 @@ PRIVILEGES = {
                        "read, read_cross_cluster or manage, on any index)",
     "api_key": "cluster privilege manage_api_key (or read_security)",
     "roles": "cluster privilege read_security",
+    "use": "index privileges read and view_index_metadata on <alias>:<pattern> (remote_indices)",
+    "user": "cluster privilege read_security",
 }
+RUN_AS_HEADER = "es-security-runas-user"
+# Answers to a cross-cluster read that are what a user would get, not a failed read.
+REFUSALS = (400, 403, 404)
 
 
 # The transport logs every failed node at WARNING; those failures are reported as findings, so
@@ -194,6 +199,35 @@ class EsClient:
 
     def roles(self) -> Any:
         return self.get("/_security/role", "roles")
+
+    def user(self, name: str) -> Any:
+        return self.get(f"/_security/user/{quote(name)}", "user")
+
+    def use(self, path: str, params: dict[str, str] | None = None, run_as: str | None = None) -> Any:
+        """A read as a user would make it (run_as with `run_as`): a refusal (400, 403, 404) is
+        the answer, `{"status": N, "error": {...}}`; anything else that fails is a failed read."""
+        headers = {"accept": "application/json"}
+        if run_as:
+            headers[RUN_AS_HEADER] = run_as
+        try:
+            return self._es.perform_request("GET", path, params=params, headers=headers).body
+        except Exception as e:
+            refusal = _refusal(e)
+            if refusal is not None:
+                return refusal
+            failure = describe_error(e, self.url, f"GET {path}", PRIVILEGES["use"])
+            raise EsUnavailable(failure, _status_of(e)) from e
+
+
+def _refusal(error: Exception) -> dict[str, Any] | None:
+    """Elasticsearch's own 400/403/404 error answer, as data."""
+    if not isinstance(error, ApiError) or error.meta.status not in REFUSALS:
+        return None
+    body = error.body if isinstance(error.body, dict) else {}
+    product = (getattr(error.meta, "headers", {}) or {}).get("x-elastic-product", "")
+    if product != "Elasticsearch" or not isinstance(body.get("error"), dict):
+        return None
+    return {"status": error.meta.status, "error": body["error"]}
 
 
 def _status_line(error: ApiError) -> str:

@@ -33,6 +33,8 @@ from kubectl_eckrc.collect.side import (
     to_side,
 )
 from kubectl_eckrc.collect.tls_probe import probe
+from kubectl_eckrc.collect.uses import NO_REMOTE as NO_REMOTE_USES
+from kubectl_eckrc.collect.uses import read_uses
 from kubectl_eckrc.options import Scope
 from kubectl_eckrc.output import log
 from kubectl_eckrc.progress import Progress
@@ -255,11 +257,14 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
                 progress.set("reading the remote cluster")
             remote_ready.result()
             phase("remote: Kubernetes and Elasticsearch read")
+        uses_future = pool.submit(read_uses, _client_or_failure(local), _remote_client(remote),
+                                  aliases if link_reads else [], scope)
         api_keys = _api_keys(remote, credential_key_ids(local, aliases))
         remote_info, resolved = link_future.result()
         phase("local: _remote/info and _resolve/cluster read")
         probes = probes_future.result()
         phase("TLS probes done")
+        uses = uses_future.result()
         basics.result()
     local_side = to_side(local, es_state(local, remote_info, resolved, {}))
     remote_side: Side | Unavailable = NO_REMOTE
@@ -276,7 +281,18 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         probes=probes,
         notes=[f"alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): not checked; "
                f"pass --alias {a} to check it" for a in eck_managed_aliases(local) if a not in aliases],
+        uses=uses,
     )
+
+
+def _client_or_failure(session: SideSession) -> EsClient | Unavailable:
+    if session.es_failure is not None:
+        return session.es_failure
+    return session.es_client or Unavailable("Elasticsearch was not reached", "error")
+
+
+def _remote_client(remote: SideSession | None) -> EsClient | Unavailable:
+    return NO_REMOTE_USES if remote is None else _client_or_failure(remote)
 
 
 def _remote_es_state(remote: SideSession, api_keys: dict[str, Read[Json]]) -> EsState | Unavailable:

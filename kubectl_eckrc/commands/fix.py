@@ -276,6 +276,8 @@ def _fix_args(options: FixOptions) -> list[str]:
         args += ["--replication-indices", ",".join(options.replication_indices)]
     pairs = [("--server-name", options.server_name), ("--proxy-address", options.proxy_address),
              ("--expiration", options.expiration)]
+    if options.widen_key_access:
+        args.append("--widen-key-access")
     return args + [item for flag, value in pairs if value for item in (flag, value)]
 
 

@@ -20,6 +20,7 @@ from kubectl_eckrc.fix.actions import (
     mount_ca,
     register_remote,
     sync_ca,
+    widen_key_access,
 )
 from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, reconcile_blockers, unrepaired
 from kubectl_eckrc.fix.model import Change, Plan
@@ -61,7 +62,8 @@ def order_changes(per_action: dict[str, list[Change]]) -> tuple[Change, ...]:
 
 def planners() -> dict[str, Planner]:
     """action -> pure planner."""
-    modules = (enable_rcs, expose_rcs, sync_ca, mount_ca, create_api_key, register_remote, fix_server_name)
+    modules = (enable_rcs, expose_rcs, sync_ca, mount_ca, create_api_key, widen_key_access, register_remote,
+               fix_server_name)
     return {m.ACTION: m.plan for m in modules}
 
 

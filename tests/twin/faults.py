@@ -113,6 +113,10 @@ _CATALOGUE = [
        restricted_local=True),
     _s("no-remote-cluster-client-role", "local nodeSets list node.roles without remote_cluster_client", "",
        "ECKRC507", client_role=False),
+    _s("key-access-too-narrow", "the key grants search on logs-* only; the user searches metrics-* "
+       "(doctor --index metrics-*)", "F16", "ECKRC508"),
+    _s("local-role-no-remote-indices", "local user app-user, role app-role without remote_indices for the "
+       "alias (doctor --index logs-* --as-user app-user)", "F16", "ECKRC508", local_user="no-remote-indices"),
     _s("cert-model-healthy", "certificate model: mutual CA trust, transport LB at 9300, connected", "",
        "ECKRC603", cert_model="mutual", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",

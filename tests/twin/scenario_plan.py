@@ -46,3 +46,5 @@ class Plan:
     remote_fixed_later: bool = False  # after the local links failed, the remote enables RCS
     restricted_local: bool = False
     cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)
+    # "" | no-remote-indices: local user app-user whose role app-role has no remote_indices
+    local_user: str = ""

@@ -8,6 +8,7 @@ decides which variant of each step the user took.
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +326,31 @@ def _register(build: Build) -> None:
     es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings", {"persistent": settings})
 
 
+# What the remote holds: two days of logs (the key's search access) and one of metrics (not in it).
+REMOTE_DOCUMENTS = {
+    "logs-2026.12.01": [{"@timestamp": "2026-12-01T10:00:00Z", "message": "started", "service": "api"}],
+    "logs-2026.12.02": [{"@timestamp": "2026-12-02T10:00:00Z", "message": "stopped", "service": "api"}],
+    "metrics-2026.12.01": [{"@timestamp": "2026-12-01T10:00:00Z", "cpu": 0.4, "service": "api"}],
+}
+APP_USER, APP_ROLE = "app-user", "app-role"
+
+
+def _remote_data(build: Build) -> None:
+    for index, documents in REMOTE_DOCUMENTS.items():
+        for document in documents:
+            es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", f"/{index}/_doc", document)
+
+
+def _local_user(build: Build) -> None:
+    """A local user whose role reads local app-* indices only: no remote_indices for the alias."""
+    es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", f"/_security/role/{APP_ROLE}",
+            {"indices": [{"names": ["app-*"], "privileges": ["read", "view_index_metadata"]}]})
+    password = secrets.token_urlsafe(12)
+    build.planted.append(password)
+    es_call(build.local, LOCAL_NS, LOCAL_ES, "PUT", f"/_security/user/{APP_USER}",
+            {"password": password, "roles": [APP_ROLE]})
+
+
 def _rotate_key_without_rollout(build: Build) -> None:
     """rollout-pending: a new key goes into the secret, the old one is invalidated, and the
     pods cannot restart (changeBudget.maxUnavailable: 0), so the keystore keeps the old key."""
@@ -369,6 +395,7 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
         _add_lb_ip_to_sans(build, build.proxy_address)
     _create(build.local, "configmaps", LOCAL_NS, CA_CONFIGMAP, {"data": {CA_KEY: _ca_to_trust(build)}})
     credential = _credential(build)
+    _remote_data(build)
     if plan.secret_created:
         _create(build.local, "secrets", LOCAL_NS, KEYS_SECRET, {
             "stringData": {_key_name(plan): credential}})
@@ -377,6 +404,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
                                                             local_sets, **spec))
     settle(build.local)
     _register(build)
+    if plan.local_user:
+        _local_user(build)
     if plan.rollout_pending:
         _rotate_key_without_rollout(build)
     if plan.remote_missing_mount:
