@@ -364,15 +364,15 @@ def healthy_pair() -> PairBuilder:
     local_ca = make_ca(LOCAL_ES, "local-ca")
     leaf = eck_leaf(remote_ca)
     return PairBuilder(local=_local_side(remote_ca, local_ca), remote=_remote_side(remote_ca),
-                       remote_ca=remote_ca, local_ca=local_ca, leaf=leaf, probe=_probe(leaf),
-                       uses=[logs_search()])
+                       remote_ca=remote_ca, local_ca=local_ca, leaf=leaf, probe=_probe(leaf))
 
 
 REMOTE_LOGS = ["logs-2026.12.01", "logs-2026.12.02"]
 
 
 def logs_search() -> UseProbe:
-    """doctor --index logs-* on the healthy link: the search reaches both logs indices."""
+    """doctor --index logs-* on the healthy link: the search reaches both logs indices (add it
+    to `PairBuilder.uses`; without it ECKRC508 is not applicable, as without --index)."""
     found = {"indices": [{"name": n, "attributes": ["open"]} for n in REMOTE_LOGS], "aliases": [],
              "data_streams": []}
     linked = {**found, "indices": [{**i, "name": f"{ALIAS}:{i['name']}"} for i in found["indices"]]}

@@ -10,6 +10,7 @@ the two hides what, and names the change that would grant it.
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -57,8 +58,10 @@ class Outcome:
     hint: str = ""
 
 
-@check("ECKRC508", severity=ERROR, side=LINK, requires=("ECKRC504",), covers=("F16",),
-       applies_to=API_KEY_LINK, fix="widen-key-access")
+# No `requires`: without --index the check does not apply whatever the link's state, and through a
+# link that is down its reads fail with the reason (not evaluated).
+@check("ECKRC508", severity=ERROR, side=LINK, covers=("F16",), applies_to=API_KEY_LINK,
+       fix="widen-key-access")
 def search_reaches(snap: Snapshot, alias: str) -> Verdict:
     """A cross-cluster search on the --index patterns reaches their indices
 
@@ -166,7 +169,7 @@ def _hidden(snap: Snapshot, use: UseProbe, access: KeyAccess | None, visible: li
 def _key_change(access: KeyAccess, pattern: str) -> str:
     body = json.dumps({"access": widened(access.access, [pattern])})
     return (f"widen the key's access on the remote: PUT /_security/cross_cluster/api_key/{access.key_id} "
-            f"{body} (kubectl eckrc fix --index {pattern} --widen-key-access does it)")
+            f"{body} (kubectl eckrc fix --index {shlex.quote(pattern)} --widen-key-access does it)")
 
 
 def _user_roles(use: UseProbe) -> list[str] | None:

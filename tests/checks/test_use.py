@@ -7,7 +7,7 @@ from typing import Any
 from kubectl_eckrc.findings import Status
 from kubectl_eckrc.snapshot import Unavailable, UseProbe
 from tests.checks.helpers import outcome
-from tests.snapshot_builder import ALIAS, KEY_ID, PairBuilder, healthy_pair
+from tests.snapshot_builder import ALIAS, KEY_ID, PairBuilder, healthy_pair, logs_search
 
 REMOTE_INDICES = ["logs-2026.12.01", "logs-2026.12.02", "metrics-2026.12.01"]
 
@@ -35,9 +35,13 @@ def with_use(pair: PairBuilder, pattern: str, field_caps: Any, remote: Any = Non
 
 def bare_pair() -> PairBuilder:
     """The healthy pair as doctor sees it without --index."""
+    return healthy_pair()
+
+
+def test_the_healthy_link_with_index_logs_passes() -> None:
     pair = healthy_pair()
-    pair.uses = []
-    return pair
+    pair.uses.append(logs_search())
+    assert outcome(pair, "ECKRC508").status is Status.PASS
 
 
 def test_without_index_the_check_does_not_apply() -> None:
@@ -121,10 +125,12 @@ def test_without_remote_access_an_empty_search_is_a_warning_that_says_why_it_can
     assert "--remote-context" in finding.hint
 
 
-def test_a_link_that_does_not_resolve_skips_the_proof() -> None:
-    pair = with_use(bare_pair(), "logs-*", caps([]))
-    pair.local.resolve_cluster[ALIAS][ALIAS].update(connected=False)
-    assert outcome(pair, "ECKRC508").message == "skipped: ECKRC504 failed"
+def test_through_a_link_that_is_down_the_proof_is_not_evaluated_with_the_reason() -> None:
+    down = Unavailable(f"500 on GET /{ALIAS}:logs-*/_field_caps: Unable to connect to [{ALIAS}]", "error")
+    pair = with_use(bare_pair(), "logs-*", down)
+    finding = outcome(pair, "ECKRC508")
+    assert finding.status is Status.NOT_EVALUATED
+    assert finding.message == f"cannot read {ALIAS}:logs-*/_field_caps: {down.reason}"
 
 
 def test_several_patterns_report_each_and_the_worst_status_wins() -> None:

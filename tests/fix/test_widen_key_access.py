@@ -61,7 +61,6 @@ def test_what_the_local_role_hides_is_not_fixes_to_change() -> None:
               "user [elastic] run as [app-user] with effective roles [app-role] because no remote indices "
               "privileges apply for the target cluster")
     pair = healthy_pair()
-    pair.uses = []
     refused = {"status": 403, "error": {"type": "security_exception", "reason": reason}}
     _metrics_search(pair, "app-user", refused, {"app-user": {"roles": ["app-role"]}})
     assert _finding(pair) == {"status": "fail", "widen": None}
