@@ -54,7 +54,8 @@ def key_access(snap: Snapshot, alias: str) -> KeyAccess | None:
     if not refs or remote is None or isinstance(remote.es, Unavailable):
         return None
     key_id = refs[0].info.key_id if refs[0].info is not None else ""
-    entry = links.remote_api_key(remote.es.api_keys.get(key_id), key_id)
+    answer = remote.es.api_keys.get(key_id)
+    entry = links.remote_api_key(answer, key_id) if isinstance(answer, dict) else None
     if entry is None:
         return None
     return KeyAccess(key_id, str(entry.get("name", "")), dict(entry.get("access") or {}))

@@ -149,3 +149,11 @@ def test_key_entries_with_field_or_document_security_are_named_on_a_pass() -> No
     finding = outcome(pair, "ECKRC508")
     assert finding.status is Status.PASS
     assert "the key limits fields or documents of logs-*" in finding.message
+
+
+def test_a_key_the_remote_does_not_know_leaves_the_cause_to_the_key_checks() -> None:
+    pair = with_use(bare_pair(), "metrics-*", caps([]))
+    pair.remote.api_keys[KEY_ID] = Unavailable(f"404 on GET /_security/api_key?id={KEY_ID}", "not-found")
+    finding = outcome(pair, "ECKRC508")
+    assert finding.status is Status.FAIL
+    assert "hidden by the key's access or the local role" in finding.message
