@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubectl_eckrc.findings import Status
-from kubectl_eckrc.snapshot import Unavailable, UseProbe
+from kubectl_eckrc.snapshot import Unavailable, UseProbe, from_dict, to_dict
 from tests.checks.helpers import outcome
 from tests.snapshot_builder import ALIAS, KEY_ID, PairBuilder, healthy_pair, logs_search
 
@@ -157,3 +158,12 @@ def test_a_key_the_remote_does_not_know_leaves_the_cause_to_the_key_checks() -> 
     finding = outcome(pair, "ECKRC508")
     assert finding.status is Status.FAIL
     assert "hidden by the key's access or the local role" in finding.message
+
+
+def test_a_bundle_carries_the_index_reads_and_gives_the_same_verdict() -> None:
+    pair = with_use(bare_pair(), "metrics-*", caps([]), as_user="app-user",
+                    user=Unavailable("404 on GET /_security/user/app-user", "not-found"))
+    snap = pair.build()
+    loaded = from_dict(json.loads(json.dumps(to_dict(snap))))
+    assert loaded.uses == snap.uses
+    assert outcome(loaded, "ECKRC508") == outcome(snap, "ECKRC508")
