@@ -6,7 +6,7 @@ from kubectl_eckrc.checks.connection import diagnose
 from kubectl_eckrc.findings import Status
 from kubectl_eckrc.snapshot import Unavailable
 from tests.checks.helpers import failing, findings, first_failure, outcome
-from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair, make_ca
+from tests.snapshot_builder import ALIAS, KEY_ID, PairBuilder, eck_leaf, healthy_pair, make_ca
 
 
 def test_no_remote_configured_is_eckrc501_and_skips_the_link_checks() -> None:
@@ -240,3 +240,71 @@ def test_with_resolve_cluster_forbidden_a_disconnected_link_says_no_fresh_attemp
     pair.remote_info(connected=False, num_proxy_sockets_connected=0)
     connected = outcome(pair, "ECKRC503")
     assert connected.status is Status.FAIL and "may not use _resolve/cluster" in connected.hint
+
+
+def test_eckrc503_passes_a_stale_remote_info_when_resolve_cluster_connected() -> None:
+    pair = healthy_pair()
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    finding = outcome(pair, "ECKRC503")
+    assert finding.status is Status.PASS
+    assert finding.message == (f"{ALIAS} connected (_resolve/cluster); _remote/info still said not "
+                               "connected: it only shows the last attempt")
+    assert finding.evidence == {"connected": False, "sockets": "0/18"}
+
+
+def test_eckrc503_fails_when_resolve_cluster_did_not_connect_either() -> None:
+    refused = {"connected": True, "skip_unavailable": False, "error": "illegal_state_exception: boom"}
+    for resolved in ({"connected": False, "skip_unavailable": False}, refused, None,
+                     Unavailable("timed out", "timeout")):
+        pair = healthy_pair()
+        pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+        if resolved is None:
+            pair.local.resolve_cluster = {}
+        elif isinstance(resolved, Unavailable):
+            pair.local.resolve_cluster[ALIAS] = resolved
+        else:
+            pair.local.resolve_cluster[ALIAS][ALIAS] = resolved
+        finding = outcome(pair, "ECKRC503")
+        assert finding.status is Status.FAIL, resolved
+        assert finding.message == f"{ALIAS} is not connected (0/18 sockets)"
+        assert finding.hint.startswith("_resolve/cluster made a fresh attempt and did not connect either")
+
+
+def test_unreadable_remote_info_or_roles_are_named_in_the_not_evaluated_reason() -> None:
+    pair = healthy_pair()
+    pair.local.overrides = {"remote_info": Unavailable("403 Forbidden", "forbidden", "monitor"),
+                            "roles": Unavailable("403 Forbidden", "forbidden", "read_security")}
+    info = outcome(pair, "ECKRC503")
+    assert info.status is Status.NOT_EVALUATED
+    assert (info.message, info.permission) == ("cannot read _remote/info: 403 Forbidden", "monitor")
+    roles = outcome(pair, "ECKRC506")
+    assert roles.status is Status.NOT_EVALUATED
+    assert roles.message == "cannot read local roles (GET _security/role): 403 Forbidden"
+
+
+def test_eckrc505_without_a_resolve_cluster_answer_judges_by_remote_info_alone() -> None:
+    pair = _skip_true(healthy_pair())
+    pair.local.resolve_cluster = {}
+    finding = outcome(pair, "ECKRC505")
+    assert (finding.status, finding.message) == (Status.PASS, "skip_unavailable true, link up")
+
+
+def test_eckrc506_lists_the_index_names_of_both_key_access_kinds() -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys[KEY_ID]["api_keys"][0]["access"] = {
+        "search": [{"names": ["logs-*"]}], "replication": [{"names": ["metrics-*"]}, {"names": ["app"]}]}
+    finding = outcome(pair, "ECKRC506")
+    assert finding.status is Status.PASS
+    assert finding.evidence == {"roleIndices": ["logs-*"], "keyAccess": ["logs-*", "metrics-*", "app"]}
+
+
+def test_eckrc506_warns_on_a_key_without_access_and_leaves_an_unjudged_key_unread() -> None:
+    pair = healthy_pair()
+    pair.remote.api_keys[KEY_ID]["api_keys"][0]["access"] = {}
+    finding = outcome(pair, "ECKRC506")
+    assert finding.status is Status.WARN
+    assert finding.message == "the API key grants no search or replication access"
+    elsewhere = healthy_pair()
+    elsewhere.aliases = [ALIAS, "other"]
+    elsewhere.present([eck_leaf(make_ca("third-es", "third-ca"))])
+    assert outcome(elsewhere, "ECKRC506").evidence["keyAccess"] == "not read"
