@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.findings import Status
+from kubectl_eckrc.snapshot import Unavailable
 from tests.checks.helpers import first_failure, outcome
 from tests.snapshot_builder import (
+    ALIAS,
     LB_IP,
+    Issued,
+    PairBuilder,
+    cert_key,
     eck_leaf,
     healthy_pair,
     make_ca,
@@ -289,3 +299,184 @@ def test_expired_stale_copy_is_reported_once_by_eckrc303_not_again_by_eckrc307()
     pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
     assert outcome(pair, "ECKRC303").status is Status.WARN  # same key: the JDK still connects
     assert outcome(pair, "ECKRC307").status is Status.PASS
+
+
+# --- what ECKRC303/304 say for less common chains -------------------------------------------------
+
+TAKEN = dt.datetime(2026, 6, 1, tzinfo=UTC)  # the builder's snapshot time
+
+
+def _custom(subject_of: Issued, signer: Issued, *, ca: bool, server_auth: bool = True,
+            key_cert_sign: bool | None = None) -> Issued:
+    """A certificate with `subject_of`'s name and key, signed by `signer`: to make an anchor
+    that is not a CA, or a server certificate not meant for TLS servers."""
+    cert = subject_of.cert
+    usage = x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False,
+                          key_cert_sign=ca if key_cert_sign is None else key_cert_sign, crl_sign=False,
+                          encipher_only=False, decipher_only=False)
+    eku = [ExtendedKeyUsageOID.SERVER_AUTH] if server_auth else [ExtendedKeyUsageOID.CLIENT_AUTH]
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(signer.cert.subject)
+               .public_key(subject_of.key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(cert.not_valid_before_utc).not_valid_after(cert.not_valid_after_utc)
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+               .add_extension(usage, critical=True)
+               .add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_of.key.public_key()),
+                              critical=False))
+    for extension in cert.extensions:
+        if isinstance(extension.value, x509.SubjectAlternativeName):
+            builder = builder.add_extension(extension.value, critical=False)
+    return Issued(builder.sign(signer.key, hashes.SHA256()), subject_of.key)
+
+
+def _chain_hint(pair: PairBuilder) -> str:
+    finding = outcome(pair, "ECKRC304")
+    assert finding.status is Status.FAIL, finding.message
+    return finding.hint
+
+
+def test_eckrc304_names_an_expired_server_certificate() -> None:
+    pair = healthy_pair()
+    pair.present([eck_leaf(pair.remote_ca, start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
+    assert _chain_hint(pair) == "a certificate of the chain is expired or not yet valid (see ECKRC307)"
+
+
+def test_eckrc304_names_a_server_certificate_not_meant_for_tls_servers() -> None:
+    pair = healthy_pair()
+    pair.present([_custom(pair.leaf, pair.remote_ca, ca=False, server_auth=False)])
+    assert _chain_hint(pair) == ("the server's certificate may not be used by a TLS server (keyUsage "
+                                 "digitalSignature, extendedKeyUsage serverAuth): reissue it")
+
+
+def test_eckrc304_names_a_trusted_anchor_that_is_not_a_ca() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    pair.set_configured_ca([_custom(pair.remote_ca, pair.remote_ca, ca=False)])
+    finding = outcome(pair, "ECKRC304")
+    assert finding.evidence["error"].startswith("PKIX path validation failed: sun.security.validator."
+                                                "ValidatorException: TrustAnchor with subject")
+    assert finding.hint == ("a CA of the chain is not a CA certificate (basicConstraints cA, keyUsage "
+                            "keyCertSign): reissue it")
+
+
+def test_eckrc304_names_a_presented_intermediate_that_is_not_a_ca() -> None:
+    pair = healthy_pair()
+    intermediate = make_ca("remote-es", "intermediate", subject_cn="remote-es-intermediate")
+    not_a_ca = _custom(intermediate, pair.remote_ca, ca=False, key_cert_sign=True)
+    leaf = make_leaf(not_a_ca, "remote-es-es-default-0", "remote-es",
+                     ["remote-es-es-remote-cluster.search.svc"], key_name="leaf-under-intermediate")
+    pair.present([leaf, not_a_ca])
+    pair.no_remote_access()
+    finding = outcome(pair, "ECKRC304")
+    assert finding.evidence["error"].endswith("basic constraints check failed: this is not a CA certificate")
+    assert finding.hint.startswith("a CA of the chain is not a CA certificate")
+
+
+def test_eckrc304_names_a_certificate_from_outside_eck_as_a_tls_terminating_proxy() -> None:
+    pair = healthy_pair()
+    corp = make_ca("corp", "corp-ca", subject_cn="Corp Proxy CA")
+    pair.present([make_leaf(corp, "proxy.example", "corp", ["proxy.example"], key_name="proxy-leaf")])
+    assert _chain_hint(pair) == ("the server's certificate is issued by CN=Corp Proxy CA,OU=corp, not an ECK "
+                                 "transport CA: something in front of the remote cluster server terminates "
+                                 "TLS (see ECKRC306)")
+
+
+def test_eckrc304_names_a_trusted_ca_with_the_right_name_and_another_key() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    pair.set_configured_ca([make_ca("remote-es", "other-ca")])
+    assert _chain_hint(pair) == ("the trusted CA has the right name but did not sign this certificate: a "
+                                 "stale copy or another cluster with the same name")
+
+
+def test_eckrc304_is_not_evaluated_without_a_tcp_connection_and_fails_a_broken_handshake() -> None:
+    pair = healthy_pair()
+    pair.present([], tcp="refused", tcp_error="connection refused", tls="skipped")
+    [finding] = run_checks(pair.build(), only=["ECKRC304"])
+    assert (finding.status, finding.message) == (Status.NOT_EVALUATED,
+                                                 "no TCP connection to 127.0.0.10:9443 (refused)")
+    pair = healthy_pair()
+    pair.present([pair.leaf], tls="error", tls_error="bad_certificate")
+    [finding] = run_checks(pair.build(), only=["ECKRC304"])
+    assert (finding.status, finding.message) == (
+        Status.FAIL, "TLS handshake with 127.0.0.10:9443 failed: error bad_certificate")
+
+
+def test_eckrc305_without_remote_access_suggests_the_server_name_pattern() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    pair.local_cluster_setting("server_name", "wrong.example.com")
+    finding = outcome(pair, "ECKRC305")
+    assert finding.status is Status.FAIL
+    assert finding.hint.endswith("set server_name to <remote-es>-es-remote-cluster.<remote-namespace>.svc")
+
+
+def test_eckrc303_with_another_clusters_ca_and_no_chain_seen_fails_naming_both() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca"), make_ca("fourth-es", "fourth-ca")])
+    pair.probe = Unavailable("timed out after 5s", "timeout")
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL
+    assert finding.hint == ("configMap logging/remote-ca holds CN=fourth-es-transport,OU=fourth-es, "
+                            "CN=third-es-transport,OU=third-es, a CA of another cluster; the remote's is "
+                            "CN=remote-es-transport,OU=remote-es")
+    assert "handshake" not in finding.evidence
+
+
+def test_eckrc303_with_another_clusters_ca_and_an_ingress_answering_is_no_proxy_copy() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    corp = make_ca("corp", "corp-ca", subject_cn="Corp Proxy CA")
+    pair.present([make_leaf(corp, "proxy.example", "corp", ["proxy.example"], key_name="proxy-leaf")])
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL
+    assert finding.message == "the CA the local cluster trusts is not the remote's current CA"
+
+
+def test_eckrc303_with_a_remote_ca_file_holding_no_certificate_names_it_unknown() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("third-es", "third-ca")])
+    name = "remote-es-es-transport-certs-public"
+    pair.remote.secrets[name] = secret(name, {"ca.crt": cert_key([])})
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL and finding.hint.endswith("the remote's is unknown")
+
+
+def test_eckrc303_checked_alone_without_a_configured_ca_names_the_local_copy_generically() -> None:
+    pair = healthy_pair()
+    for nodeset in pair.local.es["spec"]["nodeSets"]:
+        del nodeset["config"]["xpack.security.remote_cluster_client.ssl.certificate_authorities"]
+    [finding] = run_checks(pair.build(), only=["ECKRC303"])
+    assert finding.status is Status.FAIL
+    assert finding.hint.startswith("the local CA copy holds nothing")
+
+
+def test_eckrc303_an_older_issue_is_usable_until_the_very_end_of_its_validity() -> None:
+    for left in (dt.timedelta(0), dt.timedelta(hours=12)):
+        pair = healthy_pair()
+        start = TAKEN + left - dt.timedelta(days=365)
+        pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=start)])
+        finding = outcome(pair, "ECKRC303")
+        assert (finding.status, finding.message) == (
+            Status.WARN, "the trusted CA is an older issue of the remote CA (same key)"), left
+
+
+def test_eckrc303_an_expired_older_issue_with_no_chain_seen_fails_with_the_evidence() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
+    pair.probe = Unavailable("timed out after 5s", "timeout")
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL
+    assert finding.hint == ("the remote CA was renewed; configMap logging/remote-ca still holds the old one "
+                            "(expired 2026-01-01T00:00:00Z)")
+    assert [c["notAfter"] for c in finding.evidence["trusted"]] == ["2026-01-01T00:00:00Z"]
+    assert [c["notAfter"] for c in finding.evidence["current"]] == ["2027-01-01T00:00:00Z"]
+
+
+def test_eckrc307_of_an_alias_pointing_elsewhere_dates_the_trusted_copy_not_the_remote_ca() -> None:
+    pair = healthy_pair()
+    pair.aliases = [ALIAS, "other"]
+    pair.present([eck_leaf(make_ca("third-es", "third-ca"))])
+    finding = outcome(pair, "ECKRC307")
+    assert sorted(finding.evidence) == ["presented", "trustedCa"]
