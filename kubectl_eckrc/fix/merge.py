@@ -130,15 +130,6 @@ def _place(node: dict[str, Any], parts: list[str], value: Any) -> None:
     node[".".join(parts)] = value
 
 
-def as_list(value: Any) -> list[str]:
-    """certificate_authorities may be a YAML list or one (comma-separated) string."""
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [v.strip() for v in str(value).split(",") if v.strip()]
-
-
 # --- podTemplate volumes and mounts --------------------------------------------------------------
 
 
@@ -288,24 +279,6 @@ def add_secure_setting_ops(es: dict[str, Any], secret_name: str) -> JsonPatch:
     return [{"op": "add", "path": "/spec/secureSettings/-", "value": {"secretName": secret_name}}]
 
 
-def path_source(node_set: dict[str, Any], path: str) -> tuple[str, str, str] | None:
-    """(kind, source name, key) a config-relative file path would come from, judged from the
-    mounts alone (the source may not exist yet)."""
-    for mount, volume, base in _config_mounts(node_set):
-        source = volume_source(volume)
-        if source is None:
-            continue
-        if mount.get("subPath"):
-            if path == base:
-                return source[0], source[1], _key_for_file(volume, str(mount["subPath"]))
-            continue
-        prefix = f"{base}/" if base else ""
-        rest = path[len(prefix) :] if path.startswith(prefix) else None
-        if rest and "/" not in rest:
-            return source[0], source[1], _key_for_file(volume, rest)
-    return None
-
-
 def _config_mounts(node_set: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
     """(mount, volume, config-relative base) of each elasticsearch container mount that a pod
     volume backs and that lands under the config directory: the only files ES settings can name."""
@@ -320,14 +293,6 @@ def _config_mounts(node_set: dict[str, Any]) -> list[tuple[dict[str, Any], dict[
         if volume is not None and base is not None:
             mounts.append((mount, volume, base))
     return mounts
-
-
-def _key_for_file(volume: dict[str, Any], file_name: str) -> str:
-    src = volume.get("configMap") or volume.get("secret") or {}
-    for item in src.get("items") or []:
-        if item.get("path") == file_name:
-            return str(item.get("key", ""))
-    return "" if src.get("items") else file_name
 
 
 def source_path(node_set: dict[str, Any], kind: str, name: str, key: str) -> str | None:
