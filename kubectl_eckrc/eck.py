@@ -21,6 +21,7 @@ CLUSTER_NAME_LABEL = "elasticsearch.k8s.elastic.co/cluster-name"
 TYPE_LABEL = "common.k8s.elastic.co/type"
 STATEFULSET_LABEL = "elasticsearch.k8s.elastic.co/statefulset-name"
 CONFIG_HASH_ANNOTATION = "elasticsearch.k8s.elastic.co/config-hash"
+REVISION_LABEL = "controller-revision-hash"  # set by the StatefulSet controller on each pod
 # Secrets ECK creates for every Elasticsearch `<es>`: `<es>-<suffix>`.
 ECK_SECRET_SUFFIXES = ("es-http-certs-public", "es-transport-certs-public", "es-remote-ca",
                        "es-remote-api-keys")
@@ -322,17 +323,6 @@ def targets_rcs(port: dict[str, Any]) -> bool:
     return str(target) in (str(RCS_PORT), RCS_PORT_NAME)
 
 
-def ready_endpoints(endpoints: Any, name: str, port: int) -> tuple[int, int]:
-    """(ready, total) addresses of the Endpoints object `name` that serve `port`."""
-    ready = total = 0
-    for subset in (find_by_name(endpoints, name) or {}).get("subsets") or []:
-        if not any(p.get("port") == port for p in subset.get("ports") or []):
-            continue
-        ready += len(subset.get("addresses") or [])
-        total += len(subset.get("addresses") or []) + len(subset.get("notReadyAddresses") or [])
-    return ready, total
-
-
 # --- exposures of the remote cluster server -----------------------------------------------------
 
 
@@ -480,12 +470,21 @@ def client_ca_files(es: dict[str, Any]) -> tuple[list[CaFile], list[str]]:
 
 
 def pods_behind(pods: list[dict[str, Any]], statefulsets: list[dict[str, Any]]) -> list[str]:
-    """Pods whose config hash differs from their StatefulSet's template: they do not run the
-    current spec yet (ECK rolls them)."""
-    wanted = {name_of(s): _template_hash(s) for s in statefulsets}
+    """Pods that do not run their StatefulSet's current spec yet (ECK rolls them): a config hash
+    other than the template's (ECK's hash covers the rendered config and the secure settings
+    only), or a `controller-revision-hash` other than the StatefulSet's `status.updateRevision`
+    (any podTemplate change, a CA volume for instance)."""
+    by_name = {name_of(s): s for s in statefulsets}
     return [name_of(p) for p in pods
-            if _statefulset_of(p) in wanted and annotations_of(p).get(CONFIG_HASH_ANNOTATION)
-            != wanted[_statefulset_of(p)]]
+            if _statefulset_of(p) in by_name and _behind(p, by_name[_statefulset_of(p)])]
+
+
+def _behind(pod: dict[str, Any], sts: dict[str, Any]) -> bool:
+    if annotations_of(pod).get(CONFIG_HASH_ANNOTATION) != _template_hash(sts):
+        return True
+    revision = ((pod.get("metadata") or {}).get("labels") or {}).get(REVISION_LABEL)
+    update = (sts.get("status") or {}).get("updateRevision")
+    return bool(revision and update and revision != update)
 
 
 def _template_hash(sts: dict[str, Any]) -> str | None:

@@ -232,7 +232,8 @@ def pod_and_sts(es: str, ns: str, nodeset_name: str,
     labels = {"elasticsearch.k8s.elastic.co/cluster-name": es,
               "elasticsearch.k8s.elastic.co/statefulset-name": sts_name}
     pod = {"metadata": meta(f"{sts_name}-0", ns, labels=labels, annotations=dict(annotations)),
-           "status": {"phase": "Running", "startTime": "2026-05-01T00:00:00Z"}}
+           "status": {"phase": "Running", "startTime": "2026-05-01T00:00:00Z",
+                      "conditions": [{"type": "Ready", "status": "True"}]}}
     sts = {"metadata": meta(sts_name, ns, labels=labels),
            "spec": {"replicas": 1, "template": {"metadata": {"labels": labels,
                                                              "annotations": dict(annotations)}}},

@@ -36,6 +36,7 @@ class Expect:
     args: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # other failures the scenario legitimately has (it injects two faults)
     passes: tuple[str, ...] = ()  # checks that must pass (evaluated, not merely unfailed)
+    says: str = ""  # text the causal finding's message or hint must hold
 
 
 SCENARIOS = {
@@ -43,6 +44,7 @@ SCENARIOS = {
     "healthy": Expect(0, args=("--index", "logs-*"), passes=("ECKRC508",)),
     "cert-model-healthy": Expect(0),
     "healthy-eck-rcs-service": Expect(0),
+    "nodeport-exposure": Expect(0, passes=("ECKRC203", "ECKRC204", "ECKRC205")),
     # the credential is found through `entries`: the key checks judge it instead of not evaluating
     "secure-settings-entries": Expect(0, passes=("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405")),
     # server_name in no SAN, the LB IP a SAN: the JDK fails over to the address host (warning only)
@@ -57,6 +59,11 @@ SCENARIOS = {
     "proxy-to-transport-port": Expect(1, "ECKRC204"),
     "blackhole": Expect(1, "ECKRC205", args=("--timeout", "2")),
     "refused": Expect(1, "ECKRC205"),
+    # an internal LB: the local pods reach it, this machine does not; the link's evidence decides
+    "pods-only-reachable": Expect(0, "ECKRC205", status="warn", passes=("ECKRC503", "ECKRC504"),
+                                  says="not reachable from this machine"),
+    # this machine reaches the LB, the pods' egress is dropped: the cause is the path from the pods
+    "egress-blocked": Expect(1, "ECKRC503", passes=("ECKRC205", "ECKRC304"), says="path from the pods"),
     "ca-not-mounted": Expect(1, "ECKRC301"),
     "ca-wrong-path": Expect(1, "ECKRC302"),
     "ca-missing-on-one-nodeset": Expect(1, "ECKRC301"),
@@ -189,6 +196,7 @@ def test_doctor_names_the_cause_of_each_scenario(twin: Any, scenario: str) -> No
         causal = finding_of(findings, expect.cause)
         assert causal["status"] == expect.status, f"{scenario}: expected {expect.cause} {expect.status}\n" \
             f"{run.describe()}"
+        assert expect.says in causal["message"] + " " + causal["hint"], run.describe()
         allowed = CONSEQUENCES | set(expect.also)
         earlier = [f["id"] for f in failed if f["id"] < expect.cause and f["id"] not in allowed]
         assert earlier == [], \

@@ -165,6 +165,9 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     makes an attempt, so after a repair it can say `connected: false` for ever: doctor asks
     `_resolve/cluster` first (which makes or triggers an attempt) and reads `_remote/info`
     after it; when `_resolve/cluster` connected, a stale `_remote/info` is not a failure.
+    When every check above passed and doctor's own probe reached the remote's certificate, what
+    is left is the path from the local pods (an egress NetworkPolicy, a firewall): doctor's
+    probe does not take it.
 
     On a real cluster: `_remote/info` is read from the node doctor reaches; other nodes can
     differ (a nodeSet without the CA). The re-asking of `_resolve/cluster` waits at most two
@@ -187,6 +190,10 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
                           "_remote/info shows the last attempt only, and doctor's user may not use "
                           f"_resolve/cluster to make a fresh one: run GET _resolve/cluster/{alias}:* as a "
                           "user who may, then doctor again; the checks above name a cause", **evidence)
+        reached = reads.probe_reached(snap, alias)
+        if reached:  # every check above passed and this machine got the remote's certificate
+            return failed(f"{alias} is not connected ({sockets}/{most} sockets), though this machine "
+                          f"reaches {reached}", pods_path_hint(snap, reached), **evidence)
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
                       "_resolve/cluster made a fresh attempt and did not connect either: see ECKRC504 and "
                       "the checks above for the cause", **evidence)
@@ -195,6 +202,13 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
                       "some connections fail: a backend behind the load balancer may be unhealthy",
                       **evidence)
     return passed(f"{alias} connected, {sockets}/{most} sockets", **evidence)
+
+
+def pods_path_hint(snap: Snapshot, address: str) -> str:
+    """The path from the local pods is what differs from doctor's own (which succeeded)."""
+    return (f"doctor's probe from this machine reached {address} and the remote's certificate, but the local "
+            "pods do not connect: the path from the pods is blocked (an egress NetworkPolicy of namespace "
+            f"{snap.local.namespace}, a firewall or security group between the local nodes and the address)")
 
 
 def _resolved(snap: Snapshot, alias: str) -> bool:
@@ -245,8 +259,11 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     if entry.get("connected") and not error:
         version = (entry.get("version") or {}).get("number", "")
         return passed(f"{alias} resolves" + (f" (remote {version})" if version else ""), connected=True)
-    return failed(f"{alias} does not resolve: {error or 'not connected'}",
-                  diagnose(error) or "the remote cannot be reached; the checks above name the cause",
+    reached = "" if error else reads.probe_reached(snap, alias)
+    unreached = "the remote cannot be reached; the checks above name the cause"
+    if reached:
+        unreached += "; if none does, " + pods_path_hint(snap, reached)
+    return failed(f"{alias} does not resolve: {error or 'not connected'}", diagnose(error) or unreached,
                   connected=bool(entry.get("connected")), error=error)
 
 

@@ -200,7 +200,9 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     `cluster.remote.<alias>.credentials`. ECK builds the keystore at pod start, so a secret
     added or changed after the pods started is not used until they roll. The signs of a
     pending rollout are pods whose `config-hash` annotation differs from their StatefulSet's
-    template, or the phase ApplyingChanges. When the keystore holds a credential but the remote
+    template (config and secure settings) or whose `controller-revision-hash` is not the
+    StatefulSet's `updateRevision` (any podTemplate change, such as a CA volume), or the phase
+    ApplyingChanges. When the keystore holds a credential but the remote
     refuses it while the key in the secret is valid, the pods still run with an older value.
 
     Fix by hand: wait for the pending rollout; without one, restart the local Elasticsearch
@@ -265,7 +267,7 @@ def rollout_pending(snap: Snapshot) -> str:
     if not isinstance(pods, list) or not isinstance(stss, list):
         return ""
     behind = eck.pods_behind(pods, stss)
-    return f"{len(behind)} pods run an older config: {', '.join(behind)}" if behind else ""
+    return f"{len(behind)} pods run an older spec: {', '.join(behind)}" if behind else ""
 
 
 @check("ECKRC406", severity=ERROR, side=LOCAL, requires=("ECKRC101",))

@@ -69,11 +69,13 @@ def _nodes_with_rcs(remote: Side) -> tuple[int, int] | None:
 @check("ECKRC202", severity=ERROR, side=REMOTE, requires=("ECKRC201",), covers=("F1",),
        applies_to=API_KEY_SIDE)
 def rcs_service(snap: Snapshot) -> Verdict:
-    """The remote cluster service exists, on port 9443, with ready endpoints
+    """The remote cluster service exists, on port 9443, with ready pods behind it
 
     ECK creates `<es>-es-remote-cluster` (port 9443, name `rcs`) while the remote cluster server
-    is enabled, and deletes it otherwise. Without ready endpoints (pods not ready) nothing
-    answers behind any exposure of it.
+    is enabled, and deletes it otherwise. It publishes not-ready pods
+    (`publishNotReadyAddresses: true`), so its endpoints list pods that are still starting:
+    readiness is read from the pods themselves. Without a ready pod nothing answers behind any
+    exposure of it.
 
     Fix by hand: enable the remote cluster server (ECKRC201); if the service exists, make the
     remote pods ready.
@@ -89,13 +91,18 @@ def rcs_service(snap: Snapshot) -> Verdict:
         ports = [p.get("port") for p in eck.service_ports(svc)]
         return failed(f"service {name} does not serve port 9443 (ports: {ports})",
                       "the remote cluster service was changed by hand: let ECK own it", ports=ports)
-    endpoints = need(reads.kube(remote).endpoints, f"endpoints in {remote.namespace}")
-    ready, total = eck.ready_endpoints(endpoints, name, eck.RCS_PORT)
+    pods = need(reads.kube(remote).pods, f"pods of {remote.es_name} in {remote.namespace}")
+    ready = [eck.name_of(p) for p in pods if eck.is_ready(p)]
+    not_ready = [eck.name_of(p) for p in pods if not eck.is_ready(p)]
+    total = len(pods)
     if not ready:
-        return failed(f"{name}: 0/{total} endpoints ready on 9443",
-                      f"no remote Elasticsearch pod is ready: check the pods of {remote.es_name} in "
-                      f"{remote.namespace}", ready=ready, total=total)
-    return passed(f"{name}: {ready}/{total} endpoints ready on 9443", ready=ready, total=total)
+        return failed(f"{name}: 0/{total} {remote.es_name} pods ready behind 9443",
+                      f"no remote Elasticsearch pod is ready (the Service lists not-ready pods too): check "
+                      f"the pods of {remote.es_name} in {remote.namespace}", ready=0, total=total,
+                      not_ready=not_ready)
+    starting = {"not_ready": not_ready} if not_ready else {}
+    return passed(f"{name}: {len(ready)}/{total} {remote.es_name} pods ready behind 9443",
+                  ready=len(ready), total=total, **starting)
 
 
 def exposures(remote: Side) -> eck.RcsExposures:
@@ -242,7 +249,10 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     doctor opens a TCP connection to `proxy_address` from where it runs, within the timeout.
     A connection that is accepted but then gets no answer at all (a load balancer without a
     working backend, a black hole) fails too. This is not the local pods' network: a pass here
-    with a failure in `_remote/info` points at egress rules of the local cluster.
+    with a failure in `_remote/info` points at egress rules of the local cluster, and an
+    address this machine cannot reach while the local cluster is connected to it (an internal
+    load balancer, a private DNS name) is only a warning: the link's own evidence
+    (`_resolve/cluster`, `_remote/info`) decides.
 
     Fix by hand: check firewalls, security groups and NetworkPolicies between the clusters,
     and that the load balancer has healthy backends on 9443.
@@ -251,17 +261,27 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     # "tcp" and "tls" name their layer: a TCP connect that succeeded beside a TLS handshake
     # that timed out is one story (accepted, then silence), not two contradicting results
     evidence = {"address": probe.address, "tcp": probe.tcp}
-    if probe.tcp == "ok" and probe.tls in ("timeout", "closed") and not probe.chain:
+    silent = probe.tcp == "ok" and probe.tls in ("timeout", "closed") and not probe.chain
+    if probe.tcp == "ok" and not silent:
+        return passed(f"{probe.address} accepts TCP connections ({probe.elapsed_ms} ms)", **evidence)
+    if probe.tcp_error:
+        evidence["error"] = probe.tcp_error
+    problem = (f"accepts TCP but nothing answers: {probe.tls_error or probe.tls}" if silent else
+               f"{probe.tcp}" + (f" ({probe.tcp_error})" if probe.tcp_error else ""))
+    connected = reads.connected_by(snap, alias)
+    if connected:
+        return warned(f"{probe.address} is not reachable from this machine ({problem}); the local "
+                      f"cluster is connected to it ({connected})",
+                      "the local pods reach it by another path (an internal load balancer, private "
+                      "DNS, a peered network): the link's own evidence decides; run doctor from inside "
+                      "that network to check the certificate the remote presents",
+                      **evidence, connected_by=connected)
+    if silent:
         return failed(f"{probe.address} accepts TCP but nothing answers: {probe.tls_error or probe.tls}",
                       "the load balancer (or a firewall in between) accepts connections without a "
                       "working backend on 9443, or the remote pods are not ready",
                       **evidence, tls=probe.tls)
-    if probe.tcp == "ok":
-        return passed(f"{probe.address} accepts TCP connections ({probe.elapsed_ms} ms)", **evidence)
-    if probe.tcp_error:
-        evidence["error"] = probe.tcp_error
-    return failed(f"cannot connect to {probe.address}: {probe.tcp}" + (f" ({probe.tcp_error})"
-                                                                         if probe.tcp_error else ""),
+    return failed(f"cannot connect to {probe.address}: {problem}",
                   TCP_HINTS.get(probe.tcp, "the connection failed"), **evidence)
 
 

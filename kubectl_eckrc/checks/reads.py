@@ -124,3 +124,27 @@ def link(snap: Snapshot, alias: str) -> links.Link:
     if not found.registered and unreadable is not None:
         need(unreadable, "the local cluster settings")
     return found
+
+
+def connected_by(snap: Snapshot, alias: str) -> str:
+    """What shows the local cluster connected to the alias ("" when nothing does). That
+    evidence comes from the local pods, whose network path differs from this machine's."""
+    state = snap.local.es
+    if isinstance(state, Unavailable):
+        return ""
+    answer = state.resolve_cluster.get(alias)
+    entry = answer.get(alias) if isinstance(answer, dict) else None
+    if isinstance(entry, dict) and entry.get("connected") and not entry.get("error"):
+        return "_resolve/cluster"
+    info = links.remote_info_entry(snap, alias)
+    if info and info.get("connected") and info.get("num_proxy_sockets_connected", 1) != 0:
+        return "_remote/info"
+    return ""
+
+
+def probe_reached(snap: Snapshot, alias: str) -> str:
+    """The probed address when doctor's own TLS probe reached a TLS server there, else ""."""
+    probe = snap.probes.get(alias)
+    if isinstance(probe, TlsProbe) and probe.tcp == "ok" and probe.tls == "ok" and probe.chain:
+        return probe.address
+    return ""

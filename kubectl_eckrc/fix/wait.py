@@ -1,4 +1,5 @@
-"""--wait: follow the rollouts our changes started until `_remote/info` says connected.
+"""--wait: follow the rollouts our changes started until `_remote/info` says connected and
+every pod runs its StatefulSet's current spec (a pending mount-ca rollout is not done).
 
 Polls (twice a second at first, then every two seconds) until --timeout-wait: both
 Elasticsearch resources (phase, pods rolled: enable-rcs rolls the remote's pods, mount-ca the
@@ -100,14 +101,20 @@ def _observe_local(options: FixOptions, alias: str) -> Progress:
             if connected
             else ("connected, no credentials yet" if entry.get("connected") else "connecting")
         )
-        return Progress(phase, rolled, link, connected and phase in ("Ready", ""))
+        return Progress(phase, rolled, link, connected and phase in ("Ready", "") and _all_rolled(rolled))
     finally:
         session.close()
 
 
+def _all_rolled(rolled: str) -> bool:
+    """Every pod rolled ("2/2"); pods that could not be read ("?") hold nothing back."""
+    done, _, total = rolled.partition("/")
+    return rolled == "?" or done == total
+
+
 def _rollout(state: Any) -> tuple[str, str]:
     """(phase, "rolled/total"): a pod is rolled when it is ready and not behind its
-    StatefulSet's config hash (the rule ECKRC405 reads a pending rollout by)."""
+    StatefulSet (config hash and revision: the rule ECKRC405 reads a pending rollout by)."""
     es = getattr(state, "elasticsearch", None)
     pods = getattr(state, "pods", None)
     phase = str(eck.status(es).get("phase", "")) if isinstance(es, dict) else ""

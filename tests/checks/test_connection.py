@@ -253,9 +253,10 @@ def test_eckrc503_passes_a_stale_remote_info_when_resolve_cluster_connected() ->
 
 
 def test_eckrc503_fails_when_resolve_cluster_did_not_connect_either() -> None:
+    # (not connected without an error while doctor's probe reaches the remote is the pods' path:
+    # test_not_connected_while_this_machine_reaches_the_remote_names_the_path_from_the_pods)
     refused = {"connected": True, "skip_unavailable": False, "error": "illegal_state_exception: boom"}
-    for resolved in ({"connected": False, "skip_unavailable": False}, refused, None,
-                     Unavailable("timed out", "timeout")):
+    for resolved in (refused, None, Unavailable("timed out", "timeout")):
         pair = healthy_pair()
         pair.remote_info(connected=False, num_proxy_sockets_connected=0)
         if resolved is None:
@@ -308,3 +309,15 @@ def test_eckrc506_warns_on_a_key_without_access_and_leaves_an_unjudged_key_unrea
     elsewhere.aliases = [ALIAS, "other"]
     elsewhere.present([eck_leaf(make_ca("third-es", "third-ca"))])
     assert outcome(elsewhere, "ECKRC506").evidence["keyAccess"] == "not read"
+
+
+def test_not_connected_while_this_machine_reaches_the_remote_names_the_path_from_the_pods() -> None:
+    # Every check above passes and doctor's own probe got the remote's certificate: what is
+    # left is the path doctor does not take (scenario egress-blocked).
+    pair = healthy_pair()
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}
+    connected = outcome(pair, "ECKRC503")
+    assert connected.status is Status.FAIL and "though this machine reaches" in connected.message
+    assert "egress NetworkPolicy of namespace logging" in connected.hint
+    assert "the path from the pods is blocked" in outcome(pair, "ECKRC504").hint

@@ -117,6 +117,17 @@ def test_keystore_without_credentials_while_rollout_pending_is_eckrc405() -> Non
     assert "local-es-es-hot-0" in finding.evidence["rollout"]
 
 
+def test_a_pod_of_an_older_statefulset_revision_is_a_pending_rollout_for_eckrc405() -> None:
+    # mount-ca's volume changes the podTemplate, not ECK's config-hash: the revision tells.
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    pair.local.pods[0]["metadata"]["labels"]["controller-revision-hash"] = "local-es-es-hot-1"
+    pair.local.statefulsets[0]["status"]["updateRevision"] = "local-es-es-hot-2"
+    finding = outcome(pair, "ECKRC405")
+    assert finding.status is Status.FAIL and "rollout is pending" in finding.hint
+    assert finding.evidence["rollout"] == "1 pods run an older spec: local-es-es-hot-0"
+
+
 def test_keystore_without_credentials_and_no_rollout_is_eckrc405() -> None:
     pair = healthy_pair()
     pair.remote_info(cluster_credentials=None)
@@ -237,5 +248,5 @@ def test_every_pod_behind_its_statefulset_is_named() -> None:
     for sts in pair.local.statefulsets:
         sts["spec"]["template"]["metadata"]["annotations"]["elasticsearch.k8s.elastic.co/config-hash"] = "new"
     finding = outcome(pair, "ECKRC405")
-    assert finding.evidence["rollout"].startswith(f"{len(pair.local.pods)} pods run an older config: ")
+    assert finding.evidence["rollout"].startswith(f"{len(pair.local.pods)} pods run an older spec: ")
     assert finding.evidence["rollout"].count(", ") == len(pair.local.pods) - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubectl_eckrc.findings import Status
 from tests.checks.helpers import first_failure, outcome
-from tests.snapshot_builder import healthy_pair, make_ca, make_leaf, service
+from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair, make_ca, make_leaf, service
 
 LB = 3  # index of the LoadBalancer in the builder's remote services
 
@@ -35,12 +35,15 @@ def test_missing_remote_cluster_service_is_eckrc202() -> None:
     assert "remote-es-es-remote-cluster does not exist" in finding.message
 
 
-def test_no_ready_endpoints_is_eckrc202() -> None:
+def test_no_ready_pod_is_eckrc202_even_when_the_service_publishes_it_as_ready() -> None:
+    # ECK's remote cluster Service has publishNotReadyAddresses: true, so a starting pod is a
+    # ready address of its endpoints: only the pod's Ready condition tells.
     pair = healthy_pair()
-    pair.remote.endpoints[0]["subsets"][0]["notReadyAddresses"] = pair.remote.endpoints[0]["subsets"][0].pop(
-        "addresses")
+    pair.remote.pods[0]["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    assert pair.remote.endpoints[0]["subsets"][0]["addresses"]
     finding = outcome(pair, "ECKRC202")
-    assert finding.status is Status.FAIL and "0/3 endpoints ready" in finding.message
+    assert finding.status is Status.FAIL and "0/1 remote-es pods ready" in finding.message
+    assert finding.evidence["not_ready"] == ["remote-es-es-default-0"]
 
 
 def test_not_exposed_is_eckrc203_fixed_by_expose_rcs() -> None:
@@ -134,6 +137,7 @@ def test_proxy_address_served_by_an_invisible_proxy_defers_to_eckrc306() -> None
 def test_accepted_connection_without_any_answer_is_eckrc205() -> None:
     pair = healthy_pair()
     pair.present([], tls="timeout", tls_error="the TLS handshake got no answer (accepted TCP, then silence)")
+    _link_down(pair)
     finding = outcome(pair, "ECKRC205")
     assert finding.status is Status.FAIL
     assert "accepts TCP but nothing answers" in finding.message
@@ -149,6 +153,7 @@ def test_nodeport_matches_eckrc204() -> None:
 def test_refused_connection_is_eckrc205_and_skips_the_handshake_checks() -> None:
     pair = healthy_pair()
     pair.present([], tcp="refused", tcp_error="Connection refused", tls="skipped")
+    _link_down(pair)
     finding = outcome(pair, "ECKRC205")
     assert finding.status is Status.FAIL
     assert "nothing listens" in finding.hint
@@ -178,3 +183,20 @@ def test_pending_load_balancer_alone_is_eckrc203_even_with_its_node_port() -> No
     pair = healthy_pair()
     pair.remote.services[LB]["status"] = {}
     assert outcome(pair, "ECKRC203").status is Status.FAIL
+
+
+def test_an_address_this_machine_cannot_reach_is_a_warning_while_the_link_is_connected() -> None:
+    # An internal load balancer: the local pods reach it, the workstation does not
+    # (scenario pods-only-reachable). The link's own evidence decides.
+    pair = healthy_pair()
+    pair.present([], tcp="refused", tcp_error="connection refused", tls="skipped")
+    finding = outcome(pair, "ECKRC205")
+    assert finding.status is Status.WARN and "not reachable from this machine" in finding.message
+    assert finding.evidence["connected_by"] == "_resolve/cluster"
+    assert outcome(pair, "ECKRC503").status is Status.PASS
+
+
+def _link_down(pair: PairBuilder) -> None:
+    """What the local cluster says when it cannot reach the remote either."""
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}

@@ -62,6 +62,14 @@ def _sniff(pair: PairBuilder) -> PairBuilder:
 def _link_down(pair: PairBuilder) -> PairBuilder:
     pair.present([], tcp="timeout", tcp_error="timed out", tls="skipped")
     pair.remote_info(connected=False, num_proxy_sockets_connected=0, skip_unavailable=True)
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}
+    return pair
+
+
+def _link_down_too(pair: PairBuilder) -> PairBuilder:
+    """The local cluster cannot reach the address either (else the probe's failure only warns)."""
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}
     return pair
 
 
@@ -182,8 +190,8 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "ingress-certificate": lambda: _presents(healthy_pair(), [_ingress_leaf()]),
     "leaf-for-another-name": lambda: (lambda p: _presents(p, [make_leaf(
         p.remote_ca, "remote-es-es-transport", "remote-es", ["other.example.com"])]))(healthy_pair()),
-    "proxy-address-at-nothing": lambda: _proxy_address(healthy_pair(), "127.0.0.99:9443", tcp="refused",
-                                                       tcp_error="connection refused", tls="skipped"),
+    "proxy-address-at-nothing": lambda: _link_down_too(_proxy_address(
+        healthy_pair(), "127.0.0.99:9443", tcp="refused", tcp_error="connection refused", tls="skipped")),
     "proxy-address-at-a-transport-lb": lambda: _transport_lb(healthy_pair()),
     "proxy-address-at-a-transport-node-port": lambda: _transport_lb(healthy_pair(), node_port=True),
     "trusted-ca-same-name-other-key": lambda: _trusts(healthy_pair(), make_ca("remote-es", "other-ca")),

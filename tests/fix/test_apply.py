@@ -235,3 +235,35 @@ def test_wait_counts_a_pod_as_rolled_only_with_its_statefulset_config_hash() -> 
     assert _rollout(State()) == ("ApplyingChanges", "0/1")
     pod["metadata"]["annotations"]["elasticsearch.k8s.elastic.co/config-hash"] = "new"
     assert _rollout(State()) == ("ApplyingChanges", "1/1")
+
+
+def test_wait_counts_a_pod_of_an_older_statefulset_revision_as_not_rolled() -> None:
+    # A podTemplate change (mount-ca's CA volume) leaves ECK's config-hash as it is and moves the
+    # StatefulSet's updateRevision: elastic/cloud-on-k8s
+    # pkg/controller/elasticsearch/driver/stateful/upgrade.go @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8
+    # (podsToUpgrade compares controller-revision-hash with status.updateRevision).
+    from kubectl_eckrc.fix.wait import _rollout
+
+    hash_annotation = {"elasticsearch.k8s.elastic.co/config-hash": "same"}
+    pod = {
+        "metadata": {
+            "labels": {"elasticsearch.k8s.elastic.co/statefulset-name": "es-default",
+                       "controller-revision-hash": "es-default-old"},
+            "annotations": dict(hash_annotation),
+        },
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+    sts = {
+        "metadata": {"name": "es-default"},
+        "spec": {"template": {"metadata": {"annotations": dict(hash_annotation)}}},
+        "status": {"updateRevision": "es-default-new", "currentRevision": "es-default-old"},
+    }
+
+    class State:
+        elasticsearch = {"status": {"phase": "ApplyingChanges"}}
+        pods = [pod]
+        statefulsets = [sts]
+
+    assert _rollout(State()) == ("ApplyingChanges", "0/1")
+    pod["metadata"]["labels"]["controller-revision-hash"] = "es-default-new"
+    assert _rollout(State()) == ("ApplyingChanges", "1/1")

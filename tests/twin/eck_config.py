@@ -255,10 +255,15 @@ def digest(*parts: Any) -> str:
     return str(int(hashlib.sha256(blob).hexdigest()[:8], 16))
 
 
-def restart_inputs(config: Mapping[str, Any], node_set: Mapping[str, Any],
-                   secure: Mapping[str, str]) -> str:
-    """The hash of everything whose change makes ECK roll the nodeSet's pods."""
-    template = pod_template_spec(node_set)
-    mounts = es_container(node_set).get("volumeMounts") or []
-    return digest(dict(config), template.get("volumes") or [], mounts,
-                  hashlib.sha256(json.dumps(dict(secure), sort_keys=True).encode()).hexdigest())
+def config_hash(config: Mapping[str, Any], secure: Mapping[str, str]) -> str:
+    """ECK's `config-hash` annotation: the rendered configuration and the secure settings only;
+    a podTemplate change (a volume, a mount) leaves it as it is."""
+    return digest(dict(config), hashlib.sha256(json.dumps(dict(secure), sort_keys=True).encode()).hexdigest())
+
+
+def restart_inputs(node_set: Mapping[str, Any], config_hash_value: str) -> str:
+    """What the StatefulSet's revision hashes: the whole pod template, its config-hash annotation
+    included. A change of it makes ECK roll the nodeSet's pods (pods whose
+    `controller-revision-hash` is not the StatefulSet's `status.updateRevision`)."""
+    template = node_set.get("podTemplate") or {}
+    return digest(template.get("metadata") or {}, pod_template_spec(node_set), config_hash_value)

@@ -19,6 +19,7 @@ from tests.twin.eck_config import (
     pod_template_spec,
 )
 
+REVISION_LABEL = "controller-revision-hash"
 ES_KIND = {"apiVersion": "elasticsearch.k8s.elastic.co/v1", "kind": "Elasticsearch"}
 
 
@@ -53,8 +54,11 @@ def _service_ports(name: str, port: int) -> list[dict[str, Any]]:
 
 
 def service(names: Names, suffix: str, es_obj: Mapping[str, Any], port_name: str, port: int,
-            headless: bool, template: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A Service as ECK builds it: defaults, then the user's service template merged over them."""
+            headless: bool, template: Mapping[str, Any] | None = None,
+            publish_not_ready: bool = False) -> dict[str, Any]:
+    """A Service as ECK builds it: defaults, then the user's service template merged over them.
+    `publish_not_ready` is set after the template (ECK forces it on the transport and remote
+    cluster Services: nodes must reach each other before they are ready)."""
     spec: dict[str, Any] = {
         "type": "ClusterIP",
         "ports": _service_ports(port_name, port),
@@ -68,6 +72,8 @@ def service(names: Names, suffix: str, es_obj: Mapping[str, Any], port_name: str
         spec.update(copy.deepcopy(user))
         if spec.get("type", "ClusterIP") != "ClusterIP":
             spec.pop("clusterIP", None)
+    if publish_not_ready:
+        spec["publishNotReadyAddresses"] = True
     obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Service",
            "metadata": _meta(names, names.svc(suffix), es_obj), "spec": spec}
     user_meta = (template or {}).get("metadata") or {}
@@ -75,6 +81,18 @@ def service(names: Names, suffix: str, es_obj: Mapping[str, Any], port_name: str
     if user_meta.get("annotations"):
         obj["metadata"]["annotations"] = dict(user_meta["annotations"])
     return obj
+
+
+def headless_service(names: Names, es_obj: Mapping[str, Any], nodeset: str, rcs: bool) -> dict[str, Any]:
+    """The per-nodeSet headless Service `<es>-es-<nodeset>` (the StatefulSet's serviceName): 9200,
+    plus 9443 while the remote cluster server is enabled, not-ready pods published."""
+    sts_name = names.sts(nodeset)
+    ports = _service_ports("https", 9200) + (_service_ports("rcs", 9443) if rcs else [])
+    selector = {CLUSTER_LABEL: names.es, STS_LABEL: sts_name}
+    return {"apiVersion": "v1", "kind": "Service",
+            "metadata": _meta(names, sts_name, es_obj, {STS_LABEL: sts_name}),
+            "spec": {"type": "ClusterIP", "clusterIP": "None", "ports": ports, "selector": selector,
+                     "publishNotReadyAddresses": True}}
 
 
 def statefulset(names: Names, es_obj: Mapping[str, Any], node_set: Mapping[str, Any], replicas: int,
@@ -113,7 +131,7 @@ def pod(names: Names, sts: Mapping[str, Any], index: int, ip: str, config_hash: 
         started: str) -> dict[str, Any]:
     template = sts["spec"]["template"]
     name = f"{sts['metadata']['name']}-{index}"
-    labels = {**template["metadata"]["labels"], "controller-revision-hash": revision,
+    labels = {**template["metadata"]["labels"], REVISION_LABEL: revision,
               "statefulset.kubernetes.io/pod-name": name}
     return {
         "apiVersion": "v1", "kind": "Pod",

@@ -45,12 +45,13 @@ class PodPlan:
     env: dict[str, str]
     files: dict[str, bytes]
     keystore: dict[str, str]
-    restart_hash: str
+    restart_hash: str  # the StatefulSet revision's hash
     cert_pem: bytes
     key_pem: bytes
     trusted_ca_pems: tuple[bytes, ...]
     sts: dict[str, Any] = field(compare=False)
     blocked: tuple[str, ...] = ()  # FailedMount messages: the pod cannot start
+    config_hash: str = ""  # ECK's config-hash annotation
 
 
 @dataclass(frozen=True)
@@ -221,13 +222,15 @@ class EckResources:
         wanted = [
             objs.service(names, "http", es_obj, "https", 9200, False, http_template),
             objs.service(names, "internal-http", es_obj, "https", 9200, False),
-            objs.service(names, "transport", es_obj, "tls-transport", 9300, True, transport_template),
+            objs.service(names, "transport", es_obj, "tls-transport", 9300, True, transport_template,
+                         publish_not_ready=True),
         ]
         if cfg.rcs_enabled(spec):
             rcs_template = None
             if crd.eck_serves_rcs_service(self.eck_version):
                 rcs_template = (spec.get("remoteClusterServer") or {}).get("service")
-            wanted.append(objs.service(names, "remote-cluster", es_obj, "rcs", 9443, True, rcs_template))
+            wanted.append(objs.service(names, "remote-cluster", es_obj, "rcs", 9443, True, rcs_template,
+                                       publish_not_ready=True))
         else:
             self.delete("services", names.namespace, names.svc("remote-cluster"))
         for svc in wanted:
@@ -241,10 +244,13 @@ class EckResources:
         nodeset = str(node_set["name"])
         count = min(int(node_set.get("count", 1)), cfg.MAX_PODS_PER_NODESET)
         config = cfg.render_config(names.es, spec, node_set)
-        restart_hash = cfg.restart_inputs(config, node_set, keystore)
+        config_hash = cfg.config_hash(config, keystore)
+        restart_hash = cfg.restart_inputs(node_set, config_hash)
         revision = f"{names.sts(nodeset)}-{restart_hash[:10]}"
-        sts = objs.statefulset(names, es_obj, node_set, count, restart_hash, revision)
+        sts = objs.statefulset(names, es_obj, node_set, count, config_hash, revision)
         self.apply("statefulsets", sts, ("spec",))
+        headless = objs.headless_service(names, es_obj, nodeset, cfg.rcs_enabled(spec))
+        self.apply("services", headless, ("spec",))
         self.apply("secrets", objs.secret(names, names.config_secret(nodeset), es_obj,
                                           {"elasticsearch.yml": cfg.config_yaml(config)}), ("data",))
         certs: dict[str, str] = {"ca.crt": b"".join(trusted).decode()}
@@ -258,7 +264,8 @@ class EckResources:
             plans.append(PodPlan(pod, nodeset, index, ip, config,
                                  {"POD_NAME": pod, "POD_IP": ip, "NAMESPACE": names.namespace,
                                   "HEADLESS_SERVICE_NAME": names.sts(nodeset)},
-                                 {}, keystore, restart_hash, leaf.chain_pem, leaf.key_pem, trusted, sts))
+                                 {}, keystore, restart_hash, leaf.chain_pem, leaf.key_pem, trusted, sts,
+                                 config_hash=config_hash))
         self.apply("secrets", objs.secret(names, names.transport_certs(nodeset), es_obj, certs), ("data",))
         files = self._eck_files(http_ca, http, certs)
         user_files = cfg.mounted_files(node_set, self.lookup(names.namespace))
@@ -267,15 +274,17 @@ class EckResources:
 
     def _pod_cert(self, names: cfg.Names, spec: dict[str, Any], ca: pki.Issued, nodeset: str, pod: str,
                   ip: str) -> pki.Issued:
-        extra = [str(s.get("dns") or s.get("ip") or "") for s in
-                 (((spec.get("transport") or {}).get("tls") or {}).get("subjectAltNames") or [])]
-        wanted = (pki.fingerprint_sha1(ca.cert), ip, cfg.rcs_enabled(spec), tuple(e for e in extra if e))
+        tls = (spec.get("transport") or {}).get("tls") or {}
+        extra = [str(s.get(kind) or "") for s in tls.get("subjectAltNames") or [] for kind in ("dns", "ip")]
+        suffix = str(tls.get("otherNameSuffix") or "")
+        sans = tuple(e for e in extra if e)
+        wanted = (pki.fingerprint_sha1(ca.cert), ip, cfg.rcs_enabled(spec), sans, suffix)
         cached = self._certs.get((names.namespace, pod))
         if cached and cached[0] == wanted:
             return cached[1]
         window = _leaf_window(ca)
         leaf = pki.transport_cert(ca, names.es, names.namespace, pod, nodeset, ip, wanted[2], wanted[3],
-                                  not_before=window[0], not_after=window[1])
+                                  not_before=window[0], not_after=window[1], other_name_suffix=suffix)
         self._certs[(names.namespace, pod)] = (wanted, leaf)
         return leaf
 
@@ -300,6 +309,7 @@ class EckResources:
             nodeset = sts["spec"]["template"]["metadata"]["labels"].get(cfg.NODESET_LABEL)
             if nodeset not in nodesets:
                 self.delete("statefulsets", names.namespace, sts["metadata"]["name"])
+                self.delete("services", names.namespace, sts["metadata"]["name"])
 
     # ---- pods, status, events -----------------------------------------------------------------
 
@@ -314,14 +324,15 @@ class EckResources:
     def write_pod(self, namespace: str, plan: PodPlan, started: str, pending: bool = False) -> None:
         revision = f"{plan.sts['metadata']['name']}-{plan.restart_hash[:10]}"
         desired = objs.pod(cfg.Names(plan.sts["metadata"]["labels"][cfg.CLUSTER_LABEL], namespace), plan.sts,
-                           plan.index, plan.ip, plan.restart_hash, revision, started)
+                           plan.index, plan.ip, plan.config_hash, revision, started)
         with contextlib.suppress(NotFound):
             sts = self.store.get("statefulsets", namespace, plan.sts["metadata"]["name"])
             desired["metadata"]["ownerReferences"][0]["uid"] = sts["metadata"]["uid"]
         with contextlib.suppress(NotFound):
             current = self.store.get("pods", namespace, desired["metadata"]["name"])
-            if (current["metadata"].get("annotations") or {}).get(cfg.CONFIG_HASH) != plan.restart_hash:
-                # ECK restarts a pod by deleting it; the StatefulSet re-creates it (new uid, start time)
+            if (current["metadata"].get("labels") or {}).get(objs.REVISION_LABEL) != revision:
+                # ECK restarts a pod of an older revision by deleting it; the StatefulSet
+                # re-creates it from the current template (new uid, start time)
                 self.delete("pods", namespace, desired["metadata"]["name"])
         if pending:
             desired["status"] = objs.pending_status(desired["spec"].get("containers") or [], started)
@@ -368,7 +379,8 @@ def _with_files(plan: PodPlan, files: dict[str, bytes], blocked: tuple[str, ...]
     own = {k: v for k, v in files.items()
            if not k.startswith("transport-certs/") or k == "transport-certs/ca.crt" or plan.pod in k}
     return PodPlan(plan.pod, plan.nodeset, plan.index, plan.ip, plan.config, plan.env, own, plan.keystore,
-                   plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts, blocked)
+                   plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts, blocked,
+                   plan.config_hash)
 
 
 @functools.lru_cache(maxsize=256)

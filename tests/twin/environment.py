@@ -21,6 +21,7 @@ from tests.twin.kube_api import KubeApiServer
 from tests.twin.kube_errors import NotFound
 from tests.twin.network import Address, LoopbackAllocator
 from tests.twin.operator import ClusterInputs, Operator, PodView
+from tests.twin.pod_network import PodNetwork
 from tests.twin.service_network import ServiceNetwork
 
 ADMIN_USER = "admin"
@@ -68,6 +69,7 @@ class Environment:
         self.node_address = allocator.next_host()
         self.operator = Operator(self.store, self, eck_version)
         self.network = ServiceNetwork(self.store, allocator, self.pod_target, self.node_address)
+        self.pod_network = PodNetwork(allocator)  # what this cluster's pods reach (not the workstation)
         self._seed(enterprise_license)
         self.api = self._api_server()
 
@@ -106,6 +108,7 @@ class Environment:
     def stop(self) -> None:
         self.operator.stop()
         self.network.stop()
+        self.pod_network.stop()
         self.api.stop()
         with self._lock:
             clusters = list(self.clusters.values())
@@ -141,7 +144,7 @@ class Environment:
             if es is None:
                 es = EsCluster(cluster.name, cluster.namespace, cluster.version, cluster.http_ca_pem,
                                cluster.http_cert_pem, cluster.http_key_pem, cluster.elastic_password,
-                               cluster.license_type, self.allocator)
+                               cluster.license_type, self.allocator, route=self.pod_network.route)
                 self.clusters[key] = es
             elif es.license_type != cluster.license_type:
                 es.set_license(cluster.license_type)

@@ -143,7 +143,7 @@ class _Pod:
             self.stop_listeners()
             raise
         self.log.log("INFO", "org.elasticsearch.node.Node", "started {" + view.pod + "}")
-        node = LocalNode(view, cluster, cluster.resolve_host)
+        node = LocalNode(view, cluster, cluster.resolve_host, cluster.route)
         self.links = PodLinks(
             node, lambda: cluster.settings.effective(view.config), cluster.timeouts, self.log
         )
@@ -174,6 +174,7 @@ class EsCluster:
         addresses: LoopbackAllocator | Callable[[str], str] | None = None,
         resolve_host: Callable[[str], str | None] = default_resolver,
         timeouts: LinkTimeouts | None = None,
+        route: Callable[[str, int], tuple[str, int]] | None = None,
         http_port: int = HTTP_PORT,
         transport_port: int = TRANSPORT_PORT,
         rcs_port: int = RCS_PORT,
@@ -193,6 +194,7 @@ class EsCluster:
         self.documents: dict[str, list[dict[str, Any]]] = {}  # index -> documents (es_ccs*.py)
         self.addresses = addresses or LoopbackAllocator()
         self.resolve_host = resolve_host
+        self.route = route or (lambda ip, port: (ip, port))  # the pods' network (pod_network.py)
         self.timeouts = timeouts or LinkTimeouts()
         self.http_port, self.transport_port, self.rcs_port = http_port, transport_port, rcs_port
         self._pods: dict[str, _Pod] = {}

@@ -36,6 +36,8 @@ _CATALOGUE = [
     _s("server-name-wrong-lb-ip-san", "server_name names no SAN, but the LB IP is in the remote's "
        "transport subjectAltNames: the JDK fails over to the address host and connects", "", "ECKRC305",
        server_name="wrong-with-lb-ip-san"),
+    _s("nodeport-exposure", "9443 exposed as a NodePort; proxy_address is a node address and the nodePort",
+       "", "", expose="nodeport"),
     _s("healthy-9x", "the healthy link between two Elasticsearch 9.1.3 clusters", "", "",
        local_version="9.1.3", remote_version="9.1.3"),
     _s("healthy-mixed-9-8", "the healthy link from a 9.1.3 local cluster to an 8.19.3 remote", "", "",
@@ -63,6 +65,10 @@ _CATALOGUE = [
        path="drop-syn"),
     _s("refused", "a firewall rejects traffic to the LB (connection refused)", "F2", "ECKRC205",
        path="reject"),
+    _s("pods-only-reachable", "the remote LB is internal: the local pods reach it through the peered "
+       "networks, this machine does not; the link is connected", "", "ECKRC205", path="pods-only"),
+    _s("egress-blocked", "an egress NetworkPolicy drops the local pods' traffic to the LB; this machine "
+       "reaches it", "F2", "ECKRC503 ECKRC504", path="egress-blocked"),
     _s("ca-not-mounted", "client SSL enabled but no CA configured or mounted (JDK trust only)", "F3",
        "ECKRC301 ECKRC304", mount="none"),
     _s("ca-wrong-path", "certificate_authorities names remote-certs/ca.crt; the mount has another key",

@@ -227,15 +227,22 @@ def http_ca(
     return make_ca(f"{es}-http", es, not_before, not_after, key)
 
 
-def transport_node_name(es: str, namespace: str, pod: str) -> str:
-    return f"{pod}.node.{es}.{namespace}.es.local"
+def transport_node_name(es: str, namespace: str, pod: str, suffix: str = "") -> str:
+    """The CN and otherName of a pod's transport certificate (`spec.transport.tls.otherNameSuffix`
+    replaces ECK's default suffix)."""
+    return f"{pod}.{suffix}" if suffix else f"{pod}.node.{es}.{namespace}.es.local"
 
 
 def transport_sans(
-    es: str, namespace: str, pod: str, nodeset: str, pod_ip: str, rcs: bool = False, extra: Sequence[str] = ()
+    es: str, namespace: str, pod: str, nodeset: str, pod_ip: str, rcs: bool = False,
+    extra: Sequence[str] = (), suffix: str = "",
 ) -> tuple[list[str], list[str]]:
-    """(dns, ips) of an ECK transport certificate: never a load balancer name or address."""
-    dns = [transport_node_name(es, namespace, pod), f"{es}-es-transport.{namespace}.svc"]
+    """(dns, ips) of an ECK transport certificate, in ECK's order within each kind: the node
+    name, the transport Service, the pod's name under its headless Service, the pod IP and
+    loopback; with RCS the remote cluster Service and the pod's full headless name; then the
+    user's SANs. Never a load balancer name or address."""
+    node = transport_node_name(es, namespace, pod, suffix)
+    dns = [node, f"{es}-es-transport.{namespace}.svc", f"{pod}.{es}-es-{nodeset}"]
     if rcs:
         dns += [f"{es}-es-remote-cluster.{namespace}.svc", f"{pod}.{es}-es-{nodeset}.{namespace}.svc"]
     ips = [pod_ip, "127.0.0.1"] if pod_ip else ["127.0.0.1"]
@@ -255,10 +262,11 @@ def transport_cert(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     key: rsa.RSAPrivateKey | None = None,
+    other_name_suffix: str = "",
 ) -> Issued:
     """The per-pod transport certificate ECK issues (also presented by the RCS on 9443)."""
-    node = transport_node_name(es, namespace, pod)
-    dns, ips = transport_sans(es, namespace, pod, nodeset, pod_ip, rcs, extra_sans)
+    node = transport_node_name(es, namespace, pod, other_name_suffix)
+    dns, ips = transport_sans(es, namespace, pod, nodeset, pod_ip, rcs, extra_sans, other_name_suffix)
     return make_leaf(
         ca.cert,
         ca.key,

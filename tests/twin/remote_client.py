@@ -86,6 +86,8 @@ class LocalNode:
     view: NodeView
     cluster: ClusterCore
     resolve_host: Callable[[str], str | None]
+    # where the pod's connection to ip:port really goes (pod_network.py); texts keep ip:port
+    route: Callable[[str, int], tuple[str, int]] = lambda ip, port: (ip, port)
 
 
 @dataclass
@@ -296,13 +298,15 @@ def open_channel(
             ),
         )
     tls = client_tls(node.view, credential is not None)
+    to_ip, to_port = node.route(ip, port)
     if tls is None:
-        raw = _tcp_connect(ip, port, timeouts)
-        return Connection(raw, (raw.getsockname()[:2], raw.getpeername()[:2]))
+        raw = _tcp_connect(ip, port, timeouts, (to_ip, to_port))
+        return Connection(raw, (raw.getsockname()[:2], (ip, port)))
     _reachable(ip, port, timeouts)
     try:
         verdict = jdk_tls.client().handshake(
-            ip, port, host, server_name or None, tls.jdk, max(timeouts.connect, timeouts.tls), relay=True
+            to_ip, to_port, host, server_name or None, tls.jdk, max(timeouts.connect, timeouts.tls),
+            relay=True,
         )
     except jdk_tls.JdkGone as gone:  # the test process is exiting under a running link
         raise LinkFailure(str(gone), (f"java.lang.IllegalStateException: {gone}",)) from None
@@ -396,11 +400,13 @@ def _jdk_failure(
     )
 
 
-def _tcp_connect(ip: str, port: int, timeouts: LinkTimeouts) -> socket.socket:
+def _tcp_connect(ip: str, port: int, timeouts: LinkTimeouts,
+                 to: tuple[str, int] | None = None) -> socket.socket:
+    """TCP to ip:port (really to `to` when the pod network routes it elsewhere)."""
     addr = f"{ip}:{port}"
     _reachable(ip, port, timeouts)
     try:
-        return socket.create_connection((ip, port), timeout=timeouts.connect)
+        return socket.create_connection(to or (ip, port), timeout=timeouts.connect)
     except TimeoutError:
         raise _connect_timeout(addr, timeouts) from None
     except OSError as err:

@@ -26,9 +26,11 @@ class Plan:
     rich_local: bool = False  # local ES carries user data a fix must keep
     client_role: bool = True  # False: hot/warm nodeSets whose node.roles lack remote_cluster_client
     rcs_enabled: bool = True
-    # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service
+    # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service | nodeport
     expose: str = "lb"
-    path: str = "direct"  # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy
+    # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy; pods-only (an internal LB only
+    # the local pods reach) | egress-blocked (the local pods' egress to the LB is dropped)
+    path: str = "direct"
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
     mount: str = "all"  # all | none | wrong-path | first-nodeset
     # dns | unset | lb-ip (through the API) | ip-in-config (in elasticsearch.yml) | lb-ip-san (unset,

@@ -188,7 +188,14 @@ def _expose(build: Build) -> str:
         port["port"] = 443
     if plan.expose == "lb-no-class-provider":
         spec["loadBalancerClass"] = "service.k8s.aws/nlb"
-    _create(remote, "services", REMOTE_NS, RCS_SERVICE, {"spec": spec})
+    if plan.expose == "nodeport":
+        spec["type"] = "NodePort"
+    body: dict[str, Any] = {"spec": spec}
+    if plan.path == "pods-only":
+        # an internal load balancer: a private address of the remote's network
+        body["metadata"] = {"name": RCS_SERVICE, "namespace": REMOTE_NS,
+                            "annotations": {"service.beta.kubernetes.io/aws-load-balancer-internal": "true"}}
+    _create(remote, "services", REMOTE_NS, RCS_SERVICE, body)
     if plan.expose == "transport-lb":
         _create(remote, "services", REMOTE_NS, "remote-es-transport-lb", {"spec": {
             "type": "LoadBalancer", "selector": selector,
@@ -198,6 +205,9 @@ def _expose(build: Build) -> str:
         return f"{ALLOCATOR.next_host()}:9443"  # the address the user expected the LB to get
     if plan.expose == "transport-lb":
         return f"{remote.network.lb_host(REMOTE_NS, 'remote-es-transport-lb')}:9300"
+    if plan.expose == "nodeport":  # a node's address and the allocated nodePort
+        node_port = remote.store.get("services", REMOTE_NS, RCS_SERVICE)["spec"]["ports"][0]["nodePort"]
+        return f"{remote.node_address}:{node_port}"
     return f"{remote.network.lb_host(REMOTE_NS, RCS_SERVICE)}:{port['port']}"
 
 
@@ -215,6 +225,15 @@ def _network_path(build: Build, lb_address: str) -> str:
     plan = build.plan
     if plan.path in ("drop", "drop-syn", "reject"):
         build.remote.network.firewall(REMOTE_NS, RCS_SERVICE, plan.path)
+        return lb_address
+    if plan.path == "pods-only":
+        # the networks are peered: the local pods reach the remote's private addresses
+        build.local.pod_network.peer(build.remote.network.vpc_route)
+        return lb_address
+    if plan.path == "egress-blocked":
+        # an egress NetworkPolicy of the local namespace drops the pods' traffic to the LB
+        host, port = lb_address.rsplit(":", 1)
+        build.local.pod_network.deny((host, int(port)), "drop")
         return lb_address
     if plan.path not in ("tls-proxy", "plaintext-proxy"):
         return lb_address

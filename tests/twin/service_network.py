@@ -1,13 +1,20 @@
 """What kube-controller-manager and a cloud load-balancer provider do for Services in the twin.
 
-- Endpoints and EndpointSlices for every Service with a selector: the ready pods it selects,
-  with the `targetPort` resolved by number or by container port name.
+- Endpoints and EndpointSlices for every Service with a selector: the pods it selects that
+  have an IP and are not terminal, ready ones as `addresses` (slice condition `ready`), the
+  others as `notReadyAddresses`, except that `publishNotReadyAddresses: true` publishes every
+  such pod as ready (ECK's transport, remote cluster and per-nodeSet Services); the
+  `targetPort` resolved by number or by container port name.
 - `type: LoadBalancer`: a loopback address of its own with one L4 forwarder per service port
-  (to the resolved targetPort of ready pods; a port without `targetPort` targets the same
+  (to the resolved targetPort of the published ready addresses; a port without `targetPort` targets the same
   number, so a remapped port reaches a pod port where nothing listens), and
   `status.loadBalancer.ingress[0].ip`. A Service asking for a `loadBalancerClass` no provider
   implements stays pending (no address), as on a real cluster.
 - `type: NodePort`: a forwarder on the environment's node address at each `nodePort`.
+- An internal load balancer (`service.beta.kubernetes.io/aws-load-balancer-internal: "true"`
+  and the other clouds' equivalents) gets a private address: its `status` shows an address
+  where nothing answers from this machine, and `vpc_route` tells where a connection to it goes
+  from inside the network (the pods of a peered cluster, `pod_network.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +34,19 @@ from tests.twin.kube_errors import AlreadyExists, Conflict, NotFound
 from tests.twin.network import Acceptor, Address, BlackHole, LoopbackAllocator, TcpForwarder
 
 log = logging.getLogger(__name__)
+
+# Annotations that ask a cloud provider for a load balancer on the private network only.
+INTERNAL_LB_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "networking.gke.io/load-balancer-type": "Internal",
+    "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
+}
+
+
+def is_internal_lb(svc: dict[str, Any]) -> bool:
+    annotations = svc["metadata"].get("annotations") or {}
+    return any(annotations.get(key) == value for key, value in INTERNAL_LB_ANNOTATIONS.items())
 
 # (namespace, pod name, container port) -> where the process listening there really is
 PodPort = Callable[[str, str, int], "Address | None"]
@@ -64,10 +84,25 @@ class SynDrop:
 
 
 def _ready(pod: dict[str, Any]) -> bool:
+    """The pod's Ready condition (what kube-controller-manager reads, not the phase)."""
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _terminating(pod: dict[str, Any]) -> bool:
+    return bool(pod["metadata"].get("deletionTimestamp"))
+
+
+def _publishable(pod: dict[str, Any], include_terminating: bool) -> bool:
+    """A pod that may appear in Endpoints at all: an IP, not terminal."""
     status = pod.get("status") or {}
-    conditions = status.get("conditions") or []
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    return status.get("phase") == "Running" and ready and not pod["metadata"].get("deletionTimestamp")
+    if status.get("phase") in ("Succeeded", "Failed") or not (status.get("podIP") or status.get("podIPs")):
+        return False
+    return include_terminating or not _terminating(pod)
+
+
+def _published_ready(pod: dict[str, Any], publish_not_ready: bool) -> bool:
+    return publish_not_ready or (_ready(pod) and not _terminating(pod))
 
 
 def _selector(svc: dict[str, Any]) -> str | None:
@@ -98,6 +133,7 @@ class ServiceNetwork:
         self.pod_port = pod_port
         self.node_address = node_address
         self._lb_hosts: dict[tuple[str, str], str] = {}
+        self._private: dict[tuple[str, str], str] = {}  # internal LBs: (ns, name) -> advertised address
         self._forwarders: dict[tuple[str, str, int], tuple[Address, Acceptor | SynDrop]] = {}
         self._firewall: dict[tuple[str, str], str] = {}
         self._backends: dict[tuple[str, str, int], list[Backend]] = {}
@@ -144,7 +180,18 @@ class ServiceNetwork:
         self.sync_namespace(namespace)
 
     def lb_host(self, namespace: str, service: str) -> str | None:
-        return self._lb_hosts.get((namespace, service))
+        """The address a Service's status advertises (an internal LB's private address)."""
+        key = (namespace, service)
+        return self._private.get(key) or self._lb_hosts.get(key)
+
+    def vpc_route(self, address: Address) -> Address | None:
+        """Where a connection to an internal LB's private address goes from inside the network
+        (None: not such an address)."""
+        for key, private in list(self._private.items()):
+            host = self._lb_hosts.get(key)
+            if private == address[0] and host is not None:
+                return host, address[1]
+        return None
 
     def _on_change(self, event: str, plural: str, obj: dict[str, Any]) -> None:
         if plural in ("services", "pods"):
@@ -174,23 +221,26 @@ class ServiceNetwork:
 
     def sync_namespace(self, namespace: str) -> None:
         services = self.store.list("services", namespace)
-        pods = [p for p in self.store.list("pods", namespace) if _ready(p)]
+        pods = self.store.list("pods", namespace)
         seen: set[tuple[str, str, int]] = set()
         for svc in services:
             selector = _selector(svc)
             if selector is None:
                 continue
             match = kube_selectors.label_selector(selector)
-            selected = [p for p in pods if match(p)]
-            self._endpoints(svc, selected)
-            seen |= self._expose(svc, selected)
+            publish = bool(svc["spec"].get("publishNotReadyAddresses"))
+            selected = [p for p in pods if match(p) and _publishable(p, publish)]
+            ready = [p for p in selected if _published_ready(p, publish)]
+            self._endpoints(svc, selected, publish)
+            seen |= self._expose(svc, ready)
         for key in [k for k in self._forwarders if k[0] == namespace and k not in seen]:
             self._forwarders.pop(key)[1].stop()
         names = {s["metadata"]["name"] for s in services}
         for gone in [k for k in self._lb_hosts if k[0] == namespace and k[1] not in names]:
             del self._lb_hosts[gone]
+            self._private.pop(gone, None)
 
-    def _endpoints(self, svc: dict[str, Any], pods: list[dict[str, Any]]) -> None:
+    def _endpoints(self, svc: dict[str, Any], pods: list[dict[str, Any]], publish: bool) -> None:
         meta = svc["metadata"]
         ports = []
         for port in svc["spec"].get("ports") or []:
@@ -200,19 +250,29 @@ class ServiceNetwork:
                 if port.get("name"):
                     entry["name"] = port["name"]
                 ports.append(entry)
-        addresses = [{"ip": p["status"]["podIP"], "nodeName": "twin-node",
-                      "targetRef": {"kind": "Pod", "name": p["metadata"]["name"],
-                                    "namespace": meta["namespace"], "uid": p["metadata"].get("uid", "")}}
-                     for p in pods]
-        subsets = [{"addresses": addresses, "ports": ports}] if addresses else []
+        def address(p: dict[str, Any]) -> dict[str, Any]:
+            return {"ip": p["status"]["podIP"], "nodeName": "twin-node",
+                    "targetRef": {"kind": "Pod", "name": p["metadata"]["name"],
+                                  "namespace": meta["namespace"], "uid": p["metadata"].get("uid", "")}}
+
+        ready = [address(p) for p in pods if _published_ready(p, publish)]
+        not_ready = [address(p) for p in pods if not _published_ready(p, publish)]
+        subset: dict[str, Any] = {}
+        if ready:
+            subset["addresses"] = ready
+        if not_ready:
+            subset["notReadyAddresses"] = not_ready
+        subsets = [{**subset, "ports": ports}] if subset else []
         labels = dict(meta.get("labels") or {})
         self._put("endpoints", {"apiVersion": "v1", "kind": "Endpoints",
                                 "metadata": {"name": meta["name"], "namespace": meta["namespace"],
                                              "labels": labels},
                                 "subsets": subsets}, "subsets")
         slice_ports = [dict(p) for p in ports]
-        endpoints = [{"addresses": [a["ip"]], "conditions": {"ready": True, "serving": True},
-                      "targetRef": a["targetRef"], "nodeName": "twin-node"} for a in addresses]
+        endpoints = [{"addresses": [p["status"]["podIP"]],
+                      "conditions": {"ready": _published_ready(p, publish), "serving": _ready(p),
+                                     "terminating": _terminating(p)},
+                      "targetRef": address(p)["targetRef"], "nodeName": "twin-node"} for p in pods]
         self._put("endpointslices", {
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
             "metadata": {"name": f"{meta['name']}-twin", "namespace": meta["namespace"],
@@ -260,12 +320,23 @@ class ServiceNetwork:
                 self._lb_hosts[(meta["namespace"], meta["name"])] = host
             for port in spec.get("ports") or []:
                 keys.add(self._forward(svc, (host, int(port["port"])), port, pods))
-            self._set_ingress(svc, host)
+            self._set_ingress(svc, self._advertised(svc, host))
         elif kind == "NodePort":
             for port in spec.get("ports") or []:
                 if port.get("nodePort"):
                     keys.add(self._forward(svc, (self.node_address, int(port["nodePort"])), port, pods))
         return keys
+
+    def _advertised(self, svc: dict[str, Any], host: str) -> str:
+        """The LB's address in its status: its own, or for an internal LB a private address that
+        does not answer from this machine (nothing listens there)."""
+        key = (svc["metadata"]["namespace"], svc["metadata"]["name"])
+        if not is_internal_lb(svc):
+            self._private.pop(key, None)
+            return host
+        if key not in self._private:
+            self._private[key] = self.allocator.next_host()
+        return self._private[key]
 
     def _forward(self, svc: dict[str, Any], listen: Address, port: dict[str, Any], pods: list[dict[str, Any]]
                  ) -> tuple[str, str, int]:

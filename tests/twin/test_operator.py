@@ -79,7 +79,8 @@ def test_operator_creates_the_eck_objects_of_an_elasticsearch(env: tuple[Store, 
     store.create("elasticsearches", _es())
     assert operator.settle()
     services = {s["metadata"]["name"]: s["spec"] for s in store.list("services", NS)}
-    assert set(services) == {f"{ES}-es-http", f"{ES}-es-internal-http", f"{ES}-es-transport"}
+    suffixes = ("http", "internal-http", "transport", "default")
+    assert set(services) == {f"{ES}-es-{suffix}" for suffix in suffixes}
     assert services[f"{ES}-es-transport"]["clusterIP"] == "None"
     assert services[f"{ES}-es-transport"]["ports"][0]["name"] == "tls-transport"
     secrets = {s["metadata"]["name"]: decode_secret_data(s) for s in store.list("secrets", NS)}
@@ -217,6 +218,36 @@ def test_pod_files_follow_mounts_and_configmap_changes_without_restart(
     assert store.get("pods", NS, pod)["metadata"]["annotations"][CONFIG_HASH] == started
 
 
+def test_a_pod_template_change_rolls_by_revision_and_leaves_the_config_hash(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    # elastic/cloud-on-k8s @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8:
+    # pkg/controller/elasticsearch/nodespec/podspec.go (config-hash: config, scripts, keystore),
+    # pkg/controller/elasticsearch/driver/stateful/upgrade.go (podsToUpgrade: revision label)
+    from kubectl_eckrc import eck
+
+    store, operator, _ = env
+    store.create("configmaps", {"metadata": {"name": "remote-ca", "namespace": NS}, "data": {"ca.pem": "x"}})
+    budget = {"changeBudget": {"maxUnavailable": 0}}
+    store.create("elasticsearches", _es(nodeSets=[{"name": "default", "count": 1}]))
+    assert operator.settle()
+    pod_name, sts_name = f"{ES}-es-default-0", f"{ES}-es-default"
+    before = store.get("pods", NS, pod_name)["metadata"]
+    _update_spec(store, nodeSets=[_node_set_mounting_remote_ca()], updateStrategy=budget)
+    assert operator.settle()
+    sts = store.get("statefulsets", NS, sts_name)
+    pod = store.get("pods", NS, pod_name)
+    template_hash = sts["spec"]["template"]["metadata"]["annotations"][CONFIG_HASH]
+    assert template_hash == before["annotations"][CONFIG_HASH]
+    assert pod["metadata"]["labels"]["controller-revision-hash"] != sts["status"]["updateRevision"]
+    assert eck.pods_behind([pod], [sts]) == [pod_name]
+    _update_spec(store, updateStrategy={})
+    assert operator.settle()
+    pod = store.get("pods", NS, pod_name)
+    assert pod["metadata"]["uid"] != before["uid"]
+    assert pod["metadata"]["labels"]["controller-revision-hash"] == sts["status"]["updateRevision"]
+    assert eck.pods_behind([pod], [store.get("statefulsets", NS, sts_name)]) == []
+
+
 def _echo_server(host: str, port: int) -> socket.socket:
     server = socket.create_server((host, port))
     server.settimeout(5)
@@ -232,6 +263,69 @@ def _echo_server(host: str, port: int) -> socket.socket:
 
     threading.Thread(target=serve, daemon=True).start()
     return server
+
+
+def test_eck_services_publish_not_ready_pods_and_the_nodeset_service_carries_9443_with_rcs(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    # elastic/cloud-on-k8s @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8:
+    # pkg/controller/elasticsearch/services/services.go (NewTransportService,
+    # NewRemoteClusterService), pkg/controller/elasticsearch/nodespec/statefulset.go (HeadlessService)
+    store, operator, _ = env
+    store.create("elasticsearches", _es(remoteClusterServer={"enabled": True}))
+    assert operator.settle()
+    services = {s["metadata"]["name"]: s["spec"] for s in store.list("services", NS)}
+    published = {name for name, spec in services.items() if spec.get("publishNotReadyAddresses")}
+    assert published == {f"{ES}-es-transport", f"{ES}-es-remote-cluster", f"{ES}-es-default"}
+    headless = services[f"{ES}-es-default"]
+    assert headless["clusterIP"] == "None"
+    assert [(p["name"], p["port"]) for p in headless["ports"]] == [("https", 9200), ("rcs", 9443)]
+    assert headless["selector"] == {"elasticsearch.k8s.elastic.co/cluster-name": ES,
+                                    "elasticsearch.k8s.elastic.co/statefulset-name": f"{ES}-es-default"}
+    _update_spec(store, remoteClusterServer={"enabled": False})
+    assert operator.settle()
+    ports = store.get("services", NS, f"{ES}-es-default")["spec"]["ports"]
+    assert [p["port"] for p in ports] == [9200]
+
+
+def _pod(name: str, ip: str | None, ready: bool) -> dict[str, Any]:
+    status: dict[str, Any] = {"phase": "Running" if ip else "Pending",
+                              "conditions": [{"type": "Ready", "status": str(ready)}]}
+    if ip:
+        status["podIP"] = ip
+    return {"metadata": {"name": name, "namespace": NS, "labels": {"app": "es"}},
+            "spec": {"containers": [{"name": "elasticsearch"}]}, "status": status}
+
+
+def test_publish_not_ready_addresses_lists_unready_pods_as_ready_endpoints() -> None:
+    # kubernetes/kubernetes pkg/controller/endpoint/endpoints_controller.go
+    # @ cb6ff2d8ce3595f88570f82c7d0e6d98910afd3c (addEndpointSubset),
+    # staging/src/k8s.io/endpointslice/utils.go @ e637659d8932777d897d26632b0715131694d26b
+    # (podToEndpoint), staging/src/k8s.io/endpointslice/util/controller_utils.go
+    # @ c4696ee9f291961ffbe92938c521c473c746dea0 (ShouldPodBeInEndpoints: no IP, no endpoint)
+    store = Store()
+    store.create("namespaces", {"metadata": {"name": NS}})
+    network = ServiceNetwork(store, ALLOC, lambda ns, pod, port: None, ALLOC.next_host())
+    store.create("pods", _pod("ready-0", "10.0.0.1", True))
+    store.create("pods", _pod("booting-0", "10.0.0.2", False))
+    store.create("pods", _pod("creating-0", None, False))
+    for name, publish in (("published", True), ("plain", False)):
+        store.create("services", {"metadata": {"name": name, "namespace": NS}, "spec": {
+            "clusterIP": "None", "selector": {"app": "es"}, "ports": [{"port": 9443}],
+            "publishNotReadyAddresses": publish}})
+    network.sync_namespace(NS)
+
+    def ips(service: str, field: str) -> list[str]:
+        subsets = store.get("endpoints", NS, service)["subsets"]
+        return sorted(a["ip"] for s in subsets for a in s.get(field) or [])
+
+    assert ips("published", "addresses") == ["10.0.0.1", "10.0.0.2"]
+    assert ips("published", "notReadyAddresses") == []
+    assert ips("plain", "addresses") == ["10.0.0.1"]
+    assert ips("plain", "notReadyAddresses") == ["10.0.0.2"]
+    conditions = {e["targetRef"]["name"]: e["conditions"]
+                  for e in store.get("endpointslices", NS, "published-twin")["endpoints"]}
+    assert conditions["booting-0"] == {"ready": True, "serving": False, "terminating": False}
+    assert "creating-0" not in conditions
 
 
 def test_load_balancer_forwards_to_target_port_and_remapped_port_reaches_nothing() -> None:

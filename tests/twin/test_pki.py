@@ -32,6 +32,8 @@ def test_transport_ca_is_named_and_constrained_like_ecks() -> None:
 
 
 def test_transport_cert_has_the_eck_san_layout_with_rcs_names() -> None:
+    # elastic/cloud-on-k8s pkg/controller/elasticsearch/certificates/transport/csr.go
+    # @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8 (buildGeneralNames)
     ca = pki.transport_ca("search", key=pki.pooled_key(0))
     leaf = pki.transport_cert(
         ca,
@@ -49,6 +51,7 @@ def test_transport_cert_has_the_eck_san_layout_with_rcs_names() -> None:
     assert sans.get_values_for_type(x509.DNSName) == [
         node,
         "search-es-transport.prod.svc",
+        "search-es-hot-0.search-es-hot",
         "search-es-remote-cluster.prod.svc",
         "search-es-hot-0.search-es-hot.prod.svc",
         "rcs.example.com",
@@ -72,6 +75,14 @@ def test_transport_cert_without_rcs_has_no_remote_cluster_names() -> None:
         ca, "search", "prod", "search-es-hot-0", "hot", "10.1.2.3", key=pki.pooled_key(1)
     )
     assert not any("remote-cluster" in n for n in _sans(leaf.cert).get_values_for_type(x509.DNSName))
+
+
+def test_other_name_suffix_replaces_the_node_name_suffix() -> None:
+    ca = pki.transport_ca("search", key=pki.pooled_key(0))
+    leaf = pki.transport_cert(ca, "search", "prod", "search-es-hot-0", "hot", "10.1.2.3",
+                              key=pki.pooled_key(1), other_name_suffix="search.example.internal")
+    assert _sans(leaf.cert).get_values_for_type(x509.DNSName)[0] == "search-es-hot-0.search.example.internal"
+    assert leaf.cert.subject.rfc4514_string() == "CN=search-es-hot-0.search.example.internal,OU=search"
 
 
 def test_http_cert_names_the_http_service() -> None:
