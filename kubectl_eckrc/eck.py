@@ -250,6 +250,8 @@ class MountedFile:
     kind: str  # configMap | secret | other
     source: str  # ConfigMap or Secret name ("" for other volume kinds)
     key: str  # key inside that ConfigMap/Secret
+    # mounted with subPath: kubelet copied it at container start and never updates it
+    sub_path: bool = False
 
 
 def mounted_file(nodeset: dict[str, Any], path: str) -> MountedFile | None:
@@ -268,11 +270,20 @@ def mounted_file(nodeset: dict[str, Any], path: str) -> MountedFile | None:
     if volume is None:
         return None
     mount_path = posixpath.normpath(str(best.get("mountPath", "")))
+    pinned = bool(best.get("subPath")) and full == mount_path
     relative = str(best.get("subPath") or "") if full == mount_path else full[len(mount_path) + 1 :]
-    return _volume_file(volume, full, relative)
+    return _volume_file(volume, full, relative, pinned)
 
 
-def _volume_file(volume: dict[str, Any], full: str, relative: str) -> MountedFile:
+def sub_path_nodesets(es: dict[str, Any], kind: str, source: str, key: str) -> list[str]:
+    """NodeSets whose CA file comes from that ConfigMap/Secret key through a subPath mount: their
+    pods keep the copy they started with, whatever the object holds now."""
+    return sorted({f.nodeset for f in client_ca_files(es)[0]
+                   if f.mounted and f.mounted.sub_path and (f.mounted.kind, f.mounted.source, f.mounted.key)
+                   == (kind, source, key)})
+
+
+def _volume_file(volume: dict[str, Any], full: str, relative: str, sub_path: bool = False) -> MountedFile:
     name = str(volume.get("name", ""))
     for kind, name_field in (("configMap", "name"), ("secret", "secretName")):
         source = volume.get(kind)
@@ -281,8 +292,8 @@ def _volume_file(volume: dict[str, Any], full: str, relative: str) -> MountedFil
             for item in source.get("items") or []:
                 if item.get("path") == relative:
                     key = str(item.get("key", relative))
-            return MountedFile(full, name, kind, str(source.get(name_field, "")), key)
-    return MountedFile(full, name, "other", "", relative)
+            return MountedFile(full, name, kind, str(source.get(name_field, "")), key, sub_path)
+    return MountedFile(full, name, "other", "", relative, sub_path)
 
 
 # --- services, endpoints, pods -------------------------------------------------------------------

@@ -68,6 +68,7 @@ SCENARIOS = {
     "ca-wrong-path": Expect(1, "ECKRC302"),
     "ca-missing-on-one-nodeset": Expect(1, "ECKRC301"),
     "stale-ca": Expect(1, "ECKRC303"),
+    "ca-subpath-mount": Expect(1, "ECKRC303", says="subPath"),
     "same-es-name": Expect(1, "ECKRC303"),
     "server-name-unset": Expect(1, "ECKRC305"),
     "server-name-ip": Expect(1, "ECKRC305"),

@@ -51,6 +51,7 @@ REPAIRABLE = [
     "ca-wrong-path",
     "ca-missing-on-one-nodeset",
     "stale-ca",
+    "ca-subpath-mount",
     "same-es-name",
     "key-unknown-to-remote",
     "server-name-unset",

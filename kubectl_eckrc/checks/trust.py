@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 from typing import Any
 
@@ -107,10 +108,15 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
 
     On a real cluster: doctor reads the ConfigMap or Secret behind the mount, not the file
     inside the pods (a kubelet refresh can lag by a minute), and the remote's CA through the
-    remote context; without remote access this check is not evaluated.
+    remote context; without remote access this check is not evaluated. A file mounted with
+    `subPath` is never refreshed: the pods keep the copy they started with. When the object
+    holds the current CA but such a link is down, doctor warns that the pods may still see an
+    older copy.
 
     Fix by hand: copy the current `ca.crt` of the remote's `<es>-es-transport-certs-public`
-    into the local ConfigMap (the mounted file is refreshed without a restart).
+    into the local ConfigMap (the mounted file is refreshed without a restart, except through
+    a `subPath` mount: then restart those pods, e.g. with an annotation on the nodeSet's
+    podTemplate).
     """
     trusted = configured_cas(snap)
     remote = reads.remote_for(snap, alias)
@@ -119,7 +125,15 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     matching = [c for c in trusted if c.sha256 in current_sums]
     evidence: dict[str, Any] = {"trusted": [_cert(c) for c in trusted],
                                 "current": [_cert(c) for c in current]}
+    pinned = _pinned_nodesets(snap)
     if matching:
+        if pinned and not reads.connected_by(snap, alias):
+            names = ", ".join(pinned)
+            return warned(f"the mounted object holds the remote's current CA, but nodeSets {names} mount it "
+                          "with subPath: their pods may still see the copy they started with",
+                          "kubelet never refreshes a subPath mount and the link is down: restart those pods "
+                          "(an annotation on the nodeSet's podTemplate rolls them)",
+                          pinned=pinned, **evidence)
         return passed(f"the trusted CA {matching[0].subject} (sha256 {pki.short(matching[0].sha256)}) is "
                       "the remote's current CA", **evidence)
     proxy = _trusted_proxy(snap, alias, trusted, current)
@@ -131,12 +145,22 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     if verdict:
         evidence["handshake"] = verdict
     explained = _explain_mismatch(snap, trusted, current, evidence)
+    if pinned and explained.status is Status.FAIL:
+        pinned_note = (f"; nodeSets {', '.join(pinned)} mount it with subPath, which kubelet never "
+                       "refreshes: restart their pods after the update (fix sync-ca does)")
+        explained = dataclasses.replace(explained, hint=explained.hint + pinned_note)
     if verdict == "" and explained.status is Status.FAIL:
         # The JDK accepts what is presented (it never checks a trust anchor's dates, and a renewed
         # CA keeps its key): the nodes connect, so this is only a warning.
         return warned(f"{explained.message}, but the chain presented at proxy_address validates against "
                       "it (the local nodes connect)", explained.hint, **evidence)
     return explained
+
+
+def _pinned_nodesets(snap: Snapshot) -> list[str]:
+    """NodeSets that mount a configured CA file with subPath (kubelet never refreshes it)."""
+    es = reads.resource(snap.local)
+    return sorted({f.nodeset for f in eck.client_ca_files(es)[0] if f.mounted and f.mounted.sub_path})
 
 
 def _path_verdict(snap: Snapshot, alias: str, trusted: list[CertInfo]) -> str | None:

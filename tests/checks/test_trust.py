@@ -480,3 +480,30 @@ def test_eckrc307_of_an_alias_pointing_elsewhere_dates_the_trusted_copy_not_the_
     pair.present([eck_leaf(make_ca("third-es", "third-ca"))])
     finding = outcome(pair, "ECKRC307")
     assert sorted(finding.evidence) == ["presented", "trustedCa"]
+
+
+def _pin_hot_with_sub_path(pair: PairBuilder) -> None:
+    hot = pair.local.es["spec"]["nodeSets"][0]
+    [mount] = hot["podTemplate"]["spec"]["containers"][0]["volumeMounts"]
+    mount.update(mountPath=f"{mount['mountPath']}/remote-cluster-ca.crt", subPath="remote-cluster-ca.crt")
+
+
+def test_a_stale_copy_mounted_with_sub_path_says_the_pods_must_restart() -> None:
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "old-remote-ca")])
+    _pin_hot_with_sub_path(pair)
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL and "nodeSets hot mount it with subPath" in finding.hint
+
+
+def test_a_current_copy_mounted_with_sub_path_warns_while_the_link_is_down() -> None:
+    # The ConfigMap was fixed, the pods keep the copy they started with (scenario ca-subpath-mount
+    # after a ConfigMap-only repair): doctor cannot read the pods' file, the link being down tells.
+    pair = healthy_pair()
+    _pin_hot_with_sub_path(pair)
+    assert outcome(pair, "ECKRC303").status is Status.PASS  # connected: nothing to say
+    pair.remote_info(connected=False, num_proxy_sockets_connected=0)
+    pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.WARN and "may still see the copy they started with" in finding.message
+    assert finding.evidence["pinned"] == ["hot"]

@@ -83,6 +83,25 @@ def test_stale_ca_is_refreshed_in_the_configmap_already_mounted(options: FixOpti
     assert after["data"]["remote-cluster-ca.crt"].strip() == pair.remote_ca.pem.strip()
 
 
+def test_a_ca_mounted_with_sub_path_is_refreshed_and_its_pods_restarted(options: FixOptions) -> None:
+    # kubelet never refreshes a subPath mount: the new ConfigMap content reaches those pods only
+    # through a restart (a podTemplate annotation: a new StatefulSet revision that ECK rolls).
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "old-remote-ca")])
+    hot = pair.local.es["spec"]["nodeSets"][0]
+    [mount] = hot["podTemplate"]["spec"]["containers"][0]["volumeMounts"]
+    mount.update(mountPath=f"{mount['mountPath']}/remote-cluster-ca.crt", subPath="remote-cluster-ca.crt")
+    refresh, restart = sync_ca.plan(pair.build(), [], options)
+    assert refresh.target.name == "remote-ca" and refresh.restarts == ""
+    assert restart.target.kind == "Elasticsearch" and restart.restarts == "local"
+    assert "nodeSets hot: restart the pods" in restart.summary
+    es = apply_json_patch(pair.local.es, restart.body)
+    hot_after, warm_after = es["spec"]["nodeSets"]
+    assert hot_after["podTemplate"]["metadata"]["annotations"] == {
+        "kubectl.kubernetes.io/restartedAt": pair.build().taken_at}
+    assert "metadata" not in warm_after["podTemplate"]
+
+
 def test_sync_ca_keeps_other_issuers_in_the_same_file(options: FixOptions) -> None:
     pair = healthy_pair()
     other = make_ca("third-es", "third-ca")

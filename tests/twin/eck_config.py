@@ -202,6 +202,13 @@ def mounted_files(node_set: Mapping[str, Any], lookup: Lookup) -> dict[str, byte
     return files
 
 
+def sub_path_files(node_set: Mapping[str, Any]) -> frozenset[str]:
+    """The files (keys as `mounted_files` gives them) the `elasticsearch` container mounts with
+    `subPath`: kubelet copies them at container start and never updates them."""
+    return frozenset(_config_relative(str(m.get("mountPath", "")).rstrip("/"))
+                     for m in es_container(node_set).get("volumeMounts") or [] if m.get("subPath"))
+
+
 def missing_mounts(node_set: Mapping[str, Any], lookup: Lookup) -> list[str]:
     """kubelet's FailedMount messages for `elasticsearch` container mounts whose (non-optional)
     ConfigMap or Secret does not exist: such a pod stays in ContainerCreating."""

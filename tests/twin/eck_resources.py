@@ -52,6 +52,7 @@ class PodPlan:
     sts: dict[str, Any] = field(compare=False)
     blocked: tuple[str, ...] = ()  # FailedMount messages: the pod cannot start
     config_hash: str = ""  # ECK's config-hash annotation
+    sub_path_files: frozenset[str] = frozenset()  # files mounted with subPath: never updated
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,8 @@ class EckResources:
         files = self._eck_files(http_ca, http, certs)
         user_files = cfg.mounted_files(node_set, self.lookup(names.namespace))
         blocked = tuple(cfg.missing_mounts(node_set, self.lookup(names.namespace)))
-        return [_with_files(plan, {**files, **user_files}, blocked) for plan in plans]
+        frozen = cfg.sub_path_files(node_set)
+        return [_with_files(plan, {**files, **user_files}, blocked, frozen) for plan in plans]
 
     def _pod_cert(self, names: cfg.Names, spec: dict[str, Any], ca: pki.Issued, nodeset: str, pod: str,
                   ip: str) -> pki.Issued:
@@ -375,12 +377,13 @@ class EckResources:
                 continue
 
 
-def _with_files(plan: PodPlan, files: dict[str, bytes], blocked: tuple[str, ...]) -> PodPlan:
+def _with_files(plan: PodPlan, files: dict[str, bytes], blocked: tuple[str, ...],
+                frozen: frozenset[str] = frozenset()) -> PodPlan:
     own = {k: v for k, v in files.items()
            if not k.startswith("transport-certs/") or k == "transport-certs/ca.crt" or plan.pod in k}
     return PodPlan(plan.pod, plan.nodeset, plan.index, plan.ip, plan.config, plan.env, own, plan.keystore,
                    plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts, blocked,
-                   plan.config_hash)
+                   plan.config_hash, frozen)
 
 
 @functools.lru_cache(maxsize=256)

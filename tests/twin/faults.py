@@ -77,6 +77,9 @@ _CATALOGUE = [
        "ECKRC301", mount="first-nodeset"),
     _s("stale-ca", "ConfigMap holds the remote's previous, expired transport CA (same subject, other key)",
        "F4 F23", "ECKRC303 ECKRC304", ca="stale"),
+    _s("ca-subpath-mount", "the stale CA copy is mounted with subPath: kubelet never refreshes it, so "
+       "updating the ConfigMap alone changes nothing in the pods", "F4 F23", "ECKRC303 ECKRC304", ca="stale",
+       mount="sub-path"),
     _s("same-es-name", "ConfigMap holds the CA of another cluster also named remote-es", "F4",
        "ECKRC303 ECKRC304", ca="same-name"),
     _s("server-name-unset", "no server_name: the LB IP is checked against the SANs", "F5", "ECKRC305",

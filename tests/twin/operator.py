@@ -78,12 +78,14 @@ class PodRun:
     keystore: dict[str, str]
     restart_hash: str
     started: str
+    files: dict[str, bytes] = field(default_factory=dict)  # what the volumes held at the start
 
 
 @dataclass
 class _Queue:
     items: dict[Any, None] = field(default_factory=dict)  # insertion-ordered set
     restarts: dict[Key, float] = field(default_factory=dict)  # es -> when the next pod restarts
+    syncs: dict[Key, float] = field(default_factory=dict)  # es -> when kubelet syncs changed volumes
     busy: bool = False
 
 
@@ -93,15 +95,24 @@ def admission_error(es_obj: dict[str, Any]) -> str | None:
     return errors[0].detail if errors else None
 
 
+# How long kubelet takes to show a changed ConfigMap/Secret in a pod's volume. Real clusters: up to
+# the kubelet sync period (1 min) plus its cache TTL; the twin keeps it short but never zero.
+KUBELET_SYNC_DELAY = 0.2
+
+
 class Operator:
     """One ECK operator for one simulated Kubernetes cluster."""
 
     def __init__(self, store: Any, hooks: OperatorHooks, eck_version: str = "3.2.0",
-                 restart_delay: float = 0.05, clock: Callable[[], str] | None = None) -> None:
+                 restart_delay: float = 0.05, clock: Callable[[], str] | None = None,
+                 kubelet_sync_delay: float = KUBELET_SYNC_DELAY) -> None:
         self.store = store
         self.hooks = hooks
         self.eck_version = eck_version
         self.restart_delay = restart_delay
+        self.kubelet_sync_delay = kubelet_sync_delay
+        self._seen: dict[tuple[str, str], dict[str, bytes]] = {}  # (ns, pod) -> files kubelet shows it
+        self._changed_since: dict[tuple[str, str], float] = {}  # (ns, pod) -> when its volumes changed
         self.resources = EckResources(store, eck_version, self._event, clock)
         self.events = EventRecorder(store, self.resources.now)
         self.runs: dict[tuple[str, str], PodRun] = {}  # (namespace, pod) -> last start
@@ -130,7 +141,7 @@ class Operator:
         """Wait until nothing is queued, running or due to restart; False on timeout."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._queue.items or self._queue.busy or self._queue.restarts:
+            while self._queue.items or self._queue.busy or self._queue.restarts or self._queue.syncs:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._stopped:
                     return False
@@ -159,12 +170,15 @@ class Operator:
                 for key in due:
                     del self._queue.restarts[key]
                     self._queue.items[("restart", key)] = None
+                for key in [k for k, when in self._queue.syncs.items() if when <= now]:
+                    del self._queue.syncs[key]
+                    self._queue.items[key] = None
                 if self._queue.items:
                     item = next(iter(self._queue.items))
                     del self._queue.items[item]
                     self._queue.busy = True
                     return item
-                waits = [when - now for when in self._queue.restarts.values()]
+                waits = [when - now for when in (*self._queue.restarts.values(), *self._queue.syncs.values())]
                 self._cond.wait(min(waits) if waits else 0.5)
             return None
 
@@ -260,7 +274,9 @@ class Operator:
             return False
         started = self.resources.now()
         self.runs[(namespace, plan.pod)] = PodRun(plan.nodeset, plan.config, dict(plan.keystore),
-                                                  plan.restart_hash, started)
+                                                  plan.restart_hash, started, dict(plan.files))
+        self._seen[(namespace, plan.pod)] = dict(plan.files)
+        self._changed_since.pop((namespace, plan.pod), None)
         self.resources.write_pod(namespace, plan, started)
         return True
 
@@ -273,10 +289,12 @@ class Operator:
                 continue  # not running: no Elasticsearch node
             views.append(PodView(
                 pod=plan.pod, nodeset=plan.nodeset, ip=plan.ip,
-                config=cfg.resolve_env(run.config, plan.env), files=plan.files, keystore=run.keystore,
+                config=cfg.resolve_env(run.config, plan.env), files=self._kubelet_files(es_obj, plan, run),
+                keystore=run.keystore,
                 transport_cert_pem=plan.cert_pem, transport_key_pem=plan.key_pem,
                 transport_trusted_ca_pems=plan.trusted_ca_pems,
             ))
+        self._schedule_sync(es_obj, [v.pod for v in views])
         cluster = ClusterInputs(namespace, es_obj["metadata"]["name"], desired.version, desired.http_ca_pem,
                                 desired.http_cert_pem, desired.http_key_pem, desired.password,
                                 self._license_type())
@@ -285,6 +303,36 @@ class Operator:
             return
         self._published[key] = (cluster, views)
         self.hooks.publish(cluster, views)
+
+    def _kubelet_files(self, es_obj: dict[str, Any], plan: Any, run: PodRun) -> dict[str, bytes]:
+        """The files the pod sees: a changed ConfigMap/Secret only after kubelet's sync delay, and
+        a file mounted with subPath as it was when the container started, for ever."""
+        key = (es_obj["metadata"]["namespace"], plan.pod)
+        wanted = {path: data for path, data in plan.files.items() if path not in plan.sub_path_files}
+        wanted.update({path: run.files[path] for path in plan.sub_path_files if path in run.files})
+        seen = self._seen.setdefault(key, dict(run.files))
+        if wanted == seen:
+            self._changed_since.pop(key, None)
+            return seen
+        now = time.monotonic()
+        due = self._changed_since.setdefault(key, now) + self.kubelet_sync_delay
+        if now >= due:
+            self._seen[key] = wanted
+            self._changed_since.pop(key, None)
+            return wanted
+        return seen
+
+    def _schedule_sync(self, es_obj: dict[str, Any], pods: list[str]) -> None:
+        """Reconcile again when the first pending volume change of these pods is due (kubelet)."""
+        namespace = es_obj["metadata"]["namespace"]
+        since = [self._changed_since[(namespace, p)] for p in pods if (namespace, p) in self._changed_since]
+        with self._cond:
+            key = (namespace, es_obj["metadata"]["name"])
+            if since:
+                self._queue.syncs[key] = min(since) + self.kubelet_sync_delay
+            else:
+                self._queue.syncs.pop(key, None)
+            self._cond.notify_all()
 
     def _license_type(self) -> str:
         """enterprise when an operator-scoped license secret is installed (as with ECK), else basic."""
@@ -297,6 +345,8 @@ class Operator:
         prefix = f"{name}-es-"
         for key in [k for k in self.runs if k[0] == namespace and k[1].startswith(prefix)]:
             del self.runs[key]
+            self._seen.pop(key, None)
+            self._changed_since.pop(key, None)
 
     # ---- status and events -------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ class Plan:
     # the local pods reach) | egress-blocked (the local pods' egress to the LB is dropped)
     path: str = "direct"
     ca: str = "current"  # current | stale | same-name | proxy | user-ca
-    mount: str = "all"  # all | none | wrong-path | first-nodeset
+    mount: str = "all"  # all | none | wrong-path | first-nodeset | sub-path (the CA file through subPath)
     # dns | unset | lb-ip (through the API) | ip-in-config (in elasticsearch.yml) | lb-ip-san (unset,
     # LB IP added to the remote SANs) | wrong-with-lb-ip-san (a name in no SAN, LB IP added to the SANs)
     server_name: str = "dns"

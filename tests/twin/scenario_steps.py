@@ -141,8 +141,10 @@ def _mount_ca(plan: Plan, node_sets: list[dict[str, Any]]) -> None:
         if es is None:
             es = {"name": "elasticsearch"}
             containers.insert(0, es)
-        es.setdefault("volumeMounts", []).append({"name": "remote-certs", "mountPath": CA_MOUNT,
-                                                  "readOnly": True})
+        mount = {"name": "remote-certs", "mountPath": CA_MOUNT, "readOnly": True}
+        if plan.mount == "sub-path":  # the one file, copied by kubelet at container start
+            mount.update(mountPath=f"{CA_MOUNT}/{CA_KEY}", subPath=CA_KEY)
+        es.setdefault("volumeMounts", []).append(mount)
 
 
 # ---- build steps ------------------------------------------------------------------------------

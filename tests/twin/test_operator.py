@@ -248,6 +248,37 @@ def test_a_pod_template_change_rolls_by_revision_and_leaves_the_config_hash(
     assert eck.pods_behind([pod], [store.get("statefulsets", NS, sts_name)]) == []
 
 
+def test_kubelet_shows_a_changed_configmap_after_its_sync_delay_and_never_through_sub_path(
+        env: tuple[Store, Operator, Hooks]) -> None:
+    # Kubernetes docs, ConfigMaps "Mounted ConfigMaps are updated automatically" (kubelet sync
+    # period + cache TTL) and "A container using a ConfigMap as a subPath volume mount will not
+    # receive ConfigMap updates".
+    store, operator, hooks = env
+    store.create("configmaps", {"metadata": {"name": "remote-ca", "namespace": NS},
+                                "data": {"ca.pem": "one"}})
+    node_set = _node_set_mounting_remote_ca()
+    container = node_set["podTemplate"]["spec"]["containers"][0]
+    container["volumeMounts"].append({"name": "certs", "subPath": "ca.pem",
+                                      "mountPath": "/usr/share/elasticsearch/config/pinned/ca.pem"})
+    store.create("elasticsearches", _es(nodeSets=[node_set]))
+    assert operator.settle()
+    pod = f"{ES}-es-default-0"
+    assert hooks.views[pod].files["pinned/ca.pem"] == b"one"
+    operator.kubelet_sync_delay = 30.0  # long enough to look before kubelet syncs
+    cm = store.get("configmaps", NS, "remote-ca")
+    cm["data"] = {"ca.pem": "two"}
+    store.update("configmaps", cm)
+    assert not operator.settle(timeout=0.5)  # waiting for kubelet's sync
+    assert hooks.views[pod].files["remote-certs/ca.pem"] == b"one"
+    operator.kubelet_sync_delay = 0.0
+    touched = store.get("configmaps", NS, "remote-ca")  # any event makes the operator look again
+    touched["metadata"]["annotations"] = {"touched": "again"}
+    store.update("configmaps", touched)
+    assert operator.settle()
+    assert hooks.views[pod].files["remote-certs/ca.pem"] == b"two"
+    assert hooks.views[pod].files["pinned/ca.pem"] == b"one"  # subPath: never updated
+
+
 def _echo_server(host: str, port: int) -> socket.socket:
     server = socket.create_server((host, port))
     server.settimeout(5)

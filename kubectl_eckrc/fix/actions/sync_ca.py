@@ -4,7 +4,11 @@ The source of truth is `ca.crt` of `<remote-es>-es-transport-certs-public`. The 
 ConfigMap (or user Secret) the local nodeSets already point `certificate_authorities` at, else
 ConfigMap `remote-ca`, key `remote-cluster-ca.crt`. Refreshing keeps certificates of other
 issuers in the same file (other remotes) and drops older copies of this remote's CA (same
-subject: ECK renews a CA keeping its subject). No restart: Elasticsearch reloads CA files.
+subject: ECK renews a CA keeping its subject). No restart: kubelet refreshes mounted files
+(after its sync period) and Elasticsearch reloads CA files, except where a nodeSet mounts the
+file with `subPath`: kubelet never refreshes such a copy, so those nodeSets' pods are restarted
+(a `kubectl.kubernetes.io/restartedAt` annotation on their podTemplate, as `kubectl rollout
+restart` does: ECK rolls the pods of the new StatefulSet revision).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ import base64
 
 from kubectl_eckrc import eck, pki
 from kubectl_eckrc.findings import Finding
+from kubectl_eckrc.fix.actions.es_patch import es_patch
 from kubectl_eckrc.fix.diff import unified
-from kubectl_eckrc.fix.merge import apply_json_patch, pointer, rv_guard
-from kubectl_eckrc.fix.model import Change, Operation, PatchType, Target
+from kubectl_eckrc.fix.merge import JsonPatch, apply_json_patch, pointer, rv_guard
+from kubectl_eckrc.fix.model import Change, Operation, PatchType, Restart, Target
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import CertInfo, Snapshot
 
@@ -23,6 +28,7 @@ ACTION = "sync-ca"
 DEFAULT_SOURCE = eck.MountedFile(path="", volume="", kind="configMap", source="remote-ca",
                                  key="remote-cluster-ca.crt")
 KINDS = {"configMap": "ConfigMap", "secret": "Secret"}
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
 def ca_source(snap: Snapshot) -> eck.MountedFile:
@@ -89,6 +95,52 @@ def new_bundle(existing: str | None, remote: list[CertInfo]) -> str | None:
 
 
 def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[Change]:
+    changes = _source_changes(snap)
+    if not changes:
+        return []
+    return changes + _restart_pinned_copies(snap, ca_source(snap))
+
+
+def _restart_pinned_copies(snap: Snapshot, source: eck.MountedFile) -> list[Change]:
+    """Restart the pods of nodeSets that mount the CA with subPath: they would keep the old copy."""
+    es = eck.resource_of(snap, "local")
+    if es is None:
+        return []
+    pinned = eck.sub_path_nodesets(es, source.kind, source.source, source.key)
+    ops: JsonPatch = []
+    for i, node_set in enumerate(eck.nodesets(es)):
+        if str(node_set.get("name", "")) in pinned:
+            name_path = pointer("spec", "nodeSets", i, "name")
+            ops += [{"op": "test", "path": name_path, "value": node_set.get("name")}]
+            ops += _annotation_ops(i, node_set, snap.taken_at)
+    if not ops:
+        return []
+    mounted = f"{KINDS[source.kind]} {source.source}/{source.key}"
+    summary = (f"nodeSets {', '.join(pinned)}: restart the pods (they mount {mounted} with subPath, "
+               "which never shows a change)")
+    return [es_patch(snap, "local", es, ops, action=ACTION, restarts=Restart.LOCAL, summary=summary)]
+
+
+def _annotation_ops(i: int, node_set: dict[str, object], when: str) -> JsonPatch:
+    """Set the restart annotation, creating podTemplate/metadata/annotations only where absent."""
+    template = node_set.get("podTemplate")
+    base: tuple[str | int, ...] = ("spec", "nodeSets", i, "podTemplate")
+    value: object = {RESTARTED_AT: when}
+    parts: list[str] = ["metadata", "annotations"]
+    node: object = template
+    while parts and isinstance(node, dict) and isinstance(node.get(parts[0]), dict):
+        node = node[parts[0]]
+        base += (parts.pop(0),)
+    if not isinstance(node, dict):  # no podTemplate at all
+        return [{"op": "add", "path": pointer(*base), "value": {"metadata": {"annotations": value}}}]
+    for name in reversed(parts[1:]):
+        value = {name: value}
+    if parts:
+        return [{"op": "add", "path": pointer(*base, parts[0]), "value": value}]
+    return [{"op": "add", "path": pointer(*base, RESTARTED_AT), "value": when}]
+
+
+def _source_changes(snap: Snapshot) -> list[Change]:
     remote = remote_cas(snap)
     if not remote:
         return []
