@@ -45,6 +45,7 @@ SCENARIOS = {
     "cert-model-healthy": Expect(0),
     "healthy-eck-rcs-service": Expect(0),
     "nodeport-exposure": Expect(0, passes=("ECKRC203", "ECKRC204", "ECKRC205")),
+    "lb-hostname": Expect(0, passes=("ECKRC203", "ECKRC204", "ECKRC205")),
     # the credential is found through `entries`: the key checks judge it instead of not evaluating
     "secure-settings-entries": Expect(0, passes=("ECKRC402", "ECKRC403", "ECKRC404", "ECKRC405")),
     # server_name in no SAN, the LB IP a SAN: the JDK fails over to the address host (warning only)
@@ -54,6 +55,8 @@ SCENARIOS = {
     "healthy-9x": Expect(0),
     "healthy-mixed-9-8": Expect(0),  # 9.1 talks to 8.19+: a supported pair
     "rcs-disabled": Expect(1, "ECKRC201"),
+    # the LB passes the refusal through (MetalLB, kube-proxy): ECKRC205 fails too, after the cause
+    "rcs-disabled-refused": Expect(1, "ECKRC201"),
     "lb-no-address": Expect(1, "ECKRC203"),
     "targetport-missing": Expect(1, "ECKRC203"),
     "proxy-to-transport-port": Expect(1, "ECKRC204"),

@@ -123,6 +123,17 @@ def test_sniff_mode_is_switched_to_proxy_with_seeds_nulled_in_the_same_request(o
     assert persistent[f"cluster.remote.{ALIAS}.server_name"] == SERVER_NAME
 
 
+def test_a_load_balancer_published_by_hostname_is_registered_by_its_name(options: FixOptions) -> None:
+    # Cloud LBs (AWS ELB/NLB) publish status.loadBalancer.ingress[0].hostname, not an ip.
+    pair = healthy_pair()
+    lb = pair.remote.services[3]
+    lb["status"] = {"loadBalancer": {"ingress": [{"hostname": "rcs-123.elb.eu-west-1.amazonaws.com"}]}}
+    pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
+    [change] = register_remote.plan(pair.build(), [], options)
+    address = change.body["persistent"][f"cluster.remote.{ALIAS}.proxy_address"]
+    assert address == "rcs-123.elb.eu-west-1.amazonaws.com:9443"
+
+
 def test_proxy_address_at_the_transport_port_is_replaced_by_the_rcs_exposure(options: FixOptions) -> None:
     pair = healthy_pair()
     pair.local_cluster_setting("proxy_address", f"{LB_IP}:9300")

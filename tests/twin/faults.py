@@ -36,6 +36,8 @@ _CATALOGUE = [
     _s("server-name-wrong-lb-ip-san", "server_name names no SAN, but the LB IP is in the remote's "
        "transport subjectAltNames: the JDK fails over to the address host and connects", "", "ECKRC305",
        server_name="wrong-with-lb-ip-san"),
+    _s("lb-hostname", "the LB is published by DNS name (status.loadBalancer.ingress[0].hostname); "
+       "proxy_address uses that name", "", "", expose="lb-hostname"),
     _s("nodeport-exposure", "9443 exposed as a NodePort; proxy_address is a node address and the nodePort",
        "", "", expose="nodeport"),
     _s("healthy-9x", "the healthy link between two Elasticsearch 9.1.3 clusters", "", "",
@@ -48,6 +50,9 @@ _CATALOGUE = [
        "F1 F9", "ECKRC201 ECKRC501", link=False, rcs_enabled=False, rich_local=True),
     _s("rcs-disabled", "remote spec.remoteClusterServer not enabled (LB in place)", "F1",
        "ECKRC201 ECKRC202", rcs_enabled=False),
+    _s("rcs-disabled-refused", "as rcs-disabled, behind a MetalLB load balancer that passes the pod's "
+       "refusal through (connection refused instead of accept-and-close)", "F1", "ECKRC201 ECKRC205",
+       rcs_enabled=False, expose="lb-pass-through"),
     _s("remote-fixed-later", "RCS was off when the link was set up; the remote enabled it afterwards and "
        "nothing reconnected (_remote/info still says not connected)", "", "", rcs_enabled=False,
        remote_fixed_later=True),

@@ -26,7 +26,8 @@ class Plan:
     rich_local: bool = False  # local ES carries user data a fix must keep
     client_role: bool = True  # False: hot/warm nodeSets whose node.roles lack remote_cluster_client
     rcs_enabled: bool = True
-    # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service | nodeport
+    # lb | lb-no-class-provider | lb-remapped | eck-service | transport-lb | transport-service | nodeport |
+    # lb-hostname (an LB published as ingress[0].hostname) | lb-pass-through (MetalLB: refusals pass)
     expose: str = "lb"
     # direct | drop | drop-syn | reject | tls-proxy | plaintext-proxy; pods-only (an internal LB only
     # the local pods reach) | egress-blocked (the local pods' egress to the LB is dropped)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from tests.twin.es_api import es_call
 from tests.twin.es_api_keys import encode_credential
 from tests.twin.network import Acceptor, LoopbackAllocator, TlsTerminatingProxy
 from tests.twin.scenario_plan import ALIAS, Plan
+from tests.twin.service_network import HOSTNAME_LB_ANNOTATION, LB_HOSTNAME, LB_HOSTNAME_ADDRESS
 
 LOCAL_NS, LOCAL_ES = "logging", "local-es"
 REMOTE_NS, REMOTE_ES = "search", "remote-es"
@@ -193,6 +195,13 @@ def _expose(build: Build) -> str:
     if plan.expose == "nodeport":
         spec["type"] = "NodePort"
     body: dict[str, Any] = {"spec": spec}
+    if plan.expose == "lb-pass-through":  # MetalLB: refusals pass through
+        body["metadata"] = {"name": RCS_SERVICE, "namespace": REMOTE_NS,
+                            "annotations": {"metallb.io/address-pool": "default"}}
+    if plan.expose == "lb-hostname":  # an NLB published by DNS name, on a port of its own
+        port["port"] = _free_port(LB_HOSTNAME_ADDRESS)
+        body["metadata"] = {"name": RCS_SERVICE, "namespace": REMOTE_NS,
+                            "annotations": {HOSTNAME_LB_ANNOTATION: "nlb"}}
     if plan.path == "pods-only":
         # an internal load balancer: a private address of the remote's network
         body["metadata"] = {"name": RCS_SERVICE, "namespace": REMOTE_NS,
@@ -207,10 +216,19 @@ def _expose(build: Build) -> str:
         return f"{ALLOCATOR.next_host()}:9443"  # the address the user expected the LB to get
     if plan.expose == "transport-lb":
         return f"{remote.network.lb_host(REMOTE_NS, 'remote-es-transport-lb')}:9300"
+    if plan.expose == "lb-hostname":
+        return f"{LB_HOSTNAME}:{port['port']}"
     if plan.expose == "nodeport":  # a node's address and the allocated nodePort
         node_port = remote.store.get("services", REMOTE_NS, RCS_SERVICE)["spec"]["ports"][0]["nodePort"]
         return f"{remote.node_address}:{node_port}"
     return f"{remote.network.lb_host(REMOTE_NS, RCS_SERVICE)}:{port['port']}"
+
+
+def _free_port(host: str) -> int:
+    """A port nothing listens on now (the hostname LB shares 127.0.0.1 with other tests)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _add_lb_ip_to_sans(build: Build, address: str) -> None:

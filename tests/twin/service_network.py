@@ -11,6 +11,14 @@
   `status.loadBalancer.ingress[0].ip`. A Service asking for a `loadBalancerClass` no provider
   implements stays pending (no address), as on a real cluster.
 - `type: NodePort`: a forwarder on the environment's node address at each `nodePort`.
+- A load balancer that a cloud publishes by DNS name (AWS ELB/NLB:
+  `service.beta.kubernetes.io/aws-load-balancer-type`) gets `ingress[0].hostname`; the twin's
+  name is `localhost`, the one name this machine resolves without edited system files, so such
+  an LB listens on 127.0.0.1 and its Service port must be one no other test uses.
+- A load balancer that passes refusals through (MetalLB, `metallb.io/address-pool`; kube-proxy
+  DNAT, as for NodePorts): packets go to the pod, so a port nothing listens on is refused, where
+  a proxying cloud LB accepts and closes. The twin gives it its (first) backend pod's own
+  address (port and targetPort must match): the same answers as DNAT to one backend.
 - An internal load balancer (`service.beta.kubernetes.io/aws-load-balancer-internal: "true"`
   and the other clouds' equivalents) gets a private address: its `status` shows an address
   where nothing answers from this machine, and `vpc_route` tells where a connection to it goes
@@ -42,6 +50,22 @@ INTERNAL_LB_ANNOTATIONS = {
     "networking.gke.io/load-balancer-type": "Internal",
     "service.beta.kubernetes.io/azure-load-balancer-internal": "true",
 }
+
+
+HOSTNAME_LB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+LB_HOSTNAME, LB_HOSTNAME_ADDRESS = "localhost", "127.0.0.1"
+
+
+PASS_THROUGH_ANNOTATIONS = ("metallb.io/address-pool", "metallb.universe.tf/address-pool")
+
+
+def passes_refusals(svc: dict[str, Any]) -> bool:
+    annotations = svc["metadata"].get("annotations") or {}
+    return any(key in annotations for key in PASS_THROUGH_ANNOTATIONS)
+
+
+def publishes_hostname(svc: dict[str, Any]) -> bool:
+    return bool((svc["metadata"].get("annotations") or {}).get(HOSTNAME_LB_ANNOTATION))
 
 
 def is_internal_lb(svc: dict[str, Any]) -> bool:
@@ -313,10 +337,15 @@ class ServiceNetwork:
         meta = svc["metadata"]
         kind = spec.get("type", "ClusterIP")
         keys: set[tuple[str, str, int]] = set()
-        if kind == "LoadBalancer" and not spec.get("loadBalancerClass"):
+        if kind == "LoadBalancer" and not spec.get("loadBalancerClass") and passes_refusals(svc):
+            key = (meta["namespace"], meta["name"])
+            backend = str(pods[0]["status"]["podIP"]) if pods else None
+            self._lb_hosts[key] = backend or self._lb_hosts.get(key) or self.allocator.next_host()
+            self._set_ingress(svc, self._lb_hosts[key])  # no forwarder: the backend answers itself
+        elif kind == "LoadBalancer" and not spec.get("loadBalancerClass"):
             host = self._lb_hosts.get((meta["namespace"], meta["name"]))
             if host is None:
-                host = self.allocator.next_host()
+                host = LB_HOSTNAME_ADDRESS if publishes_hostname(svc) else self.allocator.next_host()
                 self._lb_hosts[(meta["namespace"], meta["name"])] = host
             for port in spec.get("ports") or []:
                 keys.add(self._forward(svc, (host, int(port["port"])), port, pods))
@@ -370,7 +399,8 @@ class ServiceNetwork:
         return key
 
     def _set_ingress(self, svc: dict[str, Any], host: str) -> None:
-        wanted = {"loadBalancer": {"ingress": [{"ip": host, "ipMode": "VIP"}]}}
+        ingress = {"hostname": LB_HOSTNAME} if publishes_hostname(svc) else {"ip": host, "ipMode": "VIP"}
+        wanted = {"loadBalancer": {"ingress": [ingress]}}
         for _ in range(5):
             try:
                 current = self.store.get("services", svc["metadata"]["namespace"], svc["metadata"]["name"])
