@@ -226,8 +226,14 @@ def missing_mounts(node_set: Mapping[str, Any], lookup: Lookup) -> list[str]:
     return problems
 
 
+class KeystoreError(Exception):
+    """A secureSettings source ECK refuses: the whole reconcile fails with this text."""
+
+
 def keystore(spec: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, str], list[str]]:
-    """The secure settings from every `spec.secureSettings` secret, and the names found missing."""
+    """The secure settings from every `spec.secureSettings` secret, and the names found missing
+    (a missing secret is skipped). `entries` project keys: an empty list, an empty key or a key
+    the secret lacks is a KeystoreError, with ECK's texts."""
     entries: dict[str, str] = {}
     missing: list[str] = []
     for source in spec.get("secureSettings") or []:
@@ -237,13 +243,25 @@ def keystore(spec: Mapping[str, Any], lookup: Lookup) -> tuple[dict[str, str], l
             missing.append(name)
             continue
         selected = source.get("entries")
-        if not selected:
+        if selected is None:
             entries.update(data)
             continue
-        for entry in selected:
-            if entry.get("key") in data:
-                entries[entry.get("path") or entry["key"]] = data[entry["key"]]
+        entries.update(_projected(name, data, selected))
     return entries, missing
+
+
+def _projected(name: str, data: Mapping[str, str], selected: list[Mapping[str, Any]]) -> dict[str, str]:
+    if not selected:
+        raise KeystoreError(f"set is empty in secure settings secret {name}")
+    projected: dict[str, str] = {}
+    for entry in selected:
+        key = str(entry.get("key") or "")
+        if not key:
+            raise KeystoreError(f"key is empty in secure settings secret {name}")
+        if key not in data:
+            raise KeystoreError(f"key {key} not found in secure settings secret {name}")
+        projected[str(entry.get("path") or key)] = data[key]
+    return projected
 
 
 def decode_secret_data(secret: Mapping[str, Any]) -> dict[str, str]:

@@ -146,11 +146,18 @@ class EckResources:
         http_ca, http = self._http_certs(names, es_obj)
         password = self._elastic_user(names, es_obj)
         lookup = self.lookup(names.namespace)
-        keystore, missing = cfg.keystore(spec, lookup)
+        try:
+            keystore, missing = cfg.keystore(spec, lookup)
+        except cfg.KeystoreError as err:
+            raise ReconcileError(str(err)) from None
         for secret_name in missing:
-            message = f"Secure settings secret not found: {secret_name}"
+            message = f"Secure settings secret not found: {names.namespace}/{secret_name}"
             self.event_sink(es_obj, "Warning", "Unexpected", message)
-        self.apply("secrets", objs.secret(names, names.svc("secure-settings"), es_obj, keystore), ("data",))
+        if keystore:
+            aggregated = objs.secret(names, names.svc("secure-settings"), es_obj, keystore)
+            self.apply("secrets", aggregated, ("data",))
+        else:  # nothing to aggregate: ECK deletes its secure settings Secret
+            self.delete("secrets", names.namespace, names.svc("secure-settings"))
         self._services(names, es_obj, spec)
         pods: list[PodPlan] = []
         for node_set in spec.get("nodeSets") or []:

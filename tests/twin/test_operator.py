@@ -145,13 +145,32 @@ def test_rcs_service_template_is_honoured_from_eck_3_3(eck_version: str, service
     assert ("service" in rcs) == (service_type is not None)
 
 
+@pytest.mark.parametrize(("entries", "error"), [
+    ([], "set is empty in secure settings secret keys"),
+    ([{"key": "", "path": "a"}], "key is empty in secure settings secret keys"),
+    ([{"key": "nope"}], "key nope not found in secure settings secret keys"),
+])
+def test_bad_secure_settings_entries_are_a_reconcile_error(
+        env: tuple[Store, Operator, Hooks], entries: list[dict[str, str]], error: str) -> None:
+    # elastic/cloud-on-k8s pkg/controller/common/keystore/user_secret.go
+    # @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8 (retrieveUserSecret)
+    store, operator, _ = env
+    store.create("secrets", {"metadata": {"name": "keys", "namespace": NS}, "stringData": {"a": "b"}})
+    store.create("elasticsearches", _es(secureSettings=[{"secretName": "keys", "entries": entries}]))
+    assert operator.settle()
+    assert f"Warning ReconciliationError Reconciliation error: {error}" in _events(store)
+
+
 def test_missing_secure_settings_secret_is_a_warning_and_keystore_waits_for_restart(
         env: tuple[Store, Operator, Hooks]) -> None:
     store, operator, hooks = env
     store.create("elasticsearches", _es(secureSettings=[{"secretName": "remote-api-keys"}]))
     assert operator.settle()
-    assert "Warning Unexpected Secure settings secret not found: remote-api-keys" in _events(store)
+    # elastic/cloud-on-k8s pkg/controller/common/keystore/user_secret.go
+    # @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8 (retrieveUserSecret, reconcileSecureSettings)
+    assert f"Warning Unexpected Secure settings secret not found: {NS}/remote-api-keys" in _events(store)
     assert hooks.views[f"{ES}-es-default-0"].keystore == {}
+    assert not store.exists("secrets", NS, f"{ES}-es-secure-settings")  # nothing to aggregate
     store.create("secrets", {"metadata": {"name": "remote-api-keys", "namespace": NS},
                              "stringData": {"cluster.remote.x.credentials": "abc"}})
     assert operator.settle()

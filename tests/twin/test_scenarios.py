@@ -156,7 +156,7 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "server-name-ip": ("local-log", "No subject alternative names matching IP address"),
     "tls-terminating-proxy": ("local-log", "Kubernetes Ingress Controller Fake Certificate"),
     "plaintext-proxy": ("remote-log", "received plaintext traffic on an encrypted channel"),
-    "secure-settings-secret-missing": ("events", "Secure settings secret not found: remote-api-keys"),
+    "secure-settings-secret-missing": ("events", "Secure settings secret not found: logging/remote-api-keys"),
     "alias-typo": ("no-credentials", ""),
     "raw-api-key": ("local-log", "invalid cross-cluster API key value"),
     "rest-api-key": ("local-log", "expected API key type of [cross_cluster], but API key ["),
