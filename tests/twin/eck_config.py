@@ -120,11 +120,12 @@ def rcs_enabled(spec: Mapping[str, Any]) -> bool:
 
 
 def render_config(es: str, spec: Mapping[str, Any], node_set: Mapping[str, Any]) -> dict[str, Any]:
-    """The flat settings of the nodeSet's elasticsearch.yml as ECK writes it (`${...}` unresolved)."""
+    """The flat settings of the nodeSet's elasticsearch.yml as ECK writes it (`${...}` unresolved):
+    ECK's own settings, then the nodeSet's `config` over them (the user's keys win)."""
     config = _defaults(es, str(node_set["name"]))
-    config.update(flatten(node_set.get("config")))
     if rcs_enabled(spec):
         config.update(_rcs_settings(es))
+    config.update(flatten(node_set.get("config")))
     return config
 
 

@@ -442,3 +442,17 @@ def test_a_missing_mount_source_keeps_the_pod_creating_until_it_appears(
     assert store.get("pods", NS, f"{ES}-es-default-0")["status"]["phase"] == "Running"
     assert hooks.views[f"{ES}-es-default-0"].files["remote-certs/ca.pem"] == b"x"
     assert store.get("elasticsearches", NS, ES)["status"]["phase"] == "Ready"
+
+
+def test_nodeset_config_overrides_ecks_own_settings() -> None:
+    # elastic/cloud-on-k8s pkg/controller/elasticsearch/settings/merged_config.go
+    # @ 7b93383d8ec1569ba99bdf9e59ad70a813fe99f8 (NewMergedESConfig: the user's config merged last)
+    from tests.twin.eck_config import render_config
+
+    spec = {"remoteClusterServer": {"enabled": True}}
+    node_set = {"name": "default", "config": {"remote_cluster.publish_host": "rcs.example.com",
+                                              "network.publish_host": "10.0.0.1"}}
+    config = render_config(ES, spec, node_set)
+    assert config["remote_cluster.publish_host"] == "rcs.example.com"
+    assert config["network.publish_host"] == "10.0.0.1"
+    assert config["remote_cluster_server.enabled"] is True
