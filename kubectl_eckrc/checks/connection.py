@@ -7,7 +7,7 @@ from typing import Any
 
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks import reads
-from kubectl_eckrc.checks.credentials import key_id, remote_key
+from kubectl_eckrc.checks.credentials import key_id, remote_key, resolve_error
 from kubectl_eckrc.checks.spec import (
     ERROR,
     LINK,
@@ -190,8 +190,10 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
                           "_remote/info shows the last attempt only, and doctor's user may not use "
                           f"_resolve/cluster to make a fresh one: run GET _resolve/cluster/{alias}:* as a "
                           "user who may, then doctor again; the checks above name a cause", **evidence)
-        reached = reads.probe_reached(snap, alias)
-        if reached:  # every check above passed and this machine got the remote's certificate
+        # every check above passed, this machine got the remote's certificate, and the remote
+        # refused nothing (a refusal would be in _resolve/cluster's error): the path is left
+        reached = "" if resolve_error(snap, alias) else reads.probe_reached(snap, alias)
+        if reached:
             return failed(f"{alias} is not connected ({sockets}/{most} sockets), though this machine "
                           f"reaches {reached}", pods_path_hint(snap, reached), **evidence)
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",

@@ -392,7 +392,12 @@ def _local_user(build: Build) -> None:
 
 def _rotate_key_without_rollout(build: Build) -> None:
     """rollout-pending: a new key goes into the secret, the old one is invalidated, and the
-    pods cannot restart (changeBudget.maxUnavailable: 0), so the keystore keeps the old key."""
+    pods cannot restart (changeBudget.maxUnavailable: 0), so the keystore keeps the old key.
+    The link made with the old key is up first: that open link stays up (only new handshakes
+    fail), which an invalidation racing the first handshake would not show."""
+    for es in list(build.local.clusters.values()):
+        if not es.wait_for_links(10.0):
+            raise RuntimeError("the local links did not make their first attempt")
     old_id = build.notes["key_id"]
     _, key = es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", "/_security/cross_cluster/api_key",
                      {"name": f"{KEY_NAME}-2", "access": {"search": [{"names": ["logs-*"]}]}})
