@@ -216,7 +216,8 @@ def _handshake(snap: Snapshot, alias: str) -> TlsProbe | Verdict:
     probe = reads.probe(snap, alias)
     evidence = {"address": probe.address, "sni": probe.server_name}
     if probe.tcp != "ok":
-        return not_evaluated(f"no TCP connection to {probe.address} ({probe.tcp})")
+        return not_evaluated(f"{probe.address} is unreachable from this machine ({probe.tcp}): the probe "
+                             "could not look at the certificate presented there")
     if probe.tls == "not-tls":
         return failed(f"{probe.address} does not answer with TLS",
                       "proxy_address reaches something that is not the remote cluster server (an HTTP "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kubectl_eckrc.checks.engine import build_report, run_checks
 from kubectl_eckrc.collect import bundle
+from kubectl_eckrc.report import markdown, structured
 from tests.snapshot_builder import healthy_pair
 
 SAMPLE_BUNDLE = Path(__file__).resolve().parents[1] / "data" / "sample-bundle.zip"
@@ -27,7 +28,8 @@ def write_sample_bundle(path: Path = SAMPLE_BUNDLE) -> Path:
     pair.local.resolve_cluster = {}
     snap = pair.build()
     report = build_report(snap, run_checks(snap))
-    members = bundle.bundle_members(snap, report, {"name": "kubectl-eckrc", "command": ["collect"]})
+    reports = {"report.json": structured.render_json(report), "report.md": markdown.render(report)}
+    members = bundle.bundle_members(snap, reports, {"name": "kubectl-eckrc", "command": ["collect"]})
     manifest = bundle.manifest(members, "0.1.0", "2026-06-01T00:00:00Z")
     bundle.write_bundle(str(path), members, manifest, [])
     return path
