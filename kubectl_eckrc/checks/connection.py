@@ -7,7 +7,7 @@ from typing import Any
 
 from kubectl_eckrc import eck, links
 from kubectl_eckrc.checks import reads
-from kubectl_eckrc.checks.credentials import key_id, remote_key, resolve_error
+from kubectl_eckrc.checks.credentials import key_id, remote_key
 from kubectl_eckrc.checks.spec import (
     ERROR,
     LINK,
@@ -190,9 +190,9 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
                           "_remote/info shows the last attempt only, and doctor's user may not use "
                           f"_resolve/cluster to make a fresh one: run GET _resolve/cluster/{alias}:* as a "
                           "user who may, then doctor again; the checks above name a cause", **evidence)
-        # every check above passed, this machine got the remote's certificate, and the remote
-        # refused nothing (a refusal would be in _resolve/cluster's error): the path is left
-        reached = "" if resolve_error(snap, alias) else reads.probe_reached(snap, alias)
+        # every check above passed, this machine got the remote's certificate, and a fresh
+        # attempt failed without the remote refusing anything: the path from the pods is left
+        reached = reads.probe_reached(snap, alias) if _unreached(snap, alias) else ""
         if reached:
             return failed(f"{alias} is not connected ({sockets}/{most} sockets), though this machine "
                           f"reaches {reached}", pods_path_hint(snap, reached), **evidence)
@@ -211,6 +211,13 @@ def pods_path_hint(snap: Snapshot, address: str) -> str:
     return (f"doctor's probe from this machine reached {address} and the remote's certificate, but the local "
             "pods do not connect: the path from the pods is blocked (an egress NetworkPolicy of namespace "
             f"{snap.local.namespace}, a firewall or security group between the local nodes and the address)")
+
+
+def _unreached(snap: Snapshot, alias: str) -> bool:
+    """_resolve/cluster made an attempt that did not connect, and names no refusal."""
+    answer = reads.es_api(snap.local).resolve_cluster.get(alias)
+    entry = answer.get(alias) if isinstance(answer, dict) else None
+    return isinstance(entry, dict) and not entry.get("connected") and not entry.get("error")
 
 
 def _resolved(snap: Snapshot, alias: str) -> bool:

@@ -394,8 +394,9 @@ def test_eckrc304_is_not_evaluated_without_a_tcp_connection_and_fails_a_broken_h
     pair = healthy_pair()
     pair.present([], tcp="refused", tcp_error="connection refused", tls="skipped")
     [finding] = run_checks(pair.build(), only=["ECKRC304"])
-    assert (finding.status, finding.message) == (Status.NOT_EVALUATED,
-                                                 "no TCP connection to 127.0.0.10:9443 (refused)")
+    assert (finding.status, finding.message) == (
+        Status.NOT_EVALUATED, "127.0.0.10:9443 is unreachable from this machine (refused): the probe could "
+        "not look at the certificate presented there")
     pair = healthy_pair()
     pair.present([pair.leaf], tls="error", tls_error="bad_certificate")
     [finding] = run_checks(pair.build(), only=["ECKRC304"])
