@@ -93,7 +93,7 @@ def search_reaches(snap: Snapshot, alias: str) -> Verdict:
     if not uses:
         return not_applicable("no --index given")
     access = key_access(snap, alias)
-    outcomes = [_outcome(snap, use, access) for use in uses]
+    outcomes = [_outcome(use, access) for use in uses]
     worst = max(outcomes, key=lambda o: _RANK[o.status])
     per_pattern = {u.pattern: o.evidence for u, o in zip(uses, outcomes, strict=True)}
     evidence: dict[str, Any] = {"patterns": per_pattern}
@@ -117,17 +117,17 @@ def _hints(outcomes: list[Outcome]) -> str:
     return "; ".join(dict.fromkeys(o.hint for o in outcomes if o.hint))
 
 
-def _outcome(snap: Snapshot, use: UseProbe, access: KeyAccess | None) -> Outcome:
+def _outcome(use: UseProbe, access: KeyAccess | None) -> Outcome:
     target = f"{use.alias}:{use.pattern}"
     caps = need(use.field_caps, f"{target}/_field_caps")
     if refusal(use):
-        return _refused(snap, use, access, caps)
+        return _refused(use, access, caps)
     seen = visible(use) or []
     there = existing(use)
     hidden = sorted(set(there or []) - set(seen))
     evidence: dict[str, Any] = {"visible": seen, "hidden": hidden if there is not None else "unknown"}
     if hidden:
-        return _hidden(snap, use, access, seen, hidden, evidence)
+        return _hidden(use, access, seen, hidden, evidence)
     if not seen:
         if there is None:
             return Outcome(Status.WARN, f"a search on {target} gets no index", evidence,
@@ -144,7 +144,7 @@ def _count(indices: list[str]) -> str:
     return f"{len(indices)} {'index' if len(indices) == 1 else 'indices'} ({shown})"
 
 
-def _hidden(snap: Snapshot, use: UseProbe, access: KeyAccess | None, visible: list[str], hidden: list[str],
+def _hidden(use: UseProbe, access: KeyAccess | None, visible: list[str], hidden: list[str],
             evidence: dict[str, Any]) -> Outcome:
     target = f"{use.alias}:{use.pattern}"
     status = Status.WARN if visible else Status.FAIL
@@ -163,7 +163,7 @@ def _hidden(snap: Snapshot, use: UseProbe, access: KeyAccess | None, visible: li
     roles = _user_roles(use)
     evidence["hiddenByRole"] = hidden
     return Outcome(status, f"a search on {target} {got}; {_count(hidden)} hidden by the remote_indices of "
-                   f"{_whose(use, roles)}", evidence, _role_change(snap, use, roles))
+                   f"{_whose(use, roles)}", evidence, _role_change(use, roles))
 
 
 def _key_change(access: KeyAccess, pattern: str) -> str:
@@ -186,14 +186,14 @@ def _whose(use: UseProbe, roles: list[str] | None) -> str:
     return f"user {use.as_user}" + (f" (roles {', '.join(roles)})" if roles else "")
 
 
-def _role_change(snap: Snapshot, use: UseProbe, roles: list[str] | None) -> str:
+def _role_change(use: UseProbe, roles: list[str] | None) -> str:
     entry = {"clusters": [use.alias], "names": [use.pattern], "privileges": SEARCH_PRIVILEGES}
     role = roles[0] if roles else "<role>"
     return (f"add to role {role}: remote_indices {json.dumps([entry])} "
             f"(POST /_security/role/{role} with its other privileges kept)")
 
 
-def _refused(snap: Snapshot, use: UseProbe, access: KeyAccess | None, caps: dict[str, Any]) -> Outcome:
+def _refused(use: UseProbe, access: KeyAccess | None, caps: dict[str, Any]) -> Outcome:
     """field_caps was refused: the same refusal a search would meet."""
     reason = refusal(use)
     target = f"{use.alias}:{use.pattern}"
@@ -208,7 +208,7 @@ def _refused(snap: Snapshot, use: UseProbe, access: KeyAccess | None, caps: dict
     if NO_REMOTE_INDICES in reason:
         evidence["missingPrivilege"] = "remote_indices"
         return Outcome(Status.FAIL, f"a search on {target} is refused: {_whose(use, roles)} has no "
-                       f"remote_indices privilege for {use.alias}", evidence, _role_change(snap, use, roles))
+                       f"remote_indices privilege for {use.alias}", evidence, _role_change(use, roles))
     if access is not None and refused_by_key(use, access):
         granted = ", ".join(access.search_names) or "nothing"
         return Outcome(Status.FAIL, f"a search on {target} is refused: API key {access.key_id} grants search "
