@@ -134,42 +134,58 @@ class Acceptor:
 
 
 def pump(a: socket.socket, b: socket.socket, stopped: threading.Event) -> None:
-    """Copy bytes both ways until either side closes (works for plain and TLS sockets)."""
+    """Copy bytes both ways until both directions have ended (works for plain and TLS sockets).
+
+    Between plain sockets an end of stream is passed on as a half-close, as an L4 load balancer
+    or kube-proxy's NAT does: the other direction keeps flowing. Closing both at the first end
+    of stream would turn a peer's late bytes into a reset, which destroys the TLS alert that
+    peer has not read yet. A TLS end (a terminating proxy) closes both, as an L7 proxy does.
+    """
     a.setblocking(False)
     b.setblocking(False)
     peers = {a: b, b: a}
     with selectors.DefaultSelector() as sel:
         sel.register(a, selectors.EVENT_READ)
         sel.register(b, selectors.EVENT_READ)
-        while not stopped.is_set():
+        while not stopped.is_set() and sel.get_map():
             events = sel.select(timeout=IDLE_TIMEOUT)
             if not events:
                 return
             for key, _ in events:
-                if not _forward(key.fileobj, peers[key.fileobj]):  # type: ignore[index, arg-type]
+                src: socket.socket = key.fileobj  # type: ignore[assignment]
+                dst = peers[src]
+                state = _forward(src, dst)
+                if state == "error":
                     return
+                if state == "eof":
+                    if isinstance(src, ssl.SSLSocket) or isinstance(dst, ssl.SSLSocket):
+                        return
+                    sel.unregister(src)
+                    with contextlib.suppress(OSError):
+                        dst.shutdown(socket.SHUT_WR)
 
 
-def _forward(src: socket.socket, dst: socket.socket) -> bool:
+def _forward(src: socket.socket, dst: socket.socket) -> str:
+    """Move what `src` has to `dst`: "open", "eof" (src ended its stream) or "error"."""
     while True:
         try:
             data = src.recv(65536)
         except (ssl.SSLWantReadError, BlockingIOError):
-            return True
+            return "open"
         except OSError:
-            return False
+            return "error"
         if not data:
-            return False
+            return "eof"
         dst.setblocking(True)
         dst.settimeout(IO_TIMEOUT)
         try:
             dst.sendall(data)
         except OSError:
-            return False
+            return "error"
         finally:
             dst.setblocking(False)
         if not isinstance(src, ssl.SSLSocket) or not src.pending():
-            return True
+            return "open"
 
 
 class _RoundRobin:

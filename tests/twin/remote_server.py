@@ -138,14 +138,18 @@ class NodeListener(Acceptor):
             )
             return
         conn.settimeout(TLS_HANDSHAKE_TIMEOUT)
+        # wrap_socket takes over the descriptor and, when its own handshake fails, closes it at
+        # once: the peer's unread bytes then turn the close into a reset that can destroy our
+        # alert before the peer reads it. Handshaking separately keeps the socket to linger on.
+        tls = self._ctx.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        self.track(tls)  # the TLS socket owns the descriptor now: stop() must close it
         try:
-            tls = self._ctx.wrap_socket(conn, server_side=True)
-        except ssl.SSLError as err:
-            self._log_tls_failure(err, chan)
-            _lingering_close(conn)
-            return
-        self.track(tls)
-        try:
+            try:
+                tls.do_handshake()
+            except ssl.SSLError as err:
+                self._log_tls_failure(err, chan)
+                _lingering_close(tls)
+                return
             self._serve(tls)
         finally:
             self.untrack(tls)
@@ -260,6 +264,7 @@ class NodeListener(Acceptor):
 
 def _lingering_close(conn: socket.socket) -> None:
     """Half-close and drain until the peer closes, so it reads our TLS alert instead of a reset.
+    (An SSLSocket's shutdown drops its TLS state: the drain then reads the raw socket.)
 
     A fixed short drain raced a slow peer: data it sent after the drain ended met a closed
     socket, the kernel answered with a reset and dropped the unread alert on the peer's side.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -92,6 +93,38 @@ def test_load_balancer_forwards_round_robin(echo: Echo) -> None:
     finally:
         lb.stop()
         other.stop()
+
+
+class SaysByeThenListens(Acceptor):
+    """Sends its last word and half-closes, then reads what the peer still sends, as a node does
+    after a TLS alert (it lingers until the peer closes)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.heard = b""
+        self.done = threading.Event()
+        super().__init__(host, port)
+
+    def handle(self, conn: socket.socket, peer: Address) -> None:
+        conn.sendall(b"bye")
+        conn.shutdown(socket.SHUT_WR)
+        while data := conn.recv(1024):
+            self.heard += data
+        self.done.set()
+
+
+def test_load_balancer_passes_a_half_close_on_and_keeps_the_other_direction_open() -> None:
+    backend = ALLOC.start(lambda h: SaysByeThenListens(h, 9300))
+    lb = ALLOC.start(lambda h: TcpForwarder(h, 9443, lambda: [backend.address]))
+    try:
+        with socket.create_connection(lb.address, timeout=5) as sock:
+            assert sock.recv(10) == b"bye"
+            assert sock.recv(10) == b""  # the backend's end of stream, passed on
+            sock.sendall(b"late bytes")
+        assert backend.done.wait(5)
+        assert backend.heard == b"late bytes"
+    finally:
+        lb.stop()
+        backend.stop()
 
 
 def test_load_balancer_without_backend_accepts_then_closes() -> None:
