@@ -9,7 +9,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from tests.twin.es_errors import EsError, illegal_argument
-from tests.twin.es_node import minimum_wire_version
+from tests.twin.es_node import minimum_wire_version, version_tuple
 from tests.twin.es_security import ACTION_PRIVILEGES, RESOLVE_CLUSTER_ACTION, parse_time_value
 from tests.twin.es_settings import flatten, nest
 
@@ -134,9 +134,16 @@ def remote_info(ctx: Context) -> Any:
     return ctx.cluster.links(ctx.pod).remote_info()
 
 
+# RestResolveClusterAction reads `timeout` from 8.18 on; before, BaseRestHandler refuses any
+# parameter the handler did not consume.
+RESOLVE_TIMEOUT_SINCE = (8, 18, 0)
+
+
 def resolve_cluster(ctx: Context) -> Any:
     expr = ctx.params.get("expr")
     timeout_text = ctx.request.query.get("timeout")
+    if timeout_text is not None and version_tuple(ctx.cluster.version) < RESOLVE_TIMEOUT_SINCE:
+        raise illegal_argument(f"request [{ctx.request.path}] contains unrecognized parameter: [timeout]")
     timeout = parse_time_value(timeout_text, "timeout") / 1000 if timeout_text else None
     # The security filter authorizes the action before it runs (RBACEngine.authorizeIndexAction).
     names = [p for p in expr.split(",") if p and not p.startswith("-")] if expr else []

@@ -124,6 +124,12 @@ class RemoteConfig:
         return bool(self.proxy_address) if self.mode == "proxy" else bool(self.seeds)
 
 
+def skip_unavailable_default(version: tuple[int, int, int]) -> bool:
+    """`cluster.remote.<alias>.skip_unavailable` defaults to true from 8.15 on (false before); 9.x
+    keeps true (RemoteClusterSettings.DEFAULT_SKIP_UNAVAILABLE)."""
+    return version >= (8, 15, 0)
+
+
 def remote_configs(flat: Mapping[str, Any], skip_unavailable_default: bool = True) -> dict[str, RemoteConfig]:
     """Every alias of the effective settings that has an address to connect to.
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from tests.twin.es_logs import PodLog
 from tests.twin.es_node import minimum_wire_version, version_tuple
-from tests.twin.es_settings import RemoteConfig, remote_configs
+from tests.twin.es_settings import RemoteConfig, remote_configs, skip_unavailable_default
 from tests.twin.network import close_quietly
 from tests.twin.remote_client import (
     Connection,
@@ -272,7 +272,7 @@ class PodLinks:
 
     def refresh(self) -> None:
         """Start, restart or stop alias links after a settings change."""
-        skip_default = version_tuple(self._node.cluster.version) >= (8, 15, 0)
+        skip_default = skip_unavailable_default(version_tuple(self._node.cluster.version))
         configs = remote_configs(self._settings(), skip_default) if self._node.view.remote_client else {}
         with self._lock:
             for alias in [a for a, link in self._links.items() if configs.get(a) != link.config]:

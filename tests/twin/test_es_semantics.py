@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from tests.twin import es_testkit as kit
+from tests.twin.es_node import wire_compatible
 from tests.twin.es_routes import Request, Response, dispatch
 from tests.twin.es_server import EsCluster
+from tests.twin.es_settings import skip_unavailable_default
 from tests.twin.remote_client import LinkFailure
 
 BASIC = "Basic " + base64.b64encode(f"elastic:{kit.PASSWORD}".encode()).decode()
@@ -253,3 +255,50 @@ def test_pretty_is_jacksons_pretty_printer() -> None:
     error = put(es, {"cluster.remote.connect": "true"}, query="?pretty").encoded().decode()
     assert error.startswith('{\n  "error" : {\n    "root_cause" : [\n      {\n        "type" : ')
     assert call(es, "GET", "/_cluster/settings").encoded() == b'{"persistent": {}, "transient": {}}'
+
+
+# ---- versions ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("version", "default"), [((8, 14, 3), False), ((8, 15, 0), True), ((9, 1, 3), True)])
+def test_skip_unavailable_default_changed_in_8_15_and_stays_true_in_9(
+    version: tuple[int, int, int], default: bool
+) -> None:
+    """Migrating to 8.15 (breaking change: default true); RemoteClusterSettings on main keeps
+    DEFAULT_SKIP_UNAVAILABLE = true."""
+    assert skip_unavailable_default(version) is default
+
+
+@pytest.mark.parametrize("version", ["8.15.3", "8.17.1"])
+def test_resolve_cluster_timeout_is_an_unrecognized_parameter_before_8_18(version: str) -> None:
+    """RestResolveClusterAction reads `timeout` from 8.18; BaseRestHandler refuses what a handler
+    does not consume (before the action, so before authorization)."""
+    answer = call(cluster(version), "GET", "/_resolve/cluster/remote-es:*?timeout=5s")
+    assert refusal(answer) == (
+        "request [/_resolve/cluster/remote-es:*] contains unrecognized parameter: [timeout]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("newer", "older", "compatible"),
+    [("9.1.3", "8.19.3", True), ("9.1.0", "8.18.2", False), ("9.0.4", "8.18.2", True),
+     ("9.0.4", "8.17.5", False), ("8.19.3", "7.17.0", True), ("8.15.3", "8.12.2", True)],
+)
+def test_supported_transport_version_pairs(newer: str, older: str, compatible: bool) -> None:
+    """9.1 onwards talk to 8.19+ only (elastic/elasticsearch#123254), 9.0 to 8.18+, 8.x to 7.17+."""
+    assert wire_compatible(newer, older)[0] is compatible
+
+
+@pytest.mark.parametrize(("version", "accepted"), [("9.1.3", ("8", "9")), ("8.19.3", ("7", "8"))])
+def test_a_server_accepts_its_own_major_and_the_one_before(version: str, accepted: tuple[str, ...]) -> None:
+    """RestCompatibleVersionHelper: the 8.x Python client sends compatible-with=8, which a 9.x
+    server answers; anything older than major-1 is refused with the real 400."""
+    es = cluster(version)
+    for major in ("7", "8", "9"):
+        media = f"application/vnd.elasticsearch+json; compatible-with={major}"
+        answer = call(es, "GET", "/_cluster/settings", headers={"Accept": media})
+        if major in accepted:
+            assert answer.status == 200
+            assert dict(answer.headers)["Content-Type"].endswith(f"compatible-with={major}")
+        else:
+            assert answer.status == 400 and answer.body["error"]["type"] == "media_type_header_exception"
