@@ -40,6 +40,8 @@ def test_every_check_has_title_doc_and_manual_fix() -> None:
         assert spec.title and not spec.title.endswith(".")
         assert len(spec.doc) > 80, spec.id
         assert "Fix by hand:" in spec.doc, spec.id
+        # docs/checks.md tells, for every check, what it can and cannot see on a real cluster
+        assert "On a real cluster:" in spec.doc, spec.id
 
 
 def test_every_failure_row_is_caught_by_a_live_scenario_or_says_why_not() -> None:

@@ -71,6 +71,10 @@ def local_found(snap: Snapshot) -> Verdict:
     Elasticsearch resource (`--es`, or the only one in the namespace) exists. Every other local
     check reads objects through this context.
 
+    On a real cluster: the kubeconfig context, its credentials (exec plugins included) and
+    the CRD list are read as kubectl reads them; it cannot tell a wrong namespace from a
+    missing resource, so a typo in `-n` reads as "not found".
+
     Fix by hand: check `kubectl --context <ctx> get elasticsearch -n <ns>`; install ECK if the
     CRD is missing; pass `--context`, `-n` and `--es` to name the right cluster.
     """
@@ -85,6 +89,9 @@ def remote_found(snap: Snapshot) -> Verdict:
     The remote kube context (`--remote-context`, `--remote-namespace`, `--remote-es`) answers and
     holds the remote Elasticsearch. Without remote access, doctor still runs every check it can
     from the local side and the network, and marks the rest "not evaluated".
+
+    On a real cluster: only what the remote context shows; with a context that reaches the
+    wrong cluster (same names, another environment) every remote check judges that cluster.
 
     Fix by hand: pass `--remote-context`, `--remote-namespace` (and `--remote-es`) so that
     doctor can read the remote environment; check `kubectl --context <remote> get
@@ -110,6 +117,10 @@ def rbac(snap: Snapshot) -> Verdict:
     secrets and events. A denied read makes the checks that need it "not evaluated"; this check
     lists the Role rules that would let them run. Denied reads make this check "not evaluated"
     (exit code 3: could not evaluate), not failed.
+
+    On a real cluster: the API server's own answer to a SelfSubjectAccessReview, per
+    resource and namespace; admission webhooks, and policies that deny a request after
+    authorization, are not seen.
 
     Fix by hand: add the Role rules the finding lists (get/list on the named resources in the
     ES namespace) to a Role bound to your user, on the side named.
@@ -162,6 +173,10 @@ def healthy(snap: Snapshot) -> Verdict:
     connection; a phase other than Ready (e.g. ApplyingChanges) is a warning: a rollout is
     under way and other findings may be transient.
 
+    On a real cluster: the status ECK last wrote on the resources, which lags the pods by a
+    reconcile; a cluster green in status can still refuse requests that doctor's REST reads
+    then report.
+
     Fix by hand: `kubectl describe elasticsearch <es> -n <ns>` and the events of its pods;
     wait for a rollout in progress to finish.
     """
@@ -203,6 +218,10 @@ def versions(snap: Snapshot) -> Verdict:
     API-key remote clusters need Elasticsearch 8.14 or later on both sides. Across majors only
     8.18 <-> 9.0 and 8.19 <-> 9.x are supported; any other 8.x <-> 9.x pair fails the
     handshake.
+
+    On a real cluster: the version the REST API reports (else the resource's status or
+    spec); during a rolling upgrade nodes of both versions answer, and doctor sees only the
+    node it reached.
 
     Fix by hand: upgrade the older side: 8.14 or later for API keys; 8.18 with 9.0, 8.19 with
     any 9.x across majors.
@@ -246,6 +265,9 @@ def license_allows(snap: Snapshot) -> Verdict:
     With a lower license the remote answers 403 `current license is non-compliant for
     [advanced-remote-cluster-security]`.
 
+    On a real cluster: `GET _license` of each side as doctor's user sees it; a licence that
+    expires between the run and the next connection is not foreseen.
+
     Fix by hand: install an Enterprise license or start a trial (`POST
     _license/start_trial?acknowledge=true`) on the side that lacks it.
     """
@@ -284,6 +306,10 @@ def local_rest(snap: Snapshot) -> Verdict:
     Elasticsearch, through a port-forward to a ready pod (or `--es-url`), with the `elastic`
     user by default.
 
+    On a real cluster: the API through doctor's port-forward (or `--es-url`) with doctor's
+    credentials: a pass says nothing about the network between the clusters, and a user with
+    fewer privileges than `elastic` makes later reads not evaluated.
+
     Fix by hand: check that a local Elasticsearch pod is ready and that the
     `<es>-es-elastic-user` secret is readable, or pass `--es-url` with `--es-api-key-env`.
     """
@@ -297,6 +323,9 @@ def remote_rest(snap: Snapshot) -> Verdict:
 
     doctor reads the remote node settings and the cross-cluster API key from the remote
     Elasticsearch. Without remote access this is not evaluated.
+
+    On a real cluster: the same as ECKRC107 through the remote context; without remote
+    access the remote key and node settings cannot be read.
 
     Fix by hand: as ECKRC107, on the remote side (`--remote-es-url`).
     """

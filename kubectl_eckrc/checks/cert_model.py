@@ -52,6 +52,10 @@ def mutual_trust(snap: Snapshot, alias: str) -> Verdict:
     `<es>-es-transport-certs-public`). A missing map or key makes ECK's reconcile fail with a
     Warning event; trust on one side only fails the other direction.
 
+    On a real cluster: the `certificateAuthorities` ConfigMaps of both sides and ECK's
+    public CA secrets; a pod that has not rolled since the ConfigMap changed still trusts
+    the old CAs.
+
     Fix by hand: put the other side's `ca.crt` (from `<es>-es-transport-certs-public`) into
     the ConfigMap named by `spec.transport.tls.certificateAuthorities.configMapName`, key
     `ca.crt`, on both sides.
@@ -78,6 +82,9 @@ def transport_port(snap: Snapshot, alias: str) -> Verdict:
     `spec.transport.service.spec.type: LoadBalancer`). The remote cluster server on 9443 always
     requires an API key.
 
+    On a real cluster: the `proxy_address` port and the remote Services it matches; a port
+    mapped by an external load balancer doctor cannot read is not seen.
+
     Fix by hand: point `proxy_address` at the exposed transport service (9300), or move the
     link to API keys.
     """
@@ -99,6 +106,9 @@ def deprecated_model(snap: Snapshot, alias: str) -> Verdict:
     server on the remote, create a cross-cluster API key, store its encoded value in a local
     secureSettings secret, trust the remote CA for the remote cluster client, and point
     proxy_address at 9443 (`kubectl eckrc fix` plans these steps).
+
+    On a real cluster: the link's model as the local settings and keystore show it; whether
+    the remote still trusts the local CA is ECKRC601's.
 
     Fix by hand: plan the migration to API keys; `kubectl eckrc fix` plans the steps.
     """

@@ -94,6 +94,10 @@ def registered(snap: Snapshot, alias: str) -> Verdict:
     transient or elasticsearch.yml). The alias must be the same as in the credentials key name,
     in Kibana and in local roles' `remote_indices[].clusters`.
 
+    On a real cluster: cluster settings (persistent and transient) and the nodeSets'
+    `config`; settings set in an `elasticsearch.yml` that ECK does not render (a mounted
+    file) are not seen.
+
     Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.mode: proxy`,
     `proxy_address` and `server_name`.
     """
@@ -127,6 +131,9 @@ def proxy_mode(snap: Snapshot, alias: str) -> Verdict:
     remote nodes, which are pod addresses of another Kubernetes cluster: unreachable.
     `_remote/info` then shows `num_nodes_connected: 0`. Across Kubernetes clusters use
     `mode: proxy` with a `proxy_address`.
+
+    On a real cluster: the effective settings doctor reads; a transient setting that shadows
+    a persistent one is taken as Elasticsearch takes it.
 
     Fix by hand: `PUT _cluster/settings` with `mode: proxy`, `proxy_address`, and `seeds:
     null`.
@@ -298,6 +305,9 @@ def skip_unavailable_hides(snap: Snapshot, alias: str) -> Verdict:
     they cannot reach: results are missing and nothing fails. This warning shows up beside the
     failure it would hide.
 
+    On a real cluster: the effective `skip_unavailable` (the version's default when unset)
+    and the link state doctor saw; whether searches actually target this alias is not known.
+
     Fix by hand: fix the link; set `cluster.remote.<alias>.skip_unavailable: false` where
     missing results must fail the search.
     """
@@ -333,6 +343,10 @@ def access_covers(snap: Snapshot, alias: str) -> Verdict:
     Effective rights across clusters are the API key's `access` intersected with the local
     user's role: local roles need `remote_indices` whose `clusters` match the alias. Too
     narrow, searches fail with `no remote indices privileges apply for the target cluster`.
+
+    On a real cluster: the local roles doctor's user may read (`read_security`) and the
+    key's `access`; roles from realms other than the native one (file, LDAP role mappings)
+    are not read.
 
     Fix by hand: add `remote_indices` with `clusters: [<alias>]` to the local roles, and make
     the key's `access` name the indices.
@@ -371,6 +385,9 @@ def client_role(snap: Snapshot) -> Verdict:
     cross-cluster requests. The role is on by default, but a nodeSet that lists `node.roles`
     explicitly drops it unless it is listed: requests landing there fail with `node [...] does
     not have the [remote_cluster_client] role`.
+
+    On a real cluster: `node.roles` in the nodeSets' `config`; requests routed to
+    coordinating nodes outside ECK's resource (another Deployment) are not seen.
 
     Fix by hand: add `remote_cluster_client` to `node.roles` of the nodeSets that serve
     cross-cluster requests (or remove the explicit list).

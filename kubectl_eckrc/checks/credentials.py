@@ -37,6 +37,10 @@ def secure_settings_exist(snap: Snapshot) -> Verdict:
     Elasticsearch. A secret that does not exist is skipped silently (only a Warning event
     `Secure settings secret not found` tells), so its credentials never reach the keystore.
 
+    On a real cluster: the secrets named in `spec.secureSettings`, through the local context
+    (not evaluated without permission to read secrets); a secret created after the pods
+    started is present here but not in the keystore (ECKRC405).
+
     Fix by hand: create the secret in the local Elasticsearch namespace, or correct its name
     in `spec.secureSettings`.
     """
@@ -77,6 +81,10 @@ def credentials_entry(snap: Snapshot, alias: str) -> Verdict:
     usually a typo of the real one, and the remote answers
     `require transport header [_cross_cluster_access_credentials] but none found`.
 
+    On a real cluster: the keys of the secureSettings secrets (and `entries` mappings);
+    without permission to read secrets this check is not evaluated, and what the running
+    keystore holds comes from `_remote/info` (ECKRC405).
+
     Fix by hand: store the encoded API key under `cluster.remote.<alias>.credentials` (same
     alias as the cluster settings) in a secret listed in `spec.secureSettings`.
     """
@@ -113,6 +121,9 @@ def credential_well_formed(snap: Snapshot, alias: str) -> Verdict:
     The value to store is the `encoded` field of the create-API-key response. Storing the
     `api_key` field, or a damaged value, fails the remote's authentication with
     `unable to authenticate user [...] for action [cluster:internal/remote_cluster/handshake]`.
+
+    On a real cluster: the value in the secret, decoded in memory and never printed; the
+    keystore of running pods may hold an older value (ECKRC405).
 
     Fix by hand: replace the value with the `encoded` field of the create-API-key response.
     """
@@ -160,6 +171,10 @@ def remote_key_valid(snap: Snapshot, alias: str) -> Verdict:
     `expected API key type of [cross_cluster]`), not invalidated and not expired. A key created
     on another cluster is not found. Expiry within 30 days is a warning.
 
+    On a real cluster: `GET _security/api_key?id=` on the remote with doctor's remote user
+    (a 404 means the remote has no such key); without remote access or `manage_api_key` it
+    is not evaluated, and only the link's own error can tell.
+
     Fix by hand: create a new key on the remote with `POST /_security/cross_cluster/api_key`
     (not named `eck-*`) and store its encoded value.
     """
@@ -204,6 +219,9 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     StatefulSet's `updateRevision` (any podTemplate change, such as a CA volume), or the phase
     ApplyingChanges. When the keystore holds a credential but the remote
     refuses it while the key in the secret is valid, the pods still run with an older value.
+
+    On a real cluster: `_remote/info` of the node doctor reaches and the pods' config-hash
+    annotations; other nodes may have started with another keystore.
 
     Fix by hand: wait for the pending rollout; without one, restart the local Elasticsearch
     pods (e.g. an annotation change in the podTemplate) so that ECK rebuilds the keystore.
@@ -278,6 +296,9 @@ def no_eck_owned_names(snap: Snapshot) -> Verdict:
     automation, and ECK lists, and may invalidate, cross-cluster keys named `eck-*` that it
     does not recognise. A user secret, volume or key with those names breaks in ways that are
     hard to trace.
+
+    On a real cluster: Secrets, volumes and the remote's API key names doctor may read; keys
+    it cannot list (no remote access) are not judged.
 
     Fix by hand: copy the data into objects with your own names and reference those; recreate
     `eck-*` keys under another name.

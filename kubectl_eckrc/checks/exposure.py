@@ -35,6 +35,10 @@ def rcs_enabled(snap: Snapshot) -> Verdict:
     run with it (`remote_cluster_server.enabled` in `_nodes/settings`): until the pods have
     rolled, the setting is only in the spec.
 
+    On a real cluster: the spec, and `_nodes/settings` as the remote REST API answers it;
+    without remote REST access only the spec, which can be ahead of pods that have not
+    rolled.
+
     Fix by hand: set `spec.remoteClusterServer.enabled: true` on the remote Elasticsearch and
     let ECK roll its pods.
     """
@@ -76,6 +80,10 @@ def rcs_service(snap: Snapshot) -> Verdict:
     (`publishNotReadyAddresses: true`), so its endpoints list pods that are still starting:
     readiness is read from the pods themselves. Without a ready pod nothing answers behind any
     exposure of it.
+
+    On a real cluster: the Service and its EndpointSlices as the remote API server reports
+    them; a pod that is ready but whose 9443 listener fails (e.g. a TLS configuration error)
+    still counts as an endpoint.
 
     Fix by hand: enable the remote cluster server (ECKRC201); if the service exists, make the
     remote pods ready.
@@ -120,6 +128,10 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     9443 (`targetPort: 9443` or the port name `rcs`): a port remapped without `targetPort` is a
     classic silent failure. An exposure doctor cannot see (an ingress, an external load
     balancer) passes when the TLS probe reached the remote's own certificate through it.
+
+    On a real cluster: Services of the remote namespace (and ECK's
+    `remoteClusterServer.service`); cloud load balancer health checks, security groups and
+    ingresses in other namespaces are not read, only their effect on the TLS probe.
 
     Fix by hand: on ECK >= 3.3 set `spec.remoteClusterServer.service.spec.type: LoadBalancer`;
     otherwise create a LoadBalancer or NodePort Service selecting
@@ -176,6 +188,10 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
     transport port (9300, or a Service forwarding to it) fails with `bad_certificate` /
     `Empty client certificate chain`; an in-cluster `*.svc` name of the other Kubernetes
     cluster does not resolve from the local pods.
+
+    On a real cluster: the `proxy_address` of the settings compared with the exposures
+    doctor found; a DNS name is resolved from where doctor runs, which can differ from what
+    the local pods resolve.
 
     Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.proxy_address` set to
     the load balancer's address and port (or a node address and the nodePort).
@@ -253,6 +269,10 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     address this machine cannot reach while the local cluster is connected to it (an internal
     load balancer, a private DNS name) is only a warning: the link's own evidence
     (`_resolve/cluster`, `_remote/info`) decides.
+
+    On a real cluster: a TCP connect from doctor's machine, not from the local pods: egress
+    NetworkPolicies, NAT and firewalls on the pods' path are only seen through
+    `_remote/info` and `_resolve/cluster`.
 
     Fix by hand: check firewalls, security groups and NetworkPolicies between the clusters,
     and that the load balancer has healthy backends on 9443.

@@ -42,6 +42,9 @@ def client_trust_configured(snap: Snapshot) -> Verdict:
     are under `/usr/share/elasticsearch/config`). A nodeSet without it cannot trust the remote:
     `failed to establish trust with server ... is not configured to trust that issuer`.
 
+    On a real cluster: the nodeSets' `config` and pod templates in the spec, not the running
+    pods: a pod that has not rolled yet still runs its old configuration.
+
     Fix by hand: in every nodeSet add `xpack.security.remote_cluster_client.ssl.enabled: true`
     and `xpack.security.remote_cluster_client.ssl.certificate_authorities:
     ["remote-certs/remote-cluster-ca.crt"]`, a ConfigMap volume and its mount at
@@ -75,6 +78,10 @@ def ca_file_present(snap: Snapshot) -> Verdict:
     The ConfigMap or Secret behind the CA path must exist in the local namespace, hold the key
     the path names, and that value must parse as PEM certificates. Kubernetes starts the pods
     even when an optional source is missing; Elasticsearch then fails to load the SSL context.
+
+    On a real cluster: the ConfigMap or Secret through the local context (never a pod's
+    filesystem); a volume of another kind (CSI, hostPath, emptyDir filled by an init
+    container) cannot be read, and the check is not evaluated.
 
     Fix by hand: copy `ca.crt` of the remote's `<es>-es-transport-certs-public` into the
     ConfigMap and key the path names: `kubectl create configmap remote-ca
