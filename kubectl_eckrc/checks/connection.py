@@ -263,8 +263,9 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
         return not_evaluated(f"_resolve/cluster was not called for {alias}")
     unusable = resolve_unusable(snap, alias)
     if unusable:
-        return not_evaluated(f"doctor's Elasticsearch user may not use _resolve/cluster on {alias} "
-                             f"({unusable}): the connection is judged from _remote/info alone (ECKRC503)",
+        # the refusal itself is the finding's cause, shown once beside the message
+        return not_evaluated(f"doctor's Elasticsearch user may not use _resolve/cluster on {alias}: the "
+                             "connection is judged from _remote/info alone (ECKRC503)",
                              RESOLVE_PERMISSION, unusable)
     answer = need(es.resolve_cluster[alias], f"_resolve/cluster/{alias}:*")
     entry = answer.get(alias) if isinstance(answer, dict) else None
