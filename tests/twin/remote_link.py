@@ -223,8 +223,11 @@ class AliasLink:
 
     def _watch(self, conns: list[Connection]) -> None:
         socks = [c.sock for c in conns]
-        for sock in socks:
-            sock.setblocking(False)
+        try:
+            for sock in socks:
+                sock.setblocking(False)
+        except OSError:
+            return  # stop() closed it between _up and here: the link is going away anyway
         while not self._stopped.is_set():
             try:
                 readable, _, _ = select.select(socks, [], [], 0.5)
