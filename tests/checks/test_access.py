@@ -137,3 +137,18 @@ def test_es_api_timing_out_is_not_evaluated() -> None:
     pair = healthy_pair()
     pair.remote.es_unavailable = Unavailable("timed out after 5s", "timeout")
     assert outcome(pair, "ECKRC108").status is Status.NOT_EVALUATED
+
+
+def test_only_8_and_9_are_bridged_across_majors() -> None:
+    assert not supported_pair((7, 17, 0), (8, 19, 0))
+    assert not supported_pair((7, 17, 0), (9, 0, 0))
+
+
+def test_an_unnamed_elasticsearch_is_looked_for_in_the_namespace() -> None:
+    pair = healthy_pair()
+    pair.local.es_name = ""
+    pair.local.overrides = {"elasticsearch": {}, "elasticsearch_names": []}
+    finding = outcome(pair, "ECKRC101")
+    assert finding.message == "no Elasticsearch logging in local context prod-a"
+    assert finding.hint == ("namespace logging holds no Elasticsearch resource: pass the namespace where "
+                            "it runs")

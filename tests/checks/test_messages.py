@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kubectl_eckrc.checks.engine import run_checks
-from kubectl_eckrc.snapshot import Unavailable
+from kubectl_eckrc.snapshot import AccessReview, Unavailable
 from tests.snapshot_builder import (
     ALIAS,
     KEY_ID,
@@ -166,6 +166,46 @@ def _cert_model_at_rcs(pair: PairBuilder) -> PairBuilder:
     return pair
 
 
+def _kube(pair: PairBuilder, side: str, reason: str, kind: str) -> PairBuilder:
+    getattr(pair, side).kube_unavailable = Unavailable(reason, kind, "a context that answers")
+    return pair
+
+
+def _side(pair: PairBuilder, side: str, **overrides: Any) -> PairBuilder:
+    getattr(pair, side).overrides.update(overrides)
+    return pair
+
+
+def _status(pair: PairBuilder, side: str, **status: Any) -> PairBuilder:
+    getattr(pair, side).es["status"].update(status)
+    return pair
+
+
+def _es_api(pair: PairBuilder, side: str, reason: str, kind: str) -> PairBuilder:
+    getattr(pair, side).es_unavailable = Unavailable(reason, kind)
+    return pair
+
+
+def _license(pair: PairBuilder, side: str, **license: Any) -> PairBuilder:
+    getattr(pair, side).license = {"license": license}
+    return pair
+
+
+def _denied(pair: PairBuilder) -> PairBuilder:
+    crd = "elasticsearches.elasticsearch.k8s.elastic.co"
+    pair.local.access[0] = AccessReview("get", crd, "logging", False, "local")
+    pair.remote.access[1] = AccessReview("list", "services", "search", False, "remote")
+    return pair
+
+
+def _remote_version(pair: PairBuilder, number: str) -> PairBuilder:
+    pair.remote.info["version"]["number"] = number
+    return pair
+
+
+NOT_FOUND = Unavailable("404 Not Found", "not-found")
+FORBIDDEN = Unavailable("403 Forbidden", "forbidden", "get on the resource")
+
 SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "healthy": healthy_pair,
     "certificate-model": certificate_model_pair,
@@ -217,6 +257,27 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "ca-configmap-empty": lambda: _ca_configmap_problem(healthy_pair(), {}),
     "ca-configmap-not-pem": lambda: _ca_configmap_problem(healthy_pair(),
                                                           {"remote-cluster-ca.crt": "nope"}),
+    "local-kube-unreachable": lambda: _kube(healthy_pair(), "local", "dial tcp: i/o timeout", "timeout"),
+    "remote-kube-error": lambda: _kube(healthy_pair(), "remote", "500 Internal Server Error", "error"),
+    "local-crd-missing": lambda: _side(healthy_pair(), "local", crd=NOT_FOUND),
+    "remote-crd-unreadable": lambda: _side(healthy_pair(), "remote", crd=FORBIDDEN),
+    "local-es-missing-others-there": lambda: _side(healthy_pair(), "local", elasticsearch=NOT_FOUND,
+                                                   elasticsearch_names=["logs-es", "audit-es"]),
+    "remote-namespace-without-es": lambda: _side(healthy_pair(), "remote", elasticsearch={},
+                                                 elasticsearch_names=[]),
+    "local-es-unreadable": lambda: _side(healthy_pair(), "local", elasticsearch=FORBIDDEN),
+    "remote-red": lambda: _status(healthy_pair(), "remote", health="red"),
+    "local-no-nodes": lambda: _status(healthy_pair(), "local", availableNodes=0, phase=None),
+    "remote-applying-changes": lambda: _status(healthy_pair(), "remote", phase="ApplyingChanges",
+                                               health="yellow"),
+    "local-phase-unknown": lambda: _status(healthy_pair(), "local", phase=""),
+    "reads-denied": lambda: _denied(healthy_pair()),
+    "remote-license-expired": lambda: _license(healthy_pair(), "remote", type="enterprise", status="expired"),
+    "local-license-unknown": lambda: _license(healthy_pair(), "local"),
+    "remote-license-unreadable": lambda: _side(healthy_pair(), "remote", license=FORBIDDEN),
+    "local-rest-refused": lambda: _es_api(healthy_pair(), "local", "401 Unauthorized", "error"),
+    "remote-rest-timeout": lambda: _es_api(healthy_pair(), "remote", "read timed out", "timeout"),
+    "remote-too-old": lambda: _remote_version(healthy_pair(), "8.13.0"),
 }
 
 
