@@ -7,11 +7,14 @@ import dataclasses
 import pytest
 
 from kubectl_eckrc import __version__
-from kubectl_eckrc.checks.engine import build_report, run_checks
-from kubectl_eckrc.checks.registry import ALL_CHECKS
-from kubectl_eckrc.findings import INTERNAL_ERROR, Status, Verdict
+from kubectl_eckrc.checks.engine import _dependency_order, build_report, needs_link_reads, run_checks
+from kubectl_eckrc.checks.registry import ALL_CHECKS, BY_ID
+from kubectl_eckrc.checks.spec import ERROR, LINK, check
+from kubectl_eckrc.eck import CLIENT_SSL_CAS
+from kubectl_eckrc.findings import INTERNAL_ERROR, CheckSide, Finding, FixRef, Severity, Status, Verdict
+from kubectl_eckrc.snapshot import Unavailable
 from tests.checks.helpers import outcome
-from tests.snapshot_builder import ALIAS, healthy_pair, make_ca
+from tests.snapshot_builder import ALIAS, certificate_model_pair, healthy_pair, make_ca
 
 
 def test_only_and_skip_select_by_glob() -> None:
@@ -128,3 +131,116 @@ def test_eck_transport_ca_owner() -> None:
     assert eck.transport_ca_owner("CN=remote-es-transport,OU=remote-es") == "remote-es"
     assert eck.transport_ca_owner("OU=remote-es,CN=remote-es-transport") == "remote-es"
     assert eck.transport_ca_owner("CN=remote-es-transport,OU=other") == ""
+
+
+def test_only_a_selection_with_link_checks_needs_the_link_reads() -> None:
+    assert needs_link_reads((), ())
+    assert needs_link_reads(["ECKRC5*"], ())
+    assert not needs_link_reads(["ECKRC1*"], ())
+    assert not needs_link_reads((), ["ECKRC3*", "ECKRC5*", "ECKRC2*", "ECKRC4*", "ECKRC6*"])
+    assert needs_link_reads(["ECKRC1*", "ECKRC305"], ["ECKRC10*"])
+
+
+def test_a_requirement_filtered_out_does_not_hide_the_next_one_that_failed() -> None:
+    pair = healthy_pair()
+    pair.aliases = ["unregistered"]
+    [trusted, registered] = run_checks(pair.build(), only=["ECKRC303", "ECKRC501"])
+    assert registered.status is Status.FAIL
+    assert (trusted.status, trusted.message) == (Status.SKIPPED, "skipped: ECKRC501 failed")
+
+
+def test_a_requires_cycle_in_the_catalogue_is_refused_naming_it() -> None:
+    def verdict(*_: object) -> Verdict:
+        return Verdict(Status.PASS, "ok", {})
+
+    first = check("ECKRC901", severity=ERROR, side=LINK, requires=("ECKRC902",))(verdict)
+    second = check("ECKRC902", severity=ERROR, side=LINK, requires=("ECKRC901",))(verdict)
+    with pytest.raises(ValueError, match=r"^requires cycle: ECKRC901 -> ECKRC902 -> ECKRC901$"):
+        _dependency_order([first, second])
+
+
+def test_a_failing_side_check_offers_fix_for_the_only_alias_or_for_every_link() -> None:
+    pair = healthy_pair()
+    del pair.local.es["spec"]["nodeSets"][1]["config"][CLIENT_SSL_CAS]
+    one = outcome(pair, "ECKRC301", None)
+    assert one.fix is not None and one.fix.command == f"kubectl eckrc fix --alias {ALIAS}"
+    pair.aliases = [ALIAS, "other"]
+    assert outcome(pair, "ECKRC301", None).fix == FixRef("mount-ca", "kubectl eckrc fix")
+
+
+def test_a_finding_carries_the_catalogue_entry_and_the_verdict_whole() -> None:
+    pair = healthy_pair()
+    pair.local.roles = {}
+    finding = outcome(pair, "ECKRC506")
+    spec = BY_ID["ECKRC506"]
+    assert finding == Finding(
+        id="ECKRC506", title=spec.title, severity=Severity.WARNING, status=Status.WARN,
+        side=CheckSide.LINK, alias=ALIAS, message=f"no local role grants remote_indices on {ALIAS}",
+        evidence={"roleIndices": [], "keyAccess": ["logs-*"]},
+        hint=f"add remote_indices with clusters: [{ALIAS}] to the roles of the users who search",
+        fix=None, doc=spec.doc_ref, permission="", cause="")
+
+
+def test_a_failing_info_check_is_information() -> None:
+    info = outcome(certificate_model_pair(), "ECKRC603")
+    assert (info.severity, info.status, info.fix) == (Severity.INFO, Status.INFO, None)
+
+
+def test_a_check_not_evaluated_for_a_failed_read_names_the_read_the_permission_and_the_cause() -> None:
+    pair = healthy_pair()
+    pair.local.overrides = {"roles": Unavailable("403 Forbidden", "forbidden", "read_security on local")}
+    finding = outcome(pair, "ECKRC506")
+    assert (finding.status, finding.message, finding.permission, finding.cause) == (
+        Status.NOT_EVALUATED, "cannot read local roles (GET _security/role): 403 Forbidden",
+        "read_security on local", "403 Forbidden")
+
+
+def test_an_api_key_check_on_a_certificate_model_link_is_not_applicable() -> None:
+    finding = outcome(certificate_model_pair(), "ECKRC303")
+    assert (finding.status, finding.message, finding.evidence) == (
+        Status.NOT_APPLICABLE, "not applicable (certificate model: no API key)", {"applicable": False})
+
+
+def test_an_internal_error_message_is_one_line_of_at_most_300_characters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode(*_: object) -> Verdict:
+        raise RuntimeError("line one\n  line two " + "x" * 400)
+
+    specs = [dataclasses.replace(s, func=explode) if s.id == "ECKRC101" else s for s in ALL_CHECKS]
+    monkeypatch.setattr("kubectl_eckrc.checks.engine.ALL_CHECKS", specs)
+    [crashed] = run_checks(healthy_pair().build(), only=["ECKRC101"])
+    assert crashed.message.startswith("internal error in ECKRC101: RuntimeError: line one line two xxx")
+    assert len(crashed.message) == 300 and crashed.evidence == {INTERNAL_ERROR: "RuntimeError"}
+
+
+def test_report_headers_when_a_side_or_the_settings_could_not_be_read() -> None:
+    pair = healthy_pair()
+    pair.no_remote_access()
+    pair.local.settings = Unavailable("403 Forbidden", "forbidden")  # type: ignore[assignment]
+    pair.aliases = []
+    snap = pair.build()
+    report = build_report(snap, run_checks(snap))
+    assert report.remote == {"context": "", "namespace": "", "elasticsearch": "", "version": "", "eck": "",
+                             "unavailable": "no access to the remote environment"}
+    assert report.links == [{"alias": "", "model": "unknown", "mode": "unknown", "proxy_address": "",
+                             "server_name": "", "skip_unavailable": None, "registered": None}]
+    pair.aliases = ["unregistered"]
+    snap = pair.build()
+    [header] = build_report(snap, run_checks(snap)).links
+    assert (header["alias"], header["mode"], header["model"], header["registered"]) == (
+        "unregistered", "unknown", "unknown", None)
+
+
+def test_report_headers_of_readable_settings_and_a_side_of_unknown_versions() -> None:
+    pair = healthy_pair()
+    pair.aliases = []
+    pair.local.overrides = {"info": Unavailable("timed out", "timeout")}
+    del pair.local.es["status"]["version"]
+    del pair.local.es["spec"]["version"]
+    del pair.local.es["metadata"]["annotations"]["common.k8s.elastic.co/controller-version"]
+    snap = pair.build()
+    report = build_report(snap, run_checks(snap))
+    assert report.links == []
+    assert report.local == {"context": "prod-a", "namespace": "logging", "elasticsearch": "local-es",
+                            "version": "", "eck": ""}
