@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import ipaddress
 import json
 
 import pytest
@@ -13,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kubectl_eckrc import redact
-from kubectl_eckrc.snapshot import SecretSummary
+from kubectl_eckrc.snapshot import CredentialInfo, SecretSummary
 
 KEY_ID = "VuaCfGcBCdbkQm-e5aOx"
 API_KEY = "ui2lp2axTNmsyakw9tvNnw"
@@ -418,3 +419,63 @@ def test_config_map_binary_data_is_kept_unless_its_text_looks_secret() -> None:
                            "image": image, "not-base64": "%%%"}}
     assert redact.redact_object(data) == {"binaryData": {"plain": _b64("just text"), "secret": "<redacted>",
                                                          "image": image, "not-base64": "%%%"}}
+
+
+def test_only_the_last_segment_of_a_field_name_decides_whether_it_holds_a_secret() -> None:
+    fields = {"xpack.security.authc.password_hashing.algorithm": "pbkdf2", "secret/config": "plain",
+              "vault.hashicorp.com/agent-inject-token": "Vault-Token-1"}
+    assert redact.redact_object(fields) == {"xpack.security.authc.password_hashing.algorithm": "pbkdf2",
+                                            "secret/config": "plain",
+                                            "vault.hashicorp.com/agent-inject-token": "<redacted>"}
+
+
+def test_binary_data_is_judged_by_its_decoded_text_whatever_its_key() -> None:
+    damaged = _b64("password=Damaged-Pw-1") + "!"
+    data = {"binaryData": {"config.txt": _b64("password=Binary-Pw-2"), "damaged": damaged}}
+    assert redact.redact_object(data) == {"binaryData": {"config.txt": "<redacted>", "damaged": damaged}}
+
+
+def test_a_credential_that_is_not_clean_base64_or_utf8_is_not_base64() -> None:
+    assert redact.credential_info(b"\xff\xfe-not-utf8").problem == "not base64"
+    assert redact.credential_info((ENCODED[:4] + "!" + ENCODED[4:]).encode()).problem == "not base64"
+    pair = _b64("no-separator").encode()
+    assert redact.credential_info(pair) == CredentialInfo(False, "decodes to no 'id:key' pair", "",
+                                                          redact.fingerprint(pair))
+
+
+def test_fingerprints_tell_values_apart_in_16_hex_digits() -> None:
+    assert redact.fingerprint(b"value-a") != redact.fingerprint(b"value-b")
+    assert len(redact.fingerprint(b"value-a")) == 16 and int(redact.fingerprint(b"value-a"), 16) >= 0
+
+
+def test_scrub_blanks_a_longer_secret_before_a_shorter_one_inside_it() -> None:
+    assert redact.scrub("pw=azzzzzzz", ["zzzzzzz", "azzzzzzz"]) == f"pw={redact.REDACTED}"
+
+
+def test_damaged_base64_in_secret_data_is_empty_and_values_need_not_be_utf8() -> None:
+    assert redact.decode_data({"data": {"d": _b64("x-value") + "!"}}) == {"d": b""}
+    redact.new_run()
+    assert redact.secret_value({"data": {"e": _b64(b"pw-\xff-value")}}, "e") == "pw-\ufffd-value"
+
+
+def test_a_certificate_keeps_its_ip_addresses_and_a_pem_error_its_parser_line() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ip")])
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(3).not_valid_before(start).not_valid_after(start + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("10.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    assert redact.cert_info(cert).ip_addresses == ["10.0.0.1"]
+    bad = redact.summarize_secret({"data": {"ca.crt": _b64("-----BEGIN CERTIFICATE-----\nAAAA\n")}})
+    assert bad.keys["ca.crt"].pem_error.startswith("PEM does not parse: Unable to load PEM file.")
+
+
+def test_a_certificate_and_key_value_that_is_not_utf8_still_gives_up_its_key() -> None:
+    redact.new_run()
+    cert_pem, key_pem = self_signed()
+    value = cert_pem.encode() + key_pem.encode() + b"\xff"
+    redact.summarize_secret({"metadata": {"namespace": "n"}, "data": {"tls.pem": _b64(value)}})
+    assert key_pem.strip() in redact.known_values()
+    assert redact.origin_of(value.decode("utf-8", "replace")) == "the value of Secret n/ key tls.pem"
