@@ -177,9 +177,9 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     probe does not take it.
 
     On a real cluster: `_remote/info` is read from the node doctor reaches; other nodes can
-    differ (a nodeSet without the CA). The re-asking of `_resolve/cluster` waits at most two
-    seconds, so a remote that takes longer to accept a connection still reads as not
-    connected.
+    differ (a nodeSet without the CA). doctor asks `_resolve/cluster` again for up to half of
+    `--timeout` (2.5 s by default), so a remote that takes longer to accept a connection
+    still reads as not connected: give a slow link a larger `--timeout`.
 
     Fix by hand: fix the failures reported above, then make the local cluster try again:
     Elasticsearch does not retry on its own; `GET _resolve/cluster/<alias>:*` or any

@@ -152,8 +152,10 @@ def _local_link_reads(session: SideSession, aliases: list[str]) -> tuple[Read[Js
 
 
 # A disconnected alias answers `connected: false` at once on 8.14-8.17 and the request starts a
-# connection attempt: ask again after these pauses (seconds) to read that attempt's outcome.
-RESOLVE_AGAIN_AFTER = (0.5, 1.5)
+# connection attempt: ask again, after these pauses (seconds), for up to half of the run's
+# --timeout, to read that attempt's outcome. A slow link wants a larger --timeout.
+RESOLVE_FIRST_PAUSE = 0.5
+RESOLVE_PAUSE = 1.0
 
 
 def _resolver(client: EsClient, alias: str, timeout: float) -> Callable[[], Any]:
@@ -161,13 +163,11 @@ def _resolver(client: EsClient, alias: str, timeout: float) -> Callable[[], Any]
     def resolve() -> Any:
         started = time.monotonic()
         answer = client.resolve_cluster(alias, max(1.0, timeout - 1.0))
-        for pause in RESOLVE_AGAIN_AFTER:
-            if not _disconnected_without_error(answer, alias):
-                break
-            if time.monotonic() - started + pause >= timeout / 2:
-                break
+        pause = RESOLVE_FIRST_PAUSE
+        while _disconnected_without_error(answer, alias) and time.monotonic() - started + pause < timeout / 2:
             time.sleep(pause)
             answer = client.resolve_cluster(alias, max(1.0, timeout - 1.0))
+            pause = RESOLVE_PAUSE
         return answer
 
     return resolve
