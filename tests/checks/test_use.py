@@ -462,3 +462,54 @@ def test_uses_of_another_alias_do_not_count_for_this_link() -> None:
     pair.uses.append(UseProbe("other-es", "logs-*", "", caps([]), resolved([]), resolved(LOGS)))
     finding = outcome(pair, "ECKRC508")
     assert finding.status is Status.NOT_APPLICABLE
+
+
+def key_searching(pair: PairBuilder, *entries: dict[str, Any]) -> PairBuilder:
+    pair.remote.api_keys[KEY_ID]["api_keys"][0]["access"] = {"search": list(entries)}
+    return pair
+
+
+def test_a_pass_on_four_indices_counts_the_fourth_as_one_more() -> None:
+    names = [f"logs-2026.12.0{d}" for d in range(1, 5)]
+    pair = with_use(bare_pair(), "logs-*", caps(names), remote=remote_of(names))
+    finding = outcome(pair, "ECKRC508")
+    assert finding.message == (f"a search on {ALIAS}:logs-* reaches 4 indices (logs-2026.12.01, "
+                               "logs-2026.12.02, logs-2026.12.03 and 1 more)")
+
+
+def test_a_pass_with_an_unknown_key_says_what_the_search_reaches() -> None:
+    pair = with_use(bare_pair(), "logs-*", caps(LOGS))
+    pair.remote.api_keys[KEY_ID] = Unavailable(f"404 on GET /_security/api_key?id={KEY_ID}", "not-found")
+    finding = outcome(pair, "ECKRC508")
+    assert finding.status is Status.PASS
+    assert finding.message == (f"a search on {ALIAS}:logs-* reaches 2 indices (logs-2026.12.01, "
+                               "logs-2026.12.02)")
+
+
+def test_every_restricted_key_entry_the_search_reaches_is_named() -> None:
+    pair = key_searching(with_use(bare_pair(), "logs-*", caps(LOGS)),
+                         {"names": LOGS, "query": {"term": {"team": "a"}}})
+    finding = outcome(pair, "ECKRC508")
+    assert finding.message.endswith("(the key limits fields or documents of "
+                                    "logs-2026.12.01, logs-2026.12.02)")
+
+
+def test_a_key_granting_several_names_lists_them_when_it_hides_an_index() -> None:
+    pair = key_searching(with_use(bare_pair(), "metrics-*", caps([])), {"names": ["logs-*", "traces-*"]})
+    finding = outcome(pair, "ECKRC508")
+    assert f"(API key {KEY_ID} grants search on logs-*, traces-*)" in finding.message
+
+
+def test_a_key_granting_several_names_lists_them_when_it_refuses_an_explicit_name() -> None:
+    pair = key_searching(with_use(bare_pair(), "metrics-2026.12.01", refusal(KEY_REFUSAL)),
+                         {"names": ["logs-*"]}, {"names": "traces-*"})
+    finding = outcome(pair, "ECKRC508")
+    assert finding.message == (f"a search on {ALIAS}:metrics-2026.12.01 is refused: API key {KEY_ID} grants "
+                               "search on logs-*, traces-*")
+
+
+def test_a_key_granting_no_search_says_so_when_it_refuses_an_explicit_name() -> None:
+    pair = key_searching(with_use(bare_pair(), "metrics-2026.12.01", refusal(KEY_REFUSAL)))
+    finding = outcome(pair, "ECKRC508")
+    assert finding.message == (f"a search on {ALIAS}:metrics-2026.12.01 is refused: API key {KEY_ID} grants "
+                               "search on nothing")
