@@ -55,7 +55,8 @@ def test_stale_ca_doctor_fix_doctor_as_printed(twin: Any, typed: Any) -> None:
     applied = typed(running, carry + " --yes")  # not a terminal: the confirmation is --yes
     assert applied.code == 0, applied.stdout + applied.stderr
     verify = printed(applied.stdout, "To verify every check:")
-    assert typed(running, verify).code == 0
+    final = typed(running, verify)
+    assert final.code == 0, final.stdout
 
 
 def test_without_an_alias_doctor_proposes_the_remotes_name(twin: Any, typed: Any) -> None:

@@ -12,6 +12,7 @@ import contextlib
 import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,10 @@ from kubectl_eckrc.redact import scrub_known
 
 Opener = Callable[[], Any]  # returns a connected socket-like object (the port-forward stream)
 CHUNK = 64 * 1024
+# A stream can fail to open while the API server is busy; nothing has gone through it yet, so
+# trying once more is safe (a pod that is gone fails both times).
+OPEN_ATTEMPTS = 2
+RETRY_PAUSE = 0.2
 
 
 class PortForwardListener:
@@ -55,12 +60,8 @@ class PortForwardListener:
             threading.Thread(target=self._serve, args=(conn,), name="eckrc-pf-conn", daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
-        try:
-            remote = self._opener()
-        except Exception as e:  # the client sees a closed connection; the reason is kept
-            self.last_failure = e
-            if self._debug:
-                log(f"debug: port-forward failed: {scrub_known(str(e))}")
+        remote = self._open_stream()
+        if remote is None:  # the client sees a closed connection; the reason is kept
             conn.close()
             return
         with self._lock:
@@ -73,6 +74,18 @@ class PortForwardListener:
                     end.close()
             with self._lock:
                 self._open.difference_update((conn, remote))
+
+    def _open_stream(self) -> Any | None:
+        for attempt in range(OPEN_ATTEMPTS):
+            if attempt:
+                time.sleep(RETRY_PAUSE)
+            try:
+                return self._opener()
+            except Exception as e:
+                self.last_failure = e
+                if self._debug:
+                    log(f"debug: port-forward failed: {scrub_known(str(e))}")
+        return None
 
     def close(self) -> None:
         self._closed.set()

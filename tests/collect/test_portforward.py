@@ -23,14 +23,32 @@ def test_each_connection_gets_its_own_stream_and_bytes_flow_both_ways() -> None:
     assert len(opened) == 2
 
 
-def test_a_failing_port_forward_closes_the_client_connection() -> None:
+def test_a_failing_port_forward_closes_the_client_connection_after_a_second_try() -> None:
+    tries: list[int] = []
+
     def opener() -> socket.socket:
+        tries.append(1)
         raise OSError("pod gone")
 
     with PortForwardListener(opener, idle_timeout=5) as listener:
         with socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
             assert client.recv(10) == b""
         assert isinstance(listener.last_failure, OSError)
+    assert len(tries) == 2
+
+
+def test_a_stream_that_fails_to_open_once_is_opened_again_and_the_request_goes_through() -> None:
+    failures = [OSError("API server busy")]
+    with servers.tcp_server(servers.echo) as port:
+        def opener() -> socket.socket:
+            if failures:
+                raise failures.pop()
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+
+        with PortForwardListener(opener, idle_timeout=5) as listener, \
+                socket.create_connection(("127.0.0.1", listener.port), timeout=2) as client:
+            client.sendall(b"hello")
+            assert client.recv(100) == b"hello"
 
 
 def test_a_refused_port_forward_handshake_is_one_short_line() -> None:
