@@ -80,8 +80,12 @@ def _scope_options(func: F) -> F:
         click.option("--index", "use_indices", multiple=True, metavar="PATTERN",
                      help="Remote index pattern to prove a cross-cluster search on, read-only "
                           "(field_caps, resolve); repeatable."),
+        click.option("--follow", "follow_indices", multiple=True, metavar="INDEX",
+                     help="Remote leader index to check cross-cluster replication rights for, "
+                          "read-only; repeatable."),
         click.option("--as-user", metavar="NAME",
-                     help="With --index: read as this local user (run_as) instead of the tool's user."),
+                     help="With --index or --follow: judge this local user (run_as) instead of the "
+                          "tool's user."),
         click.option(
             "--timeout",
             type=Seconds(0.1),
@@ -212,7 +216,8 @@ def build_scope(kw: dict[str, Any]) -> Scope:
     if any(kw[k] is not None for k in REMOTE_KEYS):
         remote = _side(kw, "remote_", kw["remote_kubeconfig"] or kw["kubeconfig"])
     return Scope(local=local, remote=remote, alias=kw["alias"], timeout=float(kw["timeout"]),
-                 indices=_index_patterns(kw["use_indices"]), as_user=_as_user(kw))
+                 indices=_index_patterns(kw["use_indices"]), as_user=_as_user(kw),
+                 follows=_leader_indices(kw["follow_indices"]))
 
 
 def _index_patterns(values: Sequence[str]) -> tuple[str, ...]:
@@ -225,6 +230,16 @@ def _index_patterns(values: Sequence[str]) -> tuple[str, ...]:
     return patterns
 
 
+def _leader_indices(values: Sequence[str]) -> tuple[str, ...]:
+    """--follow takes the leader's own name: a follower index follows one concrete index."""
+    leaders = split_list(values)
+    for leader in leaders:
+        if ":" in leader or any(c in leader for c in "*?"):
+            raise UsageError(f"--follow {leader}: give one remote leader index name, without an alias or "
+                             "wildcard (doctor checks <alias>:INDEX for each link in scope)")
+    return leaders
+
+
 def _widen_key_access(kw: dict[str, Any]) -> bool:
     if kw["widen_key_access"] and not kw["use_indices"]:
         raise UsageError("--widen-key-access goes with --index (the patterns to add to the key's access)")
@@ -233,8 +248,8 @@ def _widen_key_access(kw: dict[str, Any]) -> bool:
 
 def _as_user(kw: dict[str, Any]) -> str | None:
     name = kw["as_user"]
-    if name is not None and not kw["use_indices"]:
-        raise UsageError("--as-user goes with --index (the reads it makes as that user)")
+    if name is not None and not kw["use_indices"] and not kw["follow_indices"]:
+        raise UsageError("--as-user goes with --index or --follow (the user they judge)")
     if name is not None and not name.strip():
         raise UsageError("--as-user: a user name is required")
     return name.strip() if name else None
@@ -256,7 +271,7 @@ def _command(name: str) -> Any:
 LIVE_ONLY = ("kubeconfig", "context", "remote_kubeconfig", "remote_context", "es_url", "remote_es_url",
              "es_url_elastic_user", "remote_es_url_elastic_user", "es_api_key_env", "es_username_env",
              "es_password_env", "remote_es_api_key_env", "remote_es_username_env",
-             "remote_es_password_env", "timeout", "use_indices", "as_user")
+             "remote_es_password_env", "timeout", "use_indices", "follow_indices", "as_user")
 
 
 def refuse_live_flags(kw: dict[str, Any]) -> None:
@@ -268,7 +283,8 @@ def refuse_live_flags(kw: dict[str, Any]) -> None:
     given = [name for name in LIVE_ONLY
              if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE]
     if given:
-        flags = ", ".join("--" + {"use_indices": "index"}.get(name, name).replace("_", "-") for name in given)
+        renamed = {"use_indices": "index", "follow_indices": "follow"}
+        flags = ", ".join("--" + renamed.get(name, name).replace("_", "-") for name in given)
         raise UsageError(f"{flags}: not used with --bundle (the bundle is read offline); leave it out")
 
 

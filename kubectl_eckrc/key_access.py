@@ -108,3 +108,16 @@ def widened(access: dict[str, Any], patterns: list[str]) -> dict[str, Any]:
     new = copy.deepcopy(access)
     new.setdefault("search", []).append({"names": list(patterns)})
     return new
+
+
+def replication_names(access: KeyAccess) -> list[str]:
+    """The names the key's `access.replication` entries grant."""
+    entries = [e for e in access.access.get("replication") or [] if isinstance(e, dict)]
+    return [n for entry in entries for n in _names(entry.get("names"))]
+
+
+def with_replication(access: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """The key's access with one more replication entry naming `names` (the rest kept)."""
+    new = copy.deepcopy(access)
+    new.setdefault("replication", []).append({"names": list(names)})
+    return new

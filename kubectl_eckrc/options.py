@@ -32,6 +32,7 @@ class Scope:
     # --index: remote index patterns whose cross-cluster reads doctor tries through each link
     indices: tuple[str, ...] = ()
     as_user: str | None = None  # --as-user: make those reads as this local user (run_as)
+    follows: tuple[str, ...] = ()  # --follow: remote leader indices whose replication doctor judges
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,16 @@ class UseProbe:
 
 
 @dataclass(frozen=True)
+class FollowProbe:
+    """doctor --follow: the remote leader indices to be followed (through every link in scope, into
+    local follower indices of the same name) and the local user who would follow them."""
+
+    leaders: list[str]
+    as_user: str  # "" = the tool's own user (its roles are not read)
+    user: Read[Json] | None = None  # GET _security/user/<as_user> on the local side (with --as-user)
+
+
+@dataclass(frozen=True)
 class Side:
     role: str  # local | remote
     context: str  # kube context name ("" when unknown, e.g. offline)
@@ -180,6 +190,7 @@ class Snapshot:
     probes: dict[str, TlsProbe | Unavailable] = field(default_factory=dict)  # alias -> probe
     notes: list[str] = field(default_factory=list)
     uses: list[UseProbe] = field(default_factory=list)  # doctor --index: one per alias and pattern
+    follow: FollowProbe | None = None  # doctor --follow
 
 
 # --- serialisation -----------------------------------------------------------------------------
@@ -312,6 +323,13 @@ def _use(data: dict[str, Any]) -> UseProbe:
     )
 
 
+def _follow(data: dict[str, Any] | None) -> FollowProbe | None:
+    if data is None:
+        return None
+    return FollowProbe(leaders=list(data["leaders"]), as_user=data.get("as_user", ""),
+                       user=_read(data.get("user")))
+
+
 def from_dict(data: dict[str, Any]) -> Snapshot:
     """Inverse of to_dict. Raises KeyError/TypeError on a malformed document (callers turn
     that into a one-line usage error)."""
@@ -329,4 +347,5 @@ def from_dict(data: dict[str, Any]) -> Snapshot:
         probes={k: _probe(v) for k, v in data.get("probes", {}).items()},
         notes=list(data.get("notes", [])),
         uses=[_use(u) for u in data.get("uses", [])],
+        follow=_follow(data.get("follow")),
     )

@@ -85,11 +85,22 @@ def test_index_and_as_user_reach_the_scope_of_every_command(recorder: Recorder) 
     assert collect.scope.indices == ("logs-*",) and collect.scope.as_user is None
 
 
+def test_follow_reaches_the_scope_and_takes_as_user(recorder: Recorder) -> None:
+    cli.main(["doctor", "--follow", "leader-a,leader-b", "--follow", "leader-c", "--as-user", "ccr-user"])
+    cli.main(["collect", "-o", "b.zip", "--follow", "leader-a"])
+    doctor, collect = (options for _, options in recorder.options)
+    assert doctor.scope.follows == ("leader-a", "leader-b", "leader-c") and doctor.scope.as_user == "ccr-user"
+    assert doctor.scope.indices == () and collect.scope.follows == ("leader-a",)
+
+
 @pytest.mark.parametrize(("args", "says"), [
     (["doctor", "--as-user", "app-user"], "--as-user goes with --index"),
     (["doctor", "--index", "remote-es:logs-*"], "without an alias"),
     (["fix", "--remote-context", "b", "--widen-key-access"], "--widen-key-access goes with --index"),
     (["doctor", "--bundle", "b.zip", "--index", "logs-*"], "--index: not used with --bundle"),
+    (["doctor", "--follow", "remote-es:leader"], "--follow remote-es:leader: give one remote leader index"),
+    (["doctor", "--follow", "logs-*"], "without an alias or wildcard"),
+    (["doctor", "--bundle", "b.zip", "--follow", "leader"], "--follow: not used with --bundle"),
 ])
 def test_index_flags_misused_are_one_line_usage_errors(recorder: Recorder, capsys: pytest.CaptureFixture[str],
                                                        args: list[str], says: str) -> None:

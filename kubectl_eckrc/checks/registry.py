@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, trust, use
+from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, follow, trust, use
 from kubectl_eckrc.checks.spec import CheckSpec
 
 ALL_CHECKS: list[CheckSpec] = sorted(
@@ -19,6 +19,7 @@ ALL_CHECKS: list[CheckSpec] = sorted(
         *credentials.CHECKS,
         *connection.CHECKS,
         *use.CHECKS,
+        *follow.CHECKS,
         *cert_model.CHECKS,
     ],
     key=lambda spec: spec.id,

@@ -34,7 +34,7 @@ from kubectl_eckrc.collect.side import (
 )
 from kubectl_eckrc.collect.tls_probe import probe
 from kubectl_eckrc.collect.uses import NO_REMOTE as NO_REMOTE_USES
-from kubectl_eckrc.collect.uses import read_uses
+from kubectl_eckrc.collect.uses import read_follow, read_uses
 from kubectl_eckrc.options import Scope
 from kubectl_eckrc.output import log
 from kubectl_eckrc.progress import Progress
@@ -259,12 +259,14 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
             phase("remote: Kubernetes and Elasticsearch read")
         uses_future = pool.submit(read_uses, _client_or_failure(local), _remote_client(remote),
                                   aliases if link_reads else [], scope)
+        follow_future = pool.submit(read_follow, _client_or_failure(local), scope)
         api_keys = _api_keys(remote, credential_key_ids(local, aliases))
         remote_info, resolved = link_future.result()
         phase("local: _remote/info and _resolve/cluster read")
         probes = probes_future.result()
         phase("TLS probes done")
         uses = uses_future.result()
+        follow = follow_future.result()
         basics.result()
     local_side = to_side(local, es_state(local, remote_info, resolved, {}))
     remote_side: Side | Unavailable = NO_REMOTE
@@ -282,6 +284,7 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         notes=[f"alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): not checked; "
                f"pass --alias {a} to check it" for a in eck_managed_aliases(local) if a not in aliases],
         uses=uses,
+        follow=follow,
     )
 
 

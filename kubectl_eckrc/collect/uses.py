@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from kubectl_eckrc.collect.failures import parallel
 from kubectl_eckrc.options import Scope
-from kubectl_eckrc.snapshot import Read, Unavailable, UseProbe
+from kubectl_eckrc.snapshot import FollowProbe, Read, Unavailable, UseProbe
 
 if TYPE_CHECKING:
     from kubectl_eckrc.collect.es import EsClient
@@ -67,3 +67,17 @@ def _calls(local: EsClient, remote: EsClient | Unavailable, aliases: list[str],
 
 def _failed(why: Unavailable) -> Unavailable:
     return why
+
+
+def read_follow(local: EsClient | Unavailable, scope: Scope) -> FollowProbe | None:
+    """doctor --follow: the leaders and, with --as-user, that user's roles (GET _security/user);
+    the role definitions and the key's access are read with the sides."""
+    if not scope.follows:
+        return None
+    who = scope.as_user or ""
+    if not who:
+        return FollowProbe(list(scope.follows), who)
+    if isinstance(local, Unavailable):
+        return FollowProbe(list(scope.follows), who, local)
+    return FollowProbe(list(scope.follows), who, parallel({"user": partial(local.user, who)},
+                                                           thread_name="eckrc-follow")["user"])
