@@ -29,7 +29,7 @@ from kubectl_eckrc.checks.spec import (
 )
 from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.key_access import KeyAccess, key_access, replication_names, with_replication
-from kubectl_eckrc.snapshot import FollowProbe, Snapshot
+from kubectl_eckrc.snapshot import FollowProbe, Snapshot, Unavailable
 
 CLUSTER_PRIVILEGE = "manage_ccr"
 REMOTE_PRIVILEGES = ["cross_cluster_replication", "cross_cluster_replication_internal"]
@@ -124,7 +124,8 @@ def _key_change(access: KeyAccess, leaders: list[str]) -> str:
 
 
 def _user_roles(follow: FollowProbe) -> list[str]:
-    user = need(follow.user, f"local user {follow.as_user} (GET _security/user)")
+    found = not (isinstance(follow.user, Unavailable) and follow.user.kind == "not-found")
+    user = need(follow.user, f"local user {follow.as_user} (GET _security/user)") if found else {}
     entry = user.get(follow.as_user) if isinstance(user, dict) else None
     if not isinstance(entry, dict):
         raise NotEvaluated(f"there is no user {follow.as_user} on the local cluster",

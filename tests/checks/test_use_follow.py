@@ -107,6 +107,7 @@ def test_an_unknown_user_is_not_evaluated() -> None:
     missing = Unavailable("GET /_security/user/ghost: 404", "not-found")
     finding = outcome(following(replicating_pair(), as_user="ghost", user=missing), "ECKRC509")
     assert finding.status is Status.NOT_EVALUATED
+    assert finding.message == "there is no user ghost on the local cluster"
 
 
 def test_the_follow_reads_survive_a_bundle_round_trip() -> None:
