@@ -102,11 +102,11 @@ def patterns_to_grant(snap: Snapshot, alias: str, access: KeyAccess) -> list[str
             if u.alias == alias and (hidden_by_key(u, access) or refused_by_key(u, access))]
 
 
-def widened(access: dict[str, Any], patterns: list[str]) -> dict[str, Any]:
-    """The key's access with one more search entry naming `patterns` (the other entries, their
-    query and field security, and the replication access stay as they are)."""
+def with_access(access: dict[str, Any], kind: str, names: list[str]) -> dict[str, Any]:
+    """The key's access with one more `kind` ("search" or "replication") entry naming `names`;
+    the other entries, their query and field security, stay as they are."""
     new = copy.deepcopy(access)
-    new.setdefault("search", []).append({"names": list(patterns)})
+    new.setdefault(kind, []).append({"names": list(names)})
     return new
 
 
@@ -114,10 +114,3 @@ def replication_names(access: KeyAccess) -> list[str]:
     """The names the key's `access.replication` entries grant."""
     entries = [e for e in access.access.get("replication") or [] if isinstance(e, dict)]
     return [n for entry in entries for n in _names(entry.get("names"))]
-
-
-def with_replication(access: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    """The key's access with one more replication entry naming `names` (the rest kept)."""
-    new = copy.deepcopy(access)
-    new.setdefault("replication", []).append({"names": list(names)})
-    return new

@@ -28,7 +28,7 @@ from kubectl_eckrc.checks.spec import (
     passed,
 )
 from kubectl_eckrc.findings import Verdict
-from kubectl_eckrc.key_access import KeyAccess, key_access, replication_names, with_replication
+from kubectl_eckrc.key_access import KeyAccess, key_access, replication_names, with_access
 from kubectl_eckrc.snapshot import FollowProbe, Snapshot, Unavailable
 
 CLUSTER_PRIVILEGE = "manage_ccr"
@@ -118,7 +118,7 @@ def _leaders(alias: str, follow: FollowProbe) -> str:
 
 
 def _key_change(access: KeyAccess, leaders: list[str]) -> str:
-    body = json.dumps({"access": with_replication(access.access, leaders)})
+    body = json.dumps({"access": with_access(access.access, "replication", leaders)})
     return ("add replication access on the remote: "
             f"PUT /_security/cross_cluster/api_key/{access.key_id} {body}")
 

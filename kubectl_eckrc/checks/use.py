@@ -38,7 +38,7 @@ from kubectl_eckrc.key_access import (
     refusal,
     refused_by_key,
     visible,
-    widened,
+    with_access,
 )
 from kubectl_eckrc.snapshot import Snapshot, Unavailable, UseProbe
 
@@ -167,7 +167,7 @@ def _hidden(use: UseProbe, access: KeyAccess | None, visible: list[str], hidden:
 
 
 def _key_change(access: KeyAccess, pattern: str) -> str:
-    body = json.dumps({"access": widened(access.access, [pattern])})
+    body = json.dumps({"access": with_access(access.access, "search", [pattern])})
     return (f"widen the key's access on the remote: PUT /_security/cross_cluster/api_key/{access.key_id} "
             f"{body} (kubectl eckrc fix --index {shlex.quote(pattern)} --widen-key-access does it)")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix.diff import unified
 from kubectl_eckrc.fix.model import Change, Operation, Target
-from kubectl_eckrc.key_access import key_access, patterns_to_grant, widened
+from kubectl_eckrc.key_access import key_access, patterns_to_grant, with_access
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
 
@@ -31,7 +31,7 @@ def plan(snap: Snapshot, findings: list[Finding], options: FixOptions) -> list[C
     if not patterns:
         return []
     path = f"/_security/cross_cluster/api_key/{access.key_id}"
-    body = {"access": widened(access.access, patterns)}
+    body = {"access": with_access(access.access, "search", patterns)}
     return [Change(
         action=ACTION,
         target=Target("remote", "CrossClusterApiKey", "", access.name or access.key_id),
