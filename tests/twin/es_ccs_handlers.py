@@ -185,7 +185,6 @@ def index_document(ctx: Context) -> Any:
     documents = ctx.cluster.documents.setdefault(index, [])
     documents.append(ctx.request.json())
     ctx.cluster.add_index(index)
-    # the real API answers 201 Created; the twin's routing answers 200 (set-up only)
     return {"_index": index, "_id": str(len(documents)), "_version": 1, "result": "created",
             "_shards": {"total": 1, "successful": 1, "failed": 0}, "_seq_no": len(documents) - 1,
             "_primary_term": 1}

@@ -241,10 +241,17 @@ def _route(cluster: EsCluster, pod: str, request: Request) -> Response:
         if privilege is not None:
             cluster.security.authorize(principal, action, privilege)
         params = {k: v for k, v in match.groupdict().items() if v is not None}
-        return Response(200, handler(Context(cluster, pod, principal, request, params)))
+        body = handler(Context(cluster, pod, principal, request, params))
+        return Response(_status_of(body), body)
     if allowed:
         raise _method_not_allowed(request, allowed)
     return _unknown(cluster, request)
+
+
+def _status_of(body: Any) -> int:
+    # a document write answers 201 when it created the document (DocWriteResponse.status())
+    created = isinstance(body, dict) and "_seq_no" in body and body.get("result") == "created"
+    return 201 if created else 200
 
 
 def _available(cluster: EsCluster, pattern: str) -> bool:

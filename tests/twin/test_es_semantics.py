@@ -257,6 +257,16 @@ def test_pretty_is_jacksons_pretty_printer() -> None:
     assert call(es, "GET", "/_cluster/settings").encoded() == b'{"persistent": {}, "transient": {}}'
 
 
+# ---- document writes -------------------------------------------------------------------------------
+
+
+def test_indexing_a_new_document_answers_201_created() -> None:
+    """IndexResponse.status(): CREATED when the write created the document (scenario set-up
+    steps index documents through the real client, which accepts both)."""
+    answer = call(cluster(), "POST", "/logs-created/_doc", {"message": "one"})
+    assert (answer.status, answer.body["result"]) == (201, "created")
+
+
 # ---- versions ---------------------------------------------------------------------------------------
 
 
