@@ -7,6 +7,7 @@ fails on the key exactly when the action has patterns to add.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -29,20 +30,32 @@ class KeyAccess:
 
     @property
     def search_names(self) -> list[str]:
-        return [n for entry in self.search for n in _names(entry.get("names"))]
+        return [n for entry in self.search for n in names_of(entry.get("names"))]
 
     @property
     def restricted(self) -> list[str]:
         """Names whose entries carry document or field level security."""
         return [n for e in self.search if e.get("query") or e.get("field_security")
-                for n in _names(e.get("names"))]
+                for n in names_of(e.get("names"))]
 
     def covers(self, index: str) -> bool:
         return any(fnmatchcase(index, n) for n in self.search_names)
 
 
-def _names(value: Any) -> list[str]:
+def names_of(value: Any) -> list[str]:
+    """An index-privilege entry's `names`: one string or a list."""
     return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def grant_covers(grant: dict[str, Any], index: str) -> bool:
+    """An `indices` / `remote_indices` grant names the index (patterns included)."""
+    return any(fnmatchcase(index, n) for n in names_of(grant.get("names")))
+
+
+def remote_index_grants(roles: Iterable[dict[str, Any]], alias: str) -> list[dict[str, Any]]:
+    """The roles' `remote_indices` grants whose `clusters` match the alias."""
+    return [g for role in roles for g in role.get("remote_indices") or []
+            if any(fnmatchcase(alias, c) for c in names_of(g.get("clusters")))]
 
 
 def key_access(snap: Snapshot, alias: str) -> KeyAccess | None:
@@ -113,4 +126,4 @@ def with_access(access: dict[str, Any], kind: str, names: list[str]) -> dict[str
 def replication_names(access: KeyAccess) -> list[str]:
     """The names the key's `access.replication` entries grant."""
     entries = [e for e in access.access.get("replication") or [] if isinstance(e, dict)]
-    return [n for entry in entries for n in _names(entry.get("names"))]
+    return [n for entry in entries for n in names_of(entry.get("names"))]

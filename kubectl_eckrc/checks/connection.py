@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from typing import Any
 
 from kubectl_eckrc import eck, links
@@ -23,6 +22,7 @@ from kubectl_eckrc.checks.spec import (
     warned,
 )
 from kubectl_eckrc.findings import Verdict
+from kubectl_eckrc.key_access import KeyAccess, names_of, remote_index_grants, replication_names
 from kubectl_eckrc.snapshot import Snapshot, Unavailable
 
 # Error texts of a failing link, and what they mean (domain.md section 6).
@@ -329,12 +329,7 @@ def skip_unavailable_hides(snap: Snapshot, alias: str) -> Verdict:
 
 def _local_grants(snap: Snapshot, alias: str) -> list[str]:
     roles = need(reads.es_api(snap.local).roles, "local roles (GET _security/role)")
-    names: list[str] = []
-    for role in (roles or {}).values():
-        for grant in role.get("remote_indices") or []:
-            if any(fnmatchcase(alias, pattern) for pattern in grant.get("clusters") or []):
-                names += grant.get("names") or []
-    return names
+    return [n for g in remote_index_grants((roles or {}).values(), alias) for n in names_of(g.get("names"))]
 
 
 @check("ECKRC506", severity=WARNING, side=LINK, requires=("ECKRC403",), covers=("F16",))
@@ -370,12 +365,12 @@ def access_covers(snap: Snapshot, alias: str) -> Verdict:
 
 def _key_access(snap: Snapshot, alias: str) -> list[str] | None:
     try:
-        entry = remote_key(snap, alias, key_id(snap, alias))
+        key = key_id(snap, alias)
+        entry = remote_key(snap, alias, key)
     except NotEvaluated:
         return None
-    access = (entry or {}).get("access") or {}
-    return [n for kind in ("search", "replication") for grant in access.get(kind) or []
-            for n in grant.get("names") or []]
+    access = KeyAccess(key, "", dict((entry or {}).get("access") or {}))
+    return access.search_names + replication_names(access)
 
 
 @check("ECKRC507", severity=ERROR, side=LOCAL, requires=("ECKRC101",), fix="mount-ca")

@@ -28,7 +28,14 @@ from kubectl_eckrc.checks.spec import (
     passed,
 )
 from kubectl_eckrc.findings import Verdict
-from kubectl_eckrc.key_access import KeyAccess, key_access, replication_names, with_access
+from kubectl_eckrc.key_access import (
+    KeyAccess,
+    grant_covers,
+    key_access,
+    remote_index_grants,
+    replication_names,
+    with_access,
+)
 from kubectl_eckrc.snapshot import FollowProbe, Snapshot, Unavailable
 
 CLUSTER_PRIVILEGE = "manage_ccr"
@@ -139,8 +146,7 @@ def _missing(snap: Snapshot, alias: str, leaders: list[str], roles: list[str]) -
     missing = Missing()
     if not any(_grants(role.get("cluster"), CLUSTER_PRIVILEGE) for role in mine):
         missing.cluster.append(CLUSTER_PRIVILEGE)
-    remote = [g for role in mine for g in role.get("remote_indices") or []
-              if any(fnmatchcase(alias, c) for c in g.get("clusters") or [])]
+    remote = remote_index_grants(mine, alias)
     local = [g for role in mine for g in role.get("indices") or []]
     missing.remote_indices = _lacking(remote, leaders, REMOTE_PRIVILEGES)
     missing.indices = _lacking(local, leaders, FOLLOWER_PRIVILEGES)
@@ -150,14 +156,9 @@ def _missing(snap: Snapshot, alias: str, leaders: list[str], roles: list[str]) -
 def _lacking(grants: list[dict[str, Any]], indices: list[str], privileges: list[str]) -> list[str]:
     """The privileges some index is not granted by any of the grants."""
     def granted(privilege: str, index: str) -> bool:
-        return any(_covers(g, index) and _grants(g.get("privileges"), privilege) for g in grants)
+        return any(grant_covers(g, index) and _grants(g.get("privileges"), privilege) for g in grants)
 
     return [p for p in privileges if not all(granted(p, i) for i in indices)]
-
-
-def _covers(grant: dict[str, Any], index: str) -> bool:
-    names = grant.get("names") or []
-    return any(fnmatchcase(index, n) for n in ([names] if isinstance(names, str) else names))
 
 
 def _grants(held: Any, privilege: str) -> bool:

@@ -107,6 +107,14 @@ def test_wildcard_cluster_pattern_in_roles_covers_the_alias() -> None:
     assert outcome(pair, "ECKRC506").status is Status.PASS
 
 
+def test_a_role_naming_its_remote_indices_and_clusters_as_single_strings_covers_the_alias() -> None:
+    # Elasticsearch reads `names` and `clusters` as a string or an array of strings
+    pair = healthy_pair()
+    pair.local.roles = {"reader": {"remote_indices": [{"clusters": "remote-*", "names": "logs-*"}]}}
+    finding = outcome(pair, "ECKRC506")
+    assert (finding.status, finding.evidence["roleIndices"]) == (Status.PASS, ["logs-*"])
+
+
 def test_known_error_texts_name_their_cause() -> None:
     assert "REST API key" in diagnose("authentication expected API key type of [cross_cluster], but API key "
                                       "[agZXJocBmA2beJfq2yKu] has type [rest]")
