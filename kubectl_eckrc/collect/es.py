@@ -49,7 +49,7 @@ PRIVILEGES = {
                        "read, read_cross_cluster or manage, on any index)",
     "api_key": "cluster privilege manage_api_key (or read_security)",
     "roles": "cluster privilege read_security",
-    "use": "index privileges read and view_index_metadata on <alias>:<pattern> (remote_indices)",
+    "use": "index privilege read on <alias>:<pattern> (remote_indices)",
     "user": "cluster privilege read_security",
 }
 RUN_AS_HEADER = "es-security-runas-user"

@@ -19,24 +19,26 @@ SEARCH = "indices:data/read/search"
 FIELD_CAPS = "indices:data/read/field_caps"
 RESOLVE_INDEX = "indices:admin/resolve/index"
 INDEX_DOC = "indices:data/write/index"
+RESOLVE_CLUSTER = "indices:admin/resolve/cluster"
 
 # The action patterns of each index privilege (IndexPrivilege's automata, the parts the twin's
-# actions touch), least privileged first as IndexPrivilege.findPrivilegesThatGrant lists them.
+# actions touch).
 PRIVILEGE_ACTIONS: dict[str, tuple[str, ...]] = {
     "create_doc": ("indices:data/write/index", "indices:data/write/bulk*"),
     "create": ("indices:data/write/index*", "indices:data/write/bulk*"),
     "index": ("indices:data/write/index*", "indices:data/write/bulk*", "indices:data/write/update*"),
     "write": ("indices:data/write/*",),
-    "read": ("indices:data/read/*",),
-    "view_index_metadata": (RESOLVE_INDEX, "indices:data/read/field_caps*", "indices:admin/mappings/get*"),
+    "read": ("indices:data/read/*", RESOLVE_INDEX, RESOLVE_CLUSTER),
+    "view_index_metadata": (RESOLVE_INDEX, RESOLVE_CLUSTER, "indices:data/read/field_caps*",
+                            "indices:admin/mappings/get*"),
     "read_cross_cluster": ("internal:transport/proxy/indices:data/read/*",
-                           "indices:admin/shards/search_shards"),
+                           "indices:admin/shards/search_shards", RESOLVE_CLUSTER),
     "monitor": ("indices:monitor/*",),
     "cross_cluster_replication": ("indices:data/read/xpack/ccr/shard_changes*", "indices:monitor/stats*",
                                   "indices:internal/admin/ccr/restore/*"),
     "cross_cluster_replication_internal": ("indices:internal/admin/ccr/restore/*",),
     "manage": ("indices:monitor/*", "indices:admin/*", "indices:data/read/field_caps*"),
-    "all": ("indices:*",),
+    "all": ("indices:*", "internal:transport/proxy/indices:*"),
 }
 # Privileges a cross-cluster API key's `access` entries stand for (CrossClusterApiKeyRoleDescriptorBuilder).
 SEARCH_ACCESS = ("read", "read_cross_cluster", "view_index_metadata")
@@ -50,8 +52,18 @@ def grants_action(privilege: str, action: str) -> bool:
 
 
 def privileges_granting(action: str) -> list[str]:
-    """The named privileges that grant `action`, as the denial texts list them."""
-    return [p for p in PRIVILEGE_ACTIONS if grants_action(p, action)]
+    """The named privileges that grant `action`, as the denial texts list them: least privileged
+    first (IndexPrivilege.findPrivilegesThatGrant over Privilege.sortByAccessLevel: the more
+    privileges one is a subset of, the earlier; ties by name)."""
+    granting = [p for p in PRIVILEGE_ACTIONS if grants_action(p, action)]
+    return sorted(granting, key=lambda p: (-_supersets(p), p))
+
+
+def _supersets(privilege: str) -> int:
+    """How many other privileges grant every action pattern of `privilege`."""
+    patterns = PRIVILEGE_ACTIONS[privilege]
+    return sum(1 for other, wider in PRIVILEGE_ACTIONS.items() if other != privilege
+               and all(any(fnmatchcase(p, w) for w in wider) for p in patterns))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from tests.twin import es_index_authz as authz
 from tests.twin.es_api_keys import (
     HANDSHAKE_ACTION,
     RCS_FEATURE,
@@ -80,12 +81,7 @@ ACTION_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "read_security": ("read_security", "manage_security", ALL_PRIVILEGE),
 }
 
-RESOLVE_CLUSTER_ACTION = "indices:admin/resolve/cluster"
-# IndexPrivilege: the named index privileges whose automaton holds each index action the twin
-# serves, in the order Elasticsearch lists them in a denial (least to most privileged).
-INDEX_ACTION_PRIVILEGES: dict[str, tuple[str, ...]] = {
-    RESOLVE_CLUSTER_ACTION: ("view_index_metadata", "manage", "read", "read_cross_cluster", ALL_PRIVILEGE),
-}
+RESOLVE_CLUSTER_ACTION = authz.RESOLVE_CLUSTER
 
 RESERVED_ROLES: dict[str, dict[str, Any]] = {
     "superuser": {
@@ -179,7 +175,7 @@ class SecurityStore(ApiKeyStore):
             names = [names] if isinstance(names, str) else names
             if index is not None and not any(fnmatchcase(index, n) for n in names):
                 return False
-            return any(_privilege_grants(p, action) for p in group.get("privileges") or [])
+            return any(authz.grants_action(p, action) for p in group.get("privileges") or [])
 
         return all(
             any(grants(g) for d in descriptors for g in d.get("indices") or [])
@@ -194,7 +190,7 @@ class SecurityStore(ApiKeyStore):
         if not denied and self.grants_index_action(principal, action):
             return
         context = f" on indices [{','.join(denied)}]" if denied else ""
-        granting = ",".join(INDEX_ACTION_PRIVILEGES.get(action, (ALL_PRIVILEGE,)))
+        granting = ",".join(authz.privileges_granting(action))
         raise security(
             403,
             f"action [{action}] is unauthorized for {_describe(principal)}{context}, this action is granted "
@@ -272,9 +268,3 @@ def _describe(principal: Principal) -> str:
     if principal.api_key is not None:
         return f"API key id [{principal.api_key.id}] of user [{principal.username}]"
     return f"user [{principal.username}] with effective roles [{','.join(sorted(principal.roles))}]"
-
-
-def _privilege_grants(privilege: str, action: str) -> bool:
-    if ":" in privilege:  # a raw action pattern, e.g. `indices:admin/resolve/*`
-        return fnmatchcase(action, privilege)
-    return privilege in INDEX_ACTION_PRIVILEGES.get(action, (ALL_PRIVILEGE,))

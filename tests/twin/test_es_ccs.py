@@ -98,7 +98,7 @@ def test_an_explicit_name_outside_the_keys_access_is_the_real_security_exception
         f"action [indices:data/read/field_caps] towards remote cluster is unauthorized for user [elastic] "
         f"with assigned roles [superuser] authenticated by API key id [{pair.key['id']}] of user [elastic] "
         f"on indices [{METRICS}], this action is granted by the index privileges "
-        "[read,view_index_metadata,manage,all]")
+        "[view_index_metadata,manage,read,all]")
 
 
 def test_a_local_user_without_remote_indices_is_refused_before_anything_is_sent(pair: Pair) -> None:
@@ -140,12 +140,14 @@ def test_effective_access_is_the_key_intersected_with_the_local_role(pair: Pair)
             in error.body["error"]["reason"])
 
 
-def test_read_without_view_index_metadata_searches_but_does_not_resolve(pair: Pair) -> None:
+def test_read_alone_searches_and_resolves_through_the_link(pair: Pair) -> None:
+    """`read` grants search and, since 8.2, resolve/index too (no view_index_metadata needed)."""
     pair.role("read-only", remote_indices=[{"clusters": ["my"], "names": ["logs-*"], "privileges": ["read"]}])
     pair.user("reader", "read-only")
     reader = pair.as_user("reader")
     assert reader.search(index="my:logs-*", size=0)["hits"]["total"]["value"] == 3
-    assert reader.indices.resolve_index(name="my:logs-*")["indices"] == []
+    assert [i["name"] for i in reader.indices.resolve_index(name="my:logs-*")["indices"]] == [
+        f"my:{LOGS_1}", f"my:{LOGS_2}"]
 
 
 def test_a_replication_only_key_grants_no_search(narrowed: Pair) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.twin import es_index_authz as authz
 from tests.twin import es_testkit as kit
 from tests.twin.es_node import wire_compatible
 from tests.twin.es_routes import Request, Response, dispatch
@@ -255,6 +256,21 @@ def test_pretty_is_jacksons_pretty_printer() -> None:
     error = put(es, {"cluster.remote.connect": "true"}, query="?pretty").encoded().decode()
     assert error.startswith('{\n  "error" : {\n    "root_cause" : [\n      {\n        "type" : ')
     assert call(es, "GET", "/_cluster/settings").encoded() == b'{"persistent": {}, "transient": {}}'
+
+
+# ---- index privileges -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("action", "listed"), [
+    ("indices:data/read/search", ["read", "all"]),
+    ("indices:data/read/field_caps", ["view_index_metadata", "manage", "read", "all"]),
+    ("indices:admin/resolve/index", ["view_index_metadata", "manage", "read", "all"]),
+    ("indices:admin/resolve/cluster", ["view_index_metadata", "manage", "read", "read_cross_cluster", "all"]),
+])
+def test_denials_list_the_granting_privileges_least_privileged_first(action: str, listed: list[str]) -> None:
+    """IndexPrivilege.findPrivilegesThatGrant in Privilege.sortByAccessLevel's order: the more
+    privileges hold all of one's actions, the earlier; ties by name."""
+    assert authz.privileges_granting(action) == listed
 
 
 # ---- document writes -------------------------------------------------------------------------------
