@@ -41,8 +41,8 @@ from kubectl_eckrc.snapshot import FollowProbe, Snapshot, Unavailable
 CLUSTER_PRIVILEGE = "manage_ccr"
 REMOTE_PRIVILEGES = ["cross_cluster_replication", "cross_cluster_replication_internal"]
 FOLLOWER_PRIVILEGES = ["monitor", "read", "write", "manage_follow_index"]
-# Privileges that include others (IndexPrivilege: `manage` covers indices:monitor/* and
-# indices:admin/*, where put_follow and unfollow live).
+# Privileges that include others (IndexPrivilege's automata: `manage` is indices:monitor/* and
+# indices:admin/*, and every action of `manage_follow_index` is an indices:admin/* one).
 IMPLIED_BY = {"monitor": {"manage"}, "manage_follow_index": {"manage"}}
 
 
