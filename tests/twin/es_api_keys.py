@@ -73,6 +73,7 @@ class ApiKey:
     access: dict[str, Any] | None = None
     invalidated: bool = False
     invalidation: int | None = None
+    certificate_identity: str | None = None  # 9.3+: a Java regex the signer's DN must match
 
     def expired(self, at_ms: int) -> bool:
         return self.expiration is not None and self.expiration <= at_ms
@@ -97,6 +98,8 @@ class ApiKey:
             entry["invalidation"] = self.invalidation
         if self.access is not None:
             entry["access"] = self.access
+        if self.certificate_identity is not None:
+            entry["certificate_identity"] = self.certificate_identity
         return entry
 
 
@@ -160,7 +163,8 @@ class ApiKeyStore:
         )
         if cross_cluster:
             access = _normalise_access(body.get("access"))
-            key = replace(key, access=access, role_descriptors=_cross_cluster_descriptors(access))
+            key = replace(key, access=access, role_descriptors=_cross_cluster_descriptors(access),
+                          certificate_identity=_certificate_identity(body.get("certificate_identity")))
         else:
             key = replace(key, role_descriptors=dict(body.get("role_descriptors") or {}))
         with self._lock:
@@ -192,6 +196,9 @@ class ApiKeyStore:
                 updated = replace(updated, access=access, role_descriptors=_cross_cluster_descriptors(access))
             if "metadata" in body:
                 updated = replace(updated, metadata=dict(body["metadata"] or {}))
+            if "certificate_identity" in body:
+                identity = _certificate_identity(body["certificate_identity"])
+                updated = replace(updated, certificate_identity=identity)
             if "expiration" in body:
                 exp = body["expiration"]
                 updated = replace(
@@ -238,8 +245,10 @@ class ApiKeyStore:
 
     # ---- cross-cluster (RCS) authentication ---------------------------------------------
 
-    def authenticate_cross_cluster(self, credential: str | None, license_type: str) -> ApiKey:
-        """Check the credential a remote client presented on the RCS port, like ES does."""
+    def authenticate_cross_cluster(self, credential: str | None, license_type: str,
+                                   signer_dn: str | None = None) -> ApiKey:
+        """Check the credential a remote client presented on the RCS port, like ES does;
+        `signer_dn`: the DN of the verified signature the request carried (es_signing.py)."""
         if credential is None:
             raise CrossClusterAuthFailure(
                 "java.lang.IllegalArgumentException",
@@ -263,6 +272,10 @@ class ApiKeyStore:
         if problem is not None:
             raise problem
         assert key is not None
+        mismatch = identity_problem(key.id, key.certificate_identity, signer_dn)
+        if mismatch is not None:
+            raise CrossClusterAuthFailure("org.elasticsearch.ElasticsearchSecurityException", mismatch,
+                                          f"Authentication using apikey failed - {mismatch}")
         return key
 
     def _cross_cluster_problem(
@@ -288,6 +301,31 @@ class ApiKeyStore:
         if key.expired(now_ms()):
             return CrossClusterAuthFailure(sec, unable, f"{prefix}api key is expired")
         return None
+
+
+def identity_problem(key_id: str, pattern: str | None, dn: str | None) -> str | None:
+    """The key's `certificate_identity` against the signer's DN (a Java regex, whole match)."""
+    if pattern is None:
+        return None
+    if dn is None:
+        return (f"API key (type:[cross_cluster], id:[{key_id}]) requires certificate identity matching "
+                f"[{pattern}], but no certificate was provided")
+    if re.fullmatch(pattern, dn) is None:
+        return (f"DN from provided certificate [{dn}] does not match API Key certificate identity pattern "
+                f"[{pattern}]")
+    return None
+
+
+def _certificate_identity(value: Any) -> str | None:
+    """CertificateIdentity: null, or a string that compiles as a regex."""
+    if value is None:
+        return None
+    try:
+        re.compile(str(value))
+    except re.error:
+        raise illegal_argument(
+            f"Invalid certificate_identity format: [{value}]. Must be a valid regex.") from None
+    return str(value)
 
 
 def encode_credential(key_id: str, secret: str) -> str:

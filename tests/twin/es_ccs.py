@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from tests.twin import es_index_authz as authz
 from tests.twin.es_errors import EsError, security
 from tests.twin.es_security import CrossClusterAuthFailure, SecurityStore
+from tests.twin.es_signing import Signer, payload
 
 ACTIONS = (authz.FIELD_CAPS, authz.RESOLVE_INDEX, authz.SEARCH)
 RCS_PROFILE = "_remote_cluster"
@@ -61,10 +62,12 @@ class Subject:
 
 
 def request_frame(action: str, credential: str | None, subject: Subject, indices: list[str],
-                  **extra: Any) -> dict[str, Any]:
+                  signer: Signer | None = None, **extra: Any) -> dict[str, Any]:
     frame = {"action": action, "subject": subject.as_frame(), "indices": indices, **extra}
     if credential is not None:
         frame["credentials"] = credential
+        if signer is not None:
+            frame["signature"] = signer.sign(payload(credential, action))
     return frame
 
 
@@ -72,7 +75,8 @@ def failure(error: EsError) -> dict[str, Any]:
     return {"ok": False, "status": error.status, "error": error.body()}
 
 
-def serve_remote(cluster: IndexedCluster, frame: Mapping[str, Any], profile: str) -> dict[str, Any]:
+def serve_remote(cluster: IndexedCluster, frame: Mapping[str, Any], profile: str,
+                 signer_dn: str | None = None) -> dict[str, Any]:
     """Answer one cross-cluster request frame; every refusal carries the real error body."""
     action = str(frame.get("action"))
     if action not in ACTIONS:
@@ -81,7 +85,7 @@ def serve_remote(cluster: IndexedCluster, frame: Mapping[str, Any], profile: str
                                "dedicated remote cluster server port"))
     subject = Subject.from_frame(frame.get("subject") or {})
     try:
-        roles, who = _roles(cluster, frame, subject, profile)
+        roles, who = _roles(cluster, frame, subject, profile, signer_dn)
         answer = _answer(cluster, action, roles, who, frame)
     except EsError as error:
         return failure(error)
@@ -89,7 +93,7 @@ def serve_remote(cluster: IndexedCluster, frame: Mapping[str, Any], profile: str
 
 
 def _roles(cluster: IndexedCluster, frame: Mapping[str, Any], subject: Subject,
-           profile: str) -> tuple[list[authz.Role], str]:
+           profile: str, signer_dn: str | None = None) -> tuple[list[authz.Role], str]:
     """The roles that must all allow an index, and how a denial names the caller."""
     if profile != RCS_PROFILE:  # certificate model: the remote's own roles of the same names
         defined = cluster.security.all_roles()
@@ -97,7 +101,8 @@ def _roles(cluster: IndexedCluster, frame: Mapping[str, Any], subject: Subject,
                   for e in (defined.get(r) or {}).get("indices") or []]
         return [grants], f"user [{subject.user}] with effective roles [{','.join(subject.roles)}]"
     try:
-        key = cluster.security.authenticate_cross_cluster(frame.get("credentials"), cluster.license_type)
+        key = cluster.security.authenticate_cross_cluster(frame.get("credentials"), cluster.license_type,
+                                                          signer_dn)
     except CrossClusterAuthFailure as refused:
         raise EsError(refused.status, "security_exception", refused.reason) from None
     user_role = [authz.grant_of(e) for e in subject.indices]

@@ -131,7 +131,8 @@ def ask_remote(ctx: Context, who: Caller, alias: str, action: str, expressions: 
         raise EsError(500, "connect_transport_exception", f"Unable to connect to [{alias}]") from None
     try:
         conn.sock.settimeout(REQUEST_TIMEOUT)
-        send_frame(conn.sock, es_ccs.request_frame(action, link.credential, subject, expressions, **extra))
+        send_frame(conn.sock, es_ccs.request_frame(action, link.credential, subject, expressions,
+                                                   link.signer, **extra))
         answer = recv_frame(conn.sock)
     except (OSError, FrameError, ValueError):
         answer = None

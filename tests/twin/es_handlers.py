@@ -12,6 +12,7 @@ from tests.twin.es_errors import EsError, illegal_argument
 from tests.twin.es_node import minimum_wire_version, version_tuple
 from tests.twin.es_security import ACTION_PRIVILEGES, RESOLVE_CLUSTER_ACTION, parse_time_value
 from tests.twin.es_settings import flatten, nest
+from tests.twin.es_signing import unfiltered
 
 if TYPE_CHECKING:
     from tests.twin.es_routes import Context
@@ -75,8 +76,8 @@ def _shape(flat: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def get_settings(ctx: Context) -> Any:
     settings = ctx.cluster.settings
     body: dict[str, Any] = {
-        "persistent": _shape(dict(settings.persistent), ctx),
-        "transient": _shape(dict(settings.transient), ctx),
+        "persistent": _shape(unfiltered(settings.persistent), ctx),
+        "transient": _shape(unfiltered(settings.transient), ctx),
     }
     if ctx.request.query.get("include_defaults") == "true":
         view = ctx.cluster.node_view(ctx.pod)
@@ -85,7 +86,7 @@ def get_settings(ctx: Context) -> Any:
             "remote_cluster_server.enabled": "false",
             "cluster.name": ctx.cluster.name,
             "node.name": ctx.pod,
-            **flatten(view.config if view else {}),
+            **unfiltered(flatten(view.config if view else {})),
         }
         set_keys = set(settings.persistent) | set(settings.transient)
         body["defaults"] = _shape({k: v for k, v in defaults.items() if k not in set_keys}, ctx)
@@ -355,7 +356,7 @@ def nodes_info(ctx: Context) -> Any:
             "path.home": "/usr/share/elasticsearch",
             "path.logs": "/usr/share/elasticsearch/logs",
             "client.type": "node",
-            **flatten(view.config if view else {}),
+            **unfiltered(flatten(view.config if view else {})),
         }
         nodes[ctx.cluster.node_id(pod)] = {
             "name": pod,

@@ -120,12 +120,15 @@ class ClusterCore(Protocol):
     version: str
     license_type: str
     security: SecurityStore
+    settings: Any  # es_settings.ClusterSettings (its effective view per node)
 
     def matching_indices(self, pattern: str) -> bool: ...
 
     def node_id(self, pod: str) -> str: ...
 
-    def serve_request(self, frame: dict[str, Any], profile: str) -> dict[str, Any]: ...
+    def serve_request(
+        self, frame: dict[str, Any], profile: str, signer_dn: str | None = None
+    ) -> dict[str, Any]: ...
 
 
 def version_tuple(version: str) -> tuple[int, int, int]:

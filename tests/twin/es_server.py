@@ -30,6 +30,7 @@ from tests.twin.es_node import NodeView, supports_rcs
 from tests.twin.es_routes import Request, dispatch
 from tests.twin.es_security import SecurityStore, now_ms
 from tests.twin.es_settings import ClusterSettings
+from tests.twin.es_signing import supports_signing
 from tests.twin.network import Address, LoopbackAllocator, close_quietly, server_context
 from tests.twin.remote_client import LinkTimeouts, LocalNode
 from tests.twin.remote_link import PodLinks
@@ -189,7 +190,7 @@ class EsCluster:
         self.license_issued_ms = now_ms()
         self.uuid = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
         self.security = SecurityStore(elastic_password)
-        self.settings = ClusterSettings()
+        self.settings = ClusterSettings(signing=supports_signing(version))
         self.indices: set[str] = set()
         self.documents: dict[str, list[dict[str, Any]]] = {}  # index -> documents (es_ccs*.py)
         self.addresses = addresses or LoopbackAllocator()
@@ -313,9 +314,12 @@ class EsCluster:
         self.indices.add(name)
         self.documents.setdefault(name, [])
 
-    def serve_request(self, frame: dict[str, Any], profile: str) -> dict[str, Any]:
-        """A cross-cluster request that arrived through a link (after its handshake)."""
-        return es_ccs.serve_remote(self, frame, profile)
+    def serve_request(
+        self, frame: dict[str, Any], profile: str, signer_dn: str | None = None
+    ) -> dict[str, Any]:
+        """A cross-cluster request that arrived through a link (after its handshake); `signer_dn`:
+        the DN of its verified signature."""
+        return es_ccs.serve_remote(self, frame, profile, signer_dn)
 
     def matching_indices(self, pattern: str) -> bool:
         return any(fnmatch.fnmatchcase(index, p) for index in self.indices for p in pattern.split(","))

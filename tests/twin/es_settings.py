@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.twin.es_errors import illegal_argument
+from tests.twin.es_signing import alias_signing, is_secure_setting, is_signing_setting
 
 REMOTE_PREFIX = "cluster.remote."
 # The dynamic `cluster.remote.<alias>.*` settings (RemoteClusterSettings); any other suffix is
@@ -118,6 +119,7 @@ class RemoteConfig:
     proxy_socket_connections: int
     node_connections: int
     initial_connect_timeout: str = "30s"
+    signing: tuple[tuple[str, str], ...] = ()  # the alias's signing settings (es_signing.py)
 
     @property
     def configured(self) -> bool:
@@ -161,13 +163,15 @@ def _remote_config(alias: str, flat: Mapping[str, Any], skip_default: bool) -> R
         proxy_socket_connections=int(get("proxy_socket_connections", DEFAULT_PROXY_SOCKETS)),
         node_connections=int(get("node_connections", DEFAULT_NODE_CONNECTIONS)),
         initial_connect_timeout=str(flat.get("cluster.remote.initial_connect_timeout") or "30s"),
+        signing=alias_signing(flat, alias),
     )
 
 
 class ClusterSettings:
     """Persistent and transient cluster settings (flat, string values), validated on update."""
 
-    def __init__(self) -> None:
+    def __init__(self, signing: bool = False) -> None:
+        self.signing = signing  # 9.3+ knows the strong identity (signing) settings
         self.persistent: dict[str, Any] = {}
         self.transient: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -184,7 +188,7 @@ class ClusterSettings:
             for scope in ("transient", "persistent"):  # SettingsUpdater's order
                 changes, current = updates[scope], getattr(self, scope)
                 for key, value in changes.items():
-                    _check_key(scope, key)
+                    _check_key(scope, key, self.signing)
                     if value is not None:
                         _check_value(key, value)
                 merged = _apply(current, changes)
@@ -209,8 +213,12 @@ def _apply(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, 
     return merged
 
 
-def _check_key(scope: str, key: str) -> None:
+def _check_key(scope: str, key: str, signing: bool = False) -> None:
     bare = key[:-1] if key.endswith("*") else key
+    if signing and is_signing_setting(key):
+        if is_secure_setting(key):
+            raise illegal_argument(f"{scope} setting [{key}], not dynamically updateable")
+        return
     remote = re.fullmatch(r"cluster\.remote\.([^.]+)\.(.+)", key)
     if remote and remote.group(2) in REMOTE_KEYS:
         return

@@ -131,6 +131,17 @@ _CATALOGUE = [
        "(doctor --index metrics-*)", "F16", "ECKRC508"),
     _s("local-role-no-remote-indices", "local user app-user, role app-role without remote_indices for the "
        "alias (doctor --index logs-* --as-user app-user)", "F16", "ECKRC508", local_user="no-remote-indices"),
+    _s("strong-identity-healthy", "9.3 strong identity: the local side signs for the alias, the remote "
+       "trusts the signer's CA, the key's certificate_identity matches the signer's DN", "", "",
+       local_version="9.3.0", remote_version="9.3.0", strong_identity="healthy"),
+    _s("strong-identity-dn-mismatch", "the key's certificate_identity names another DN than the signer's",
+       "", "ECKRC413", local_version="9.3.0", remote_version="9.3.0", strong_identity="dn-mismatch"),
+    _s("strong-identity-unsigned", "the key requires a certificate identity; the signing Secret is mounted "
+       "but the alias's signing settings were never set", "", "ECKRC411", local_version="9.3.0",
+       remote_version="9.3.0", strong_identity="unsigned"),
+    _s("strong-identity-untrusted-signer", "the remote does not trust the signer's CA "
+       "(no cluster.remote.signing.certificate_authorities)", "", "ECKRC412", local_version="9.3.0",
+       remote_version="9.3.0", strong_identity="untrusted-signer"),
     _s("cert-model-healthy", "certificate model: mutual CA trust, transport LB at 9300, connected", "",
        "ECKRC603", cert_model="mutual", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-one-way", "certificate model: only the local side trusts the remote's CA", "F21",

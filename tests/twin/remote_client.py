@@ -32,6 +32,7 @@ from tests.twin.es_node import (
     supports_rcs,
 )
 from tests.twin.es_security import HANDSHAKE_ACTION, RCS_FEATURE, RCS_LICENSES
+from tests.twin.es_signing import Signer, payload
 from tests.twin.jdk_tls import ClientConfig
 from tests.twin.network import close_quietly
 from tests.twin.pki import certs_pem, load_certs, make_ca
@@ -171,6 +172,7 @@ def handshake(
     sniff: bool = False,
     pattern: str | None = None,
     diagnose: bool = True,
+    signer: Signer | None = None,
 ) -> Connection:
     """Connect, TLS, then the remote-cluster handshake; raises LinkFailure with the real texts.
 
@@ -190,6 +192,8 @@ def handshake(
     }
     if credential is not None:
         frame["credentials"] = credential
+        if signer is not None:  # 9.3+: the alias's signing key signs the cross-cluster headers
+            frame["signature"] = signer.sign(payload(credential, HANDSHAKE_ACTION))
     try:
         answer = _exchange(conn, frame, address, timeouts)
     except LinkFailure as failure:

@@ -25,6 +25,7 @@ from typing import Any
 from tests.twin.es_logs import PodLog
 from tests.twin.es_node import minimum_wire_version, version_tuple
 from tests.twin.es_settings import RemoteConfig, remote_configs, skip_unavailable_default
+from tests.twin.es_signing import signer_for
 from tests.twin.network import close_quietly
 from tests.twin.remote_client import (
     Connection,
@@ -60,6 +61,7 @@ class AliasLink:
         self.node = node
         self.config = config
         self.credential = credential_for(node, config.alias)
+        self.signer = signer_for(node.view, dict(config.signing), config.alias)
         self._timeouts = timeouts
         self._log = log
         self._lock = threading.Lock()
@@ -120,6 +122,7 @@ class AliasLink:
             self._log if diagnose else QUIET,
             pattern=pattern,
             diagnose=diagnose,
+            signer=self.signer,
         )
 
     def _parallel_probes(self, pattern: str | None, count: int) -> list[Connection]:
@@ -156,6 +159,7 @@ class AliasLink:
                     self._log,
                     sniff=True,
                     pattern=pattern,
+                    signer=self.signer,
                 )
                 break
             except LinkFailure as err:

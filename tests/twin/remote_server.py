@@ -9,12 +9,14 @@ JSON) standing in for Elasticsearch's binary transport handshake.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import ssl
 import struct
 from typing import Any, Protocol
 
+from tests.twin import es_signing
 from tests.twin.es_logs import PodLog
 from tests.twin.es_node import ClusterCore, NodeView, wire_compatible
 from tests.twin.es_security import HANDSHAKE_ACTION, CrossClusterAuthFailure
@@ -194,7 +196,12 @@ class NodeListener(Acceptor):
                 return
             if handshaken and frame.get("action") != HANDSHAKE_ACTION:
                 # a request through an open link: field_caps, resolve/index, search (es_ccs.py)
-                send_frame(tls, self._cluster.serve_request(frame, self.profile))
+                try:
+                    signer = self._signer(frame)
+                except CrossClusterAuthFailure as refused:
+                    send_frame(tls, _refused(refused))
+                    continue
+                send_frame(tls, self._cluster.serve_request(frame, self.profile, signer))
                 continue
             answer = self.answer(frame)
             handshaken = bool(answer.get("ok"))
@@ -254,12 +261,31 @@ class NodeListener(Acceptor):
                 400,
             )
         try:
-            self._cluster.security.authenticate_cross_cluster(credential, self._cluster.license_type)
+            signer = self._signer(frame)
+            self._cluster.security.authenticate_cross_cluster(credential, self._cluster.license_type, signer)
         except CrossClusterAuthFailure as failure:
             if failure.remote_log:
                 self._log.log("WARN", API_KEY_AUTHENTICATOR, failure.remote_log)
             return failure.exception, failure.reason, failure.status
         return None
+
+
+    def _signer(self, frame: dict[str, Any]) -> str | None:
+        """The DN of the frame's verified signature (None: unsigned); raises the 401 of a
+        signature the remote cannot verify, before the key itself is looked at."""
+        if self.profile != RCS_PROFILE or frame.get("signature") is None:
+            return None
+        flat = self._cluster.settings.effective(self._view.config)
+        trusted = es_signing.trust_of(self._view, flat)
+        signed = es_signing.payload(str(frame.get("credentials", "")), str(frame.get("action", "")))
+        return es_signing.verify(frame["signature"], signed, trusted, dt.datetime.now(dt.UTC))
+
+
+def _refused(failure: CrossClusterAuthFailure) -> dict[str, Any]:
+    """The error frame of a request the remote refused (es_ccs.failure's shape)."""
+    body = {"error": {"root_cause": [{"type": "security_exception", "reason": failure.reason}],
+                      "type": "security_exception", "reason": failure.reason}, "status": failure.status}
+    return {"ok": False, "status": failure.status, "error": body}
 
 
 def _lingering_close(conn: socket.socket) -> None:

@@ -51,3 +51,5 @@ class Plan:
     cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)
     # "" | no-remote-indices: local user app-user whose role app-role has no remote_indices
     local_user: str = ""
+    # "" | healthy | dn-mismatch | unsigned | untrusted-signer: strong identity (9.3+, scenario_signing.py)
+    strong_identity: str = ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.twin import pki
+from tests.twin import pki, scenario_signing
 from tests.twin.eck_config import CLUSTER_LABEL, TYPE_LABEL, decode_secret_data
 from tests.twin.environment import Environment
 from tests.twin.es_api import es_call
@@ -291,6 +291,8 @@ def _credential(build: Build) -> str:
                             "metadata": {"purpose": "ccs from logging/local-es"}}
     if plan.credential == "expired":
         body["expiration"] = "1ms"
+    if plan.strong_identity:
+        body["certificate_identity"] = scenario_signing.key_identity(plan.strong_identity)
     if plan.credential == "rest":
         _, key = es_call(build.remote, REMOTE_NS, REMOTE_ES, "POST", "/_security/api_key",
                          {"name": KEY_NAME, "expiration": "90d"})
@@ -438,6 +440,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
     if plan.server_name in ("lb-ip-san", "wrong-with-lb-ip-san"):
         _add_lb_ip_to_sans(build, build.proxy_address)
     _create(build.local, "configmaps", LOCAL_NS, CA_CONFIGMAP, {"data": {CA_KEY: _ca_to_trust(build)}})
+    if plan.strong_identity:
+        _strong_identity(build, local_sets)
     credential = _credential(build)
     _remote_data(build)
     if plan.secret_created:
@@ -456,6 +460,22 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
         _mount_missing_configmap(build)
     if plan.remote_fixed_later:
         _enable_rcs_after_the_links_failed(build)
+
+
+def _strong_identity(build: Build, local_sets: list[dict[str, Any]]) -> None:
+    """The signing Secret and its mounts on the local side, the signer's CA on the remote."""
+    variant = build.plan.strong_identity
+    material = scenario_signing.signing_material()
+    _create(build.local, "secrets", LOCAL_NS, scenario_signing.SIGNING_SECRET,
+            {"type": "kubernetes.io/tls", "stringData": material})
+    build.planted.append(material["tls.key"])
+    scenario_signing.sign_on_local(variant, local_sets)
+    es = build.remote.store.get("elasticsearches", REMOTE_NS, REMOTE_ES)
+    if scenario_signing.trust_on_remote(variant, es):
+        _create(build.remote, "configmaps", REMOTE_NS, scenario_signing.TRUST_CONFIGMAP,
+                {"data": {"ca.crt": material["ca.crt"]}})
+        build.remote.store.update("elasticsearches", es)
+        settle(build.remote)
 
 
 def build_cert_model(build: Build, local_sets: list[dict[str, Any]]) -> None:

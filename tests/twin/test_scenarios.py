@@ -115,7 +115,7 @@ def test_official_clients_reach_remote_info_through_a_port_forward(twin: Twin) -
 
 @pytest.mark.parametrize("name", ["healthy", "healthy-eck-rcs-service", "healthy-lb-ip-san",
                                   "server-name-wrong-lb-ip-san", "healthy-9x", "healthy-mixed-9-8",
-                                  "cert-model-healthy"])
+                                  "cert-model-healthy", "strong-identity-healthy"])
 def test_healthy_scenarios_start_connected(twin: Twin, name: str) -> None:
     running = twin(name)
     info = wait_connected(running)
@@ -171,6 +171,13 @@ EFFECTS: dict[str, tuple[str, str]] = {
     "cert-expired": ("local-log", "validity check failed"),
     "version-pair-unsupported": ("local-log", "minimal compatible version is: [8.19.0]"),
     "cert-model-one-way": ("local-log", "Received fatal alert: certificate_unknown"),
+    "strong-identity-dn-mismatch": ("local-log", "DN from provided certificate [CN=local-es-signing,"
+                                    "OU=logging] does not match API Key certificate identity pattern "
+                                    "[CN=local-es-signer,"),
+    "strong-identity-unsigned": ("local-log", "requires certificate identity matching [CN=local-es-signing,"
+                                 "OU=logging], but no certificate was provided"),
+    "strong-identity-untrusted-signer": ("local-log", "Failed to verify cross cluster api key signature "
+                                         "certificate from [(CN=local-es-signing, OU=logging;X.509;SHA1:"),
     "cert-model-to-rcs": ("local-log",
                           "require transport header [_cross_cluster_access_credentials] but none"),
     "cert-model-configmap-wrong-key": ("events", "config map logging/remote-es-ca specified in "
