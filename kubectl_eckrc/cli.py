@@ -368,6 +368,8 @@ def doctor(**kw: Any) -> int:
 @click.option("--proxy-address", metavar="HOST:PORT", help="proxy_address to register.")
 @click.option("--widen-key-access", is_flag=True,
               help="With --index: add the patterns the key's access hides to its search access.")
+@click.option("--set-certificate-identity", is_flag=True,
+              help="Set the key's certificate_identity to the signer's DN when it does not match.")
 @click.option("-o", "--output", type=Format(["table", "json"]), default="table", show_default=True)
 def fix(**kw: Any) -> int:
     """Plan the repair from doctor's findings; --apply carries it out.
@@ -398,6 +400,7 @@ def fix(**kw: Any) -> int:
         server_name=kw["server_name"],
         proxy_address=kw["proxy_address"],
         widen_key_access=_widen_key_access(kw),
+        set_certificate_identity=kw["set_certificate_identity"],
         output=kw["output"],
         debug=kw["debug"],
     )

@@ -15,7 +15,8 @@ from typing import Any
 from kubectl_eckrc import eck
 from kubectl_eckrc.snapshot import CredentialInfo, SecretSummary, Snapshot, Unavailable
 
-_SETTING = re.compile(r"^cluster\.remote\.([^.]+)\.(.+)$")
+_SETTING = re.compile(r"^cluster\.remote\.(?!signing\.(?:certificate_authorities|truststore\.|diagnose\.))"
+                      r"([^.]+)\.(.+)$")  # 9.3's global signing trust names no alias (identity.py)
 _CREDENTIALS = re.compile(r"^cluster\.remote\.([^.]+)\.credentials$")
 API_KEY = "api-key"
 CERTIFICATE = "certificate"

@@ -65,6 +65,7 @@ class FixOptions:
     server_name: str | None = None
     proxy_address: str | None = None
     widen_key_access: bool = False  # let widen-key-access add the --index patterns to the key's access
+    set_certificate_identity: bool = False  # let setup-signing set the key's certificate_identity
     output: str = "table"  # table | json
     color: bool | None = None
     debug: bool = False

@@ -88,6 +88,12 @@ def same_key(a: CertInfo, b: CertInfo) -> bool:
     return _spki(a) == _spki(b)
 
 
+def public_key_sha256(info: CertInfo) -> str:
+    """sha256 hex of the certificate's SubjectPublicKeyInfo: a private key's summary carries the
+    same fingerprint (redact.private_key_info), so the pair can be matched offline."""
+    return hashlib.sha256(_spki(info)).hexdigest()
+
+
 def _spki(info: CertInfo) -> bytes:
     return load(info).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from kubectl_eckrc.snapshot import CertInfo, CredentialInfo, SecretKey, SecretSummary
+from kubectl_eckrc.snapshot import CertInfo, CredentialInfo, PrivateKeyInfo, SecretKey, SecretSummary
 
 REDACTED = "[redacted]"
 REDACTED_KEY = "[redacted private key]"  # never itself a "PRIVATE KEY-----" marker the scan refuses
@@ -374,7 +374,30 @@ def _secret_key(name: str, value: bytes, credential_keys: frozenset[str] = froze
         certificates=certificates,
         credential=credential,
         pem_error=pem_error,
+        private_key=private_key_info(value) if ANY_PRIVATE_KEY.search(value) else None,
     )
+
+
+def private_key_info(value: bytes) -> PrivateKeyInfo:
+    """Whether a PEM private key parses and which public key it holds (its SubjectPublicKeyInfo
+    fingerprint, to match a certificate offline); the key itself never leaves this function."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    match = PRIVATE_KEY_BLOCK.search(value.decode("utf-8", "replace"))
+    block = (match.group(0) if match else "").encode()
+    if b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block:
+        return PrivateKeyInfo(False, "encrypted (its passphrase is in the keystore)", "", "")
+    try:
+        key = serialization.load_pem_private_key(block, None)
+    except (ValueError, TypeError) as e:
+        return PrivateKeyInfo(False, f"does not parse: {str(e).splitlines()[0] if str(e) else 'invalid'}",
+                              "", "")
+    algorithm = "RSA" if isinstance(key, rsa.RSAPrivateKey) else \
+        "EC" if isinstance(key, ec.EllipticCurvePrivateKey) else type(key).__name__
+    spki = key.public_key().public_bytes(serialization.Encoding.DER,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+    return PrivateKeyInfo(True, "", algorithm, hashlib.sha256(spki).hexdigest())
 
 
 def decode_data(secret: dict[str, Any]) -> dict[str, bytes]:

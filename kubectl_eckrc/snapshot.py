@@ -65,12 +65,23 @@ class CredentialInfo:
 
 
 @dataclass(frozen=True)
+class PrivateKeyInfo:
+    """What may be known about a PEM private key without keeping it: judged when it was read."""
+
+    parses: bool
+    problem: str  # "" when it parses, else e.g. "encrypted (needs its passphrase)", "does not parse"
+    algorithm: str  # RSA | EC | other ("" when it does not parse)
+    public_sha256: str  # sha256 hex of its public key's SubjectPublicKeyInfo (DER), to match a certificate
+
+
+@dataclass(frozen=True)
 class SecretKey:
     size: int
     sha256: str  # first 16 hex chars of the value's sha256
     certificates: list[CertInfo] = field(default_factory=list)  # when the value is PEM certificates
     credential: CredentialInfo | None = None  # when the key is cluster.remote.<alias>.credentials
     pem_error: str = ""  # the value looks like PEM but does not parse
+    private_key: PrivateKeyInfo | None = None  # when the value holds a PEM private key
 
 
 @dataclass(frozen=True)
@@ -227,12 +238,14 @@ def _cert(data: dict[str, Any]) -> CertInfo:
 
 def _secret_key(data: dict[str, Any]) -> SecretKey:
     cred = data.get("credential")
+    key = data.get("private_key")
     return SecretKey(
         size=data["size"],
         sha256=data["sha256"],
         certificates=[_cert(c) for c in data.get("certificates", [])],
         credential=CredentialInfo(**cred) if cred else None,
         pem_error=data.get("pem_error", ""),
+        private_key=PrivateKeyInfo(**key) if key else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, trust, use
+from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, identity, trust, use
 from kubectl_eckrc.checks.registry import ALL_CHECKS, FAILURE_ROWS, FIX_ACTIONS, RETIRED
 from kubectl_eckrc.commands.checks import doc_page
 from kubectl_eckrc.findings import Status
@@ -29,7 +29,7 @@ def test_every_binding_id_exists_once() -> None:
 
 def test_catalogue_is_in_id_order_and_each_module_holds_its_hundreds() -> None:
     assert [s.id for s in ALL_CHECKS] == sorted(s.id for s in ALL_CHECKS)
-    for module, hundred in ((access, "1"), (exposure, "2"), (trust, "3"), (credentials, "4"),
+    for module, hundred in ((access, "1"), (exposure, "2"), (trust, "3"), (credentials, "4"), (identity, "4"),
                             (connection, "5"), (use, "5"), (cert_model, "6")):
         assert all(spec.id.startswith(f"ECKRC{hundred}") for spec in module.CHECKS), module.__name__
 

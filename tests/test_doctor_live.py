@@ -97,6 +97,12 @@ SCENARIOS = {
     "key-access-too-narrow": Expect(1, "ECKRC508", args=("--index", "metrics-*")),
     "local-role-no-remote-indices": Expect(1, "ECKRC508",
                                            args=("--index", "logs-*", "--as-user", "app-user")),
+    "strong-identity-healthy": Expect(0, passes=("ECKRC410", "ECKRC411", "ECKRC412", "ECKRC413")),
+    # names both the signer's DN and the key's pattern
+    "strong-identity-dn-mismatch": Expect(1, "ECKRC413", says="[CN=local-es-signing,OU=logging] does not "
+                                          "match the certificate_identity [CN=local-es-signer,OU=logging]"),
+    "strong-identity-unsigned": Expect(1, "ECKRC411", says="no local nodeSet signs for remote-es"),
+    "strong-identity-untrusted-signer": Expect(1, "ECKRC412", says="CN=local-es-signing-ca,OU=logging"),
     "cert-model-one-way": Expect(1, "ECKRC601"),
     "cert-model-configmap-wrong-key": Expect(1, "ECKRC601"),
     "cert-model-to-rcs": Expect(1, "ECKRC602"),

@@ -63,6 +63,8 @@ REPAIRABLE = [
     "expired-api-key",
     "invalidated-api-key",
     "sniff-mode",
+    "strong-identity-unsigned",
+    "strong-identity-untrusted-signer",
 ]
 # Repaired without --alias: the second alias is only a mistyped credential key, not a link.
 WITHOUT_ALIAS = {"alias-typo"}
@@ -366,3 +368,21 @@ def test_fix_widens_the_keys_access_only_when_asked_and_the_search_then_reaches_
     proof = next(f for f in doctor.document["findings"] if f["id"] == "ECKRC508")
     assert doctor.code == 0 and proof["status"] == "pass", proof["message"]
     _no_canary(running, refused, plan, fixed, doctor)
+
+
+def _key_identity(running: Any) -> str | None:
+    keys = running.remote.es(REMOTE_NS, REMOTE_ES).security.api_keys.values()
+    return next(k for k in keys if k.name == "local-es-to-remote-es").certificate_identity
+
+
+def test_fix_sets_the_keys_certificate_identity_only_when_asked(twin: Any, eckrc: Any) -> None:
+    running = twin("strong-identity-dn-mismatch")
+    refused = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes")
+    assert refused.code == 1, refused.stdout + refused.stderr
+    assert "--set-certificate-identity" in refused.stdout, refused.stdout
+    assert _key_identity(running) == "CN=local-es-signer,OU=logging"
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--set-certificate-identity", "--apply", "--yes", *WAIT)
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert _key_identity(running) == "^CN=local-es-signing,OU=logging$"
+    doctor = _doctor_ok(eckrc, running)
+    _no_canary(running, refused, fixed, doctor)

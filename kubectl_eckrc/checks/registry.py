@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kubectl_eckrc.checks import access, cert_model, connection, credentials, exposure, follow, trust, use
+from kubectl_eckrc.checks import (
+    access,
+    cert_model,
+    connection,
+    credentials,
+    exposure,
+    follow,
+    identity,
+    trust,
+    use,
+)
 from kubectl_eckrc.checks.spec import CheckSpec
 
 ALL_CHECKS: list[CheckSpec] = sorted(
@@ -17,6 +27,7 @@ ALL_CHECKS: list[CheckSpec] = sorted(
         *exposure.CHECKS,
         *trust.CHECKS,
         *credentials.CHECKS,
+        *identity.CHECKS,
         *connection.CHECKS,
         *use.CHECKS,
         *follow.CHECKS,
@@ -103,6 +114,9 @@ ACTIONS: tuple[FixAction, ...] = (
               "in a local secureSettings secret", implies=("register-remote",)),
     FixAction("widen-key-access", "PUT /_security/cross_cluster/api_key/<id> on the remote: a search entry "
               "for the --index patterns the key's access hides (only with fix --widen-key-access)"),
+    FixAction("setup-signing", "completes strong identity (9.3+): mounts the local signing Secret and sets "
+              "the alias's signing settings on every nodeSet; puts the signer's CA in the remote's signing "
+              "trust; the key's certificate_identity only with fix --set-certificate-identity (rolls pods)"),
     FixAction("register-remote", "PUT _cluster/settings with mode proxy, proxy_address and server_name"),
     FixAction("fix-server-name", "PUT _cluster/settings with the remote cluster service's DNS name as "
               "server_name"),

@@ -278,6 +278,8 @@ def _fix_args(options: FixOptions) -> list[str]:
              ("--expiration", options.expiration)]
     if options.widen_key_access:
         args.append("--widen-key-access")
+    if options.set_certificate_identity:
+        args.append("--set-certificate-identity")
     return args + [item for flag, value in pairs if value for item in (flag, value)]
 
 

@@ -19,6 +19,7 @@ from kubectl_eckrc.fix.actions import (
     fix_server_name,
     mount_ca,
     register_remote,
+    setup_signing,
     sync_ca,
     widen_key_access,
 )
@@ -62,8 +63,8 @@ def order_changes(per_action: dict[str, list[Change]]) -> tuple[Change, ...]:
 
 def planners() -> dict[str, Planner]:
     """action -> pure planner."""
-    modules = (enable_rcs, expose_rcs, sync_ca, mount_ca, create_api_key, widen_key_access, register_remote,
-               fix_server_name)
+    modules = (enable_rcs, expose_rcs, sync_ca, mount_ca, create_api_key, widen_key_access, setup_signing,
+               register_remote, fix_server_name)
     return {m.ACTION: m.plan for m in modules}
 
 

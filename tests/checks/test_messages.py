@@ -20,6 +20,7 @@ from typing import Any
 
 from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.snapshot import AccessReview, Unavailable
+from tests.checks import identity_setups
 from tests.snapshot_builder import (
     ALIAS,
     KEY_ID,
@@ -278,6 +279,9 @@ SETUPS: dict[str, Callable[[], PairBuilder]] = {
     "local-rest-refused": lambda: _es_api(healthy_pair(), "local", "401 Unauthorized", "error"),
     "remote-rest-timeout": lambda: _es_api(healthy_pair(), "remote", "read timed out", "timeout"),
     "remote-too-old": lambda: _remote_version(healthy_pair(), "8.13.0"),
+    "strong-identity": identity_setups.signing_pair,
+    "strong-identity-unsigned": lambda: identity_setups.unsigned(identity_setups.signing_pair()),
+    "strong-identity-untrusted": lambda: identity_setups.untrusted(identity_setups.signing_pair()),
 }
 
 

@@ -4,13 +4,15 @@ fails exactly when the action has something to write, on the same objects."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from kubectl_eckrc.checks.engine import run_checks
 from kubectl_eckrc.findings import Status
-from kubectl_eckrc.fix.actions import expose_rcs, sync_ca
+from kubectl_eckrc.fix.actions import expose_rcs, setup_signing, sync_ca
 from kubectl_eckrc.options import FixOptions
+from tests.checks import identity_setups
 from tests.snapshot_builder import LB_IP, REMOTE_ES, REMOTE_NS, PairBuilder, healthy_pair, make_ca, service
 
 RCS_LB = f"{REMOTE_ES}-rcs"
@@ -60,3 +62,30 @@ def test_eckrc303_fails_exactly_when_sync_ca_writes_the_file_it_read(held: str, 
     changes = sync_ca.plan(pair.build(), [], options)
     assert failing == bool(changes), held
     assert all(c.target.name == "remote-ca" for c in changes)  # the ConfigMap ECKRC302 read
+
+
+SIGNING_SETUPS: dict[str, Callable[[PairBuilder], PairBuilder]] = {
+    "complete": lambda pair: pair,
+    "the local side does not sign": identity_setups.unsigned,
+    "the remote does not trust the signer": identity_setups.untrusted,
+}
+
+
+@pytest.mark.parametrize("setup", sorted(SIGNING_SETUPS))
+def test_eckrc411_412_fail_exactly_when_setup_signing_writes(setup: str, options: FixOptions) -> None:
+    pair = SIGNING_SETUPS[setup](identity_setups.signing_pair())
+    failing = {"ECKRC411", "ECKRC412"} & {f.id for f in run_checks(pair.build()) if f.status is Status.FAIL}
+    changes = setup_signing.plan(pair.build(), [], options)
+    assert bool(failing) == bool(changes), setup
+    sides = {c.target.side for c in changes}
+    assert sides == ({"local"} if "ECKRC411" in failing else {"remote"} if failing else set())
+
+
+def test_eckrc413_is_repaired_only_when_the_key_change_is_asked_for(options: FixOptions) -> None:
+    pair = identity_setups.signing_pair()
+    identity_setups.key_identity(pair, "CN=another-signer")
+    assert _status(pair, "ECKRC413") is Status.FAIL
+    assert setup_signing.plan(pair.build(), [], options) == []
+    [change] = setup_signing.plan(pair.build(), [], replace(options, set_certificate_identity=True))
+    assert change.method == "PUT" and change.path.startswith("/_security/cross_cluster/api_key/")
+    assert change.body == {"certificate_identity": "^CN=local-es-signing,OU=logging$"}
