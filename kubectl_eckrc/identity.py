@@ -38,6 +38,7 @@ class ConfiguredFile:
     value: SecretKey | None  # the Secret key's summary (certificates, private key) when read
     pem: str  # a ConfigMap key's text when the file comes from a ConfigMap
     problem: str  # "" when the file is there; else why it is not
+    unread: bool = False  # the problem is that its Secret/ConfigMap could not be read (not judged)
 
     @property
     def certificates(self) -> list[CertInfo]:
@@ -89,13 +90,12 @@ def configured_file(side: Any, nodeset: dict[str, Any], path: str) -> Configured
     table = None if kube is None else kube.secrets if mounted.kind == "secret" else kube.configmaps
     what = f"{'Secret' if mounted.kind == 'secret' else 'ConfigMap'} {mounted.source}"
     if not isinstance(table, dict) or mounted.source not in table:
-        return ConfiguredFile(path, mounted, None, "", f"{what} was not read")
+        return ConfiguredFile(path, mounted, None, "", f"{what} was not read", unread=True)
     read = table[mounted.source]
     if isinstance(read, Unavailable):
-        problem = f"{what} was not read: {read.reason}"
         if read.kind == "not-found":
-            problem = f"{what} does not exist"
-        return ConfiguredFile(path, mounted, None, "", problem)
+            return ConfiguredFile(path, mounted, None, "", f"{what} does not exist")
+        return ConfiguredFile(path, mounted, None, "", f"{what} was not read: {read.reason}", unread=True)
     if isinstance(read, SecretSummary):
         value = read.keys.get(mounted.key)
         return ConfiguredFile(path, mounted, value, "", "" if value else f"{what} has no key {mounted.key}")

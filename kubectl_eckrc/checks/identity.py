@@ -109,6 +109,9 @@ def local_signs(snap: Snapshot, alias: str) -> Verdict:
         return failed(f"nodeSets {', '.join(unsigned)} do not sign for {alias}; the others do",
                       "set the same signing certificate and key, and mount them, on every nodeSet",
                       unsigned=unsigned)
+    unread = [f for s in signings for f in (s.certificate, s.key) if f is not None and f.unread]
+    if unread:
+        raise NotEvaluated(f"cannot read the signing files: {unread[0].path}: {unread[0].problem}")
     problems = [p for s in signings for p in _material_problems(s)]
     if problems:
         return failed(problems[0], "mount the Secret that holds the files on that nodeSet, or correct the "
@@ -197,6 +200,9 @@ def remote_trusts_signer(snap: Snapshot, alias: str) -> Verdict:
                       "is refused",
                       f"add the signer's CA ({leaf.issuer}) to a ConfigMap on the remote, mount it and list "
                       f"it in {identity.TRUST_CAS} on every nodeSet", untrusting=untrusting, **evidence)
+    unread = [f for t in trusts for f in t.files if f.unread]
+    if unread:
+        raise NotEvaluated(f"cannot read the signing CAs: {unread[0].path}: {unread[0].problem}")
     broken = [f"nodeSet {t.nodeset}: {f.path}: {f.problem}" for t in trusts for f in t.files if f.problem]
     if broken:
         return failed(broken[0], "mount the file the setting names, or correct the path", problems=broken,

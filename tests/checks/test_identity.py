@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 
 from kubectl_eckrc.checks.identity import (
@@ -12,8 +13,10 @@ from kubectl_eckrc.checks.identity import (
     remote_trusts_signer,
     signer_matches_identity,
 )
+from kubectl_eckrc.checks.spec import NotEvaluated
 from kubectl_eckrc.findings import Status
 from kubectl_eckrc.redact import private_key_info
+from kubectl_eckrc.snapshot import Unavailable
 from tests.checks.identity_setups import (
     SIGNER_DN,
     key_identity,
@@ -100,3 +103,10 @@ def test_a_private_key_summary_holds_no_key_material() -> None:
     encrypted = issued.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                          serialization.BestAvailableEncryption(b"pass"))
     assert private_key_info(encrypted).problem.startswith("encrypted")
+
+
+def test_an_unreadable_signing_secret_is_not_judged() -> None:
+    pair = signing_pair()
+    pair.local.secrets["local-es-signing"] = Unavailable("403 Forbidden: get secrets", "forbidden")
+    with pytest.raises(NotEvaluated, match="cannot read the signing files"):
+        local_signs(pair.build(), ALIAS)
