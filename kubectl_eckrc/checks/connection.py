@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_eckrc import eck, links
+from kubectl_eckrc import eck, identity, links
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.credentials import key_id, remote_key
 from kubectl_eckrc.checks.spec import (
@@ -202,7 +202,7 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
         reached = reads.probe_reached(snap, alias) if _unreached(snap, alias) else ""
         if reached:
             return failed(f"{alias} is not connected ({sockets}/{most} sockets), though this machine "
-                          f"reaches {reached}", pods_path_hint(snap, reached), **evidence)
+                          f"reaches {reached}", pods_path_hint(snap, reached, alias), **evidence)
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
                       "_resolve/cluster made a fresh attempt and did not connect either: see ECKRC504 and "
                       "the checks above for the cause", **evidence)
@@ -213,11 +213,16 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     return passed(f"{alias} connected, {sockets}/{most} sockets", **evidence)
 
 
-def pods_path_hint(snap: Snapshot, address: str) -> str:
-    """The path from the local pods is what differs from doctor's own (which succeeded)."""
-    return (f"doctor's probe from this machine reached {address} and the remote's certificate, but the local "
-            "pods do not connect: the path from the pods is blocked (an egress NetworkPolicy of namespace "
-            f"{snap.local.namespace}, a firewall or security group between the local nodes and the address)")
+def pods_path_hint(snap: Snapshot, address: str, alias: str = "") -> str:
+    """The path from the local pods is what differs from doctor's own (which succeeded); with
+    strong identity in use, the remote refusing the signature looks the same from here."""
+    signed = ("the remote may refuse the link's signature or certificate identity (strong identity: "
+              "ECKRC411-413; the refusal shows in the local pods' log); otherwise " if alias and
+              identity.in_use(snap, alias) else "")
+    return signed + (
+        f"doctor's probe from this machine reached {address} and the remote's certificate, but the local "
+        "pods do not connect: the path from the pods is blocked (an egress NetworkPolicy of namespace "
+        f"{snap.local.namespace}, a firewall or security group between the local nodes and the address)")
 
 
 def _unreached(snap: Snapshot, alias: str) -> bool:
@@ -279,7 +284,7 @@ def resolves(snap: Snapshot, alias: str) -> Verdict:
     reached = "" if error else reads.probe_reached(snap, alias)
     unreached = "the remote cannot be reached; the checks above name the cause"
     if reached:
-        unreached += "; if none does, " + pods_path_hint(snap, reached)
+        unreached += "; if none does, " + pods_path_hint(snap, reached, alias)
     return failed(f"{alias} does not resolve: {error or 'not connected'}", diagnose(error) or unreached,
                   connected=bool(entry.get("connected")), error=error)
 
