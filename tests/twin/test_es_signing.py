@@ -74,3 +74,23 @@ def test_key_apis_carry_certificate_identity() -> None:
     assert "certificate_identity" not in store.get_api_keys([created["id"]])["api_keys"][0]
     with pytest.raises(EsError, match=r"Invalid certificate_identity format: \[CN=\(\]. Must be a valid"):
         store.update_cross_cluster_key(created["id"], {"certificate_identity": "CN=("})
+
+
+def test_an_encrypted_signing_key_loads_with_its_keystore_passphrase() -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.twin.es_node import NodeView
+
+    ca = pki.make_ca("signing-ca")
+    leaf = pki.make_leaf(ca.cert, ca.key, "local-es-signing", "logging")
+    encrypted = leaf.key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(b"s3cret"))
+    files = {"signing/tls.crt": pki.cert_pem(leaf.cert), "signing/tls.key": encrypted}
+    signing = {"certificate": "signing/tls.crt", "key": "signing/tls.key"}
+
+    def view(keystore: dict[str, str]) -> NodeView:
+        return NodeView("p", "default", {}, files, keystore, b"", b"", b"")
+
+    assert es_signing.signer_for(view({}), signing, "remote-es") is None
+    passphrase = {f"{SIGNING}.secure_key_passphrase": "s3cret"}
+    assert es_signing.signer_for(view(passphrase), signing, "remote-es") is not None
