@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -343,7 +344,7 @@ class Exposure:
 
     service: str
     kind: str  # LoadBalancer | NodePort
-    address: str  # LB ip/hostname ("" for a NodePort: node addresses are not in the snapshot)
+    address: str  # LB ip/hostname; a NodePort's node address ("" when the nodes could not be read)
     port: int  # the port reachable from outside (LB port or nodePort)
     target: Any
     port_index: int = 0  # index in the Service's spec.ports
@@ -355,7 +356,8 @@ class Exposure:
 
     @property
     def proxy_address(self) -> str:
-        """What `proxy_address` is set to, "" when the host is not known (NodePort)."""
+        """What `proxy_address` is set to, "" when the host is not known (a NodePort whose node
+        addresses could not be read)."""
         return f"{self.address}:{self.port}" if self.address else ""
 
     def describe(self) -> str:
@@ -402,7 +404,9 @@ class RcsExposures:
         return [e for e in self.found if (e.kind == "NodePort" or e.address) and e.service not in broken]
 
 
-def rcs_exposures(services: list[dict[str, Any]], es: str) -> RcsExposures:
+def rcs_exposures(services: list[dict[str, Any]], es: str, node_hosts: Sequence[str] = ()) -> RcsExposures:
+    """`node_hosts` (from `node_addresses`): where a NodePort answers; the first is used."""
+    node_host = node_hosts[0] if node_hosts else ""
     found: list[Exposure] = []
     remapped: list[RemappedPort] = []
     waiting: list[str] = []
@@ -424,8 +428,50 @@ def rcs_exposures(services: list[dict[str, Any]], es: str) -> RcsExposures:
                       for a in addresses]
             if port.get("nodePort"):
                 node_port = int(port["nodePort"])
-                found.append(Exposure(name, "NodePort", "", node_port, target_port(port), i, owned))
+                found.append(Exposure(name, "NodePort", node_host, node_port, target_port(port), i, owned))
     return RcsExposures(found, remapped, waiting)
+
+
+# --- node addresses: where a NodePort answers ------------------------------------------------
+
+# kube-proxy opens a NodePort on every node. Of a node's addresses the ExternalIP is the one
+# meant for clients outside the cluster's network (`kubectl get nodes -o wide`'s EXTERNAL-IP);
+# on clusters without one (bare metal, kind, private clusters) the InternalIP is what peers
+# reach. `Hostname` is left out: it rarely resolves outside the cluster.
+NODE_ADDRESS_TYPES = ("ExternalIP", "InternalIP")
+
+
+def node_addresses(nodes: list[dict[str, Any]]) -> list[str]:
+    """One address per node, by NODE_ADDRESS_TYPES; ready nodes first, then by name."""
+    def key(node: dict[str, Any]) -> tuple[bool, str]:
+        return (not _node_ready(node), name_of(node))
+
+    found = []
+    for node in sorted(nodes, key=key):
+        by_type: dict[str, str] = {}
+        for entry in (node.get("status") or {}).get("addresses") or []:
+            by_type.setdefault(str(entry.get("type", "")), str(entry.get("address", "")))
+        address = next((by_type[t] for t in NODE_ADDRESS_TYPES if by_type.get(t)), "")
+        if address:
+            found.append(address)
+    return found
+
+
+def _node_ready(node: dict[str, Any]) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def node_hosts_of(snap: Snapshot, role: str) -> list[str]:
+    """The addresses NodePorts of a side answer on ([] when its nodes were not read)."""
+    kube = kube_of(snap, role)
+    read = None if kube is None else kube.nodes
+    return node_addresses(read) if isinstance(read, list) else []
+
+
+def rcs_exposures_of(snap: Snapshot, role: str = "remote") -> RcsExposures:
+    """A side's exposures of 9443, NodePorts with their node address."""
+    return rcs_exposures(services(snap, role), es_name(snap, role), node_hosts_of(snap, role))
 
 
 def _remapped(svc: dict[str, Any], owned: bool) -> list[RemappedPort]:

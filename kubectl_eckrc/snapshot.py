@@ -118,6 +118,9 @@ class KubeState:
     secrets: Read[dict[str, Read[SecretSummary]]]  # name -> summary: referenced and ECK public secrets
     events: Read[list[Json]]  # events whose involvedObject is this Elasticsearch
     access: list[AccessReview] = field(default_factory=list)
+    # the cluster's nodes (name, addresses, Ready), read on the remote side for NodePort
+    # addresses; None: not read (the local side, or a bundle of an older version)
+    nodes: Read[list[Json]] | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,7 @@ def _kube(data: Any) -> KubeState | Unavailable:
         secrets=secrets,
         events=_read(read["events"]),
         access=[AccessReview(**a) for a in read.get("access", [])],
+        nodes=_read(read.get("nodes")),
     )
 
 

@@ -276,6 +276,7 @@ class SideParts:
     roles: Any = None
     events: list[dict[str, Any]] = field(default_factory=list)
     crd: Any = field(default_factory=lambda: {"served_versions": ["v1"], "has_rcs_service": False})
+    nodes: Any = None  # KubeState.nodes: None = not read
     kube_unavailable: Unavailable | None = None
     es_unavailable: Unavailable | None = None
     overrides: dict[str, Any] = field(default_factory=dict)  # KubeState/EsState field -> Unavailable
@@ -290,7 +291,7 @@ class SideParts:
             "server_version": {"gitVersion": "v1.31.0"}, "crd": self.crd, "elasticsearch": self.es,
             "elasticsearch_names": [self.es_name], "services": self.services, "endpoints": self.endpoints,
             "pods": self.pods, "statefulsets": self.statefulsets, "configmaps": self.configmaps,
-            "secrets": self.secrets, "events": self.events,
+            "secrets": self.secrets, "events": self.events, "nodes": self.nodes,
         }
         values.update({k: v for k, v in self.overrides.items() if k in values})
         return KubeState(**copy.deepcopy(values), access=list(self.access))

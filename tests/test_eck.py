@@ -277,3 +277,32 @@ def test_the_operator_version_is_empty_when_unknown() -> None:
     assert eck.eck_version(pair.build().local) == ""
     pair.local.overrides = {"elasticsearch": FORBIDDEN}
     assert eck.eck_version(pair.build().local) == ""
+
+
+def _node(name: str, ready: bool = True, **addresses: str) -> dict[str, Any]:
+    return {"metadata": {"name": name},
+            "status": {"addresses": [{"type": t, "address": a} for t, a in addresses.items()],
+                       "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def test_a_node_is_reached_by_its_external_ip_else_its_internal_ip_never_its_hostname() -> None:
+    nodes = [_node("b", InternalIP="10.0.0.2", Hostname="b"),
+             _node("a", InternalIP="10.0.0.1", ExternalIP="34.1.2.3"),
+             _node("c", Hostname="c.example")]
+    assert eck.node_addresses(nodes) == ["34.1.2.3", "10.0.0.2"]
+
+
+def test_ready_nodes_come_first() -> None:
+    nodes = [_node("a", ready=False, InternalIP="10.0.0.1"), _node("b", InternalIP="10.0.0.2")]
+    assert eck.node_addresses(nodes) == ["10.0.0.2", "10.0.0.1"]
+
+
+def test_a_node_port_exposure_carries_the_first_node_address_when_the_nodes_were_read() -> None:
+    svc = {"metadata": {"name": "rcs"}, "spec": {
+        "type": "NodePort", "selector": {eck.CLUSTER_NAME_LABEL: "remote-es"},
+        "ports": [{"port": 9443, "targetPort": 9443, "nodePort": 30443}]}}
+    [known] = eck.rcs_exposures([svc], "remote-es", ["34.1.2.3"]).found
+    assert known.proxy_address == "34.1.2.3:30443"
+    assert known.describe() == "NodePort rcs at 34.1.2.3:30443 -> 9443"
+    [unknown] = eck.rcs_exposures([svc], "remote-es").found
+    assert unknown.proxy_address == "" and unknown.where == "<node address>:30443"

@@ -17,9 +17,15 @@ from typing import Any
 import pytest
 
 from kubectl_eckrc import cli
+from kubectl_eckrc.collect import kube_side
+from kubectl_eckrc.collect.kube import KubeClient
 from kubectl_eckrc.fix import apply
 from kubectl_eckrc.fix.model import Change
+from kubectl_eckrc.kubeconfig import resolve
+from kubectl_eckrc.options import SideTarget
+from kubectl_eckrc.snapshot import KubeState, Unavailable
 from tests.test_doctor_live import Run
+from tests.twin.es_api import es_call
 
 LOCAL_NS, LOCAL_ES, REMOTE_NS, REMOTE_ES, ALIAS = "logging", "local-es", "search", "remote-es", "remote-es"
 SCOPE = (
@@ -386,3 +392,50 @@ def test_fix_sets_the_keys_certificate_identity_only_when_asked(twin: Any, eckrc
     assert _key_identity(running) == "^CN=local-es-signing,OU=logging$"
     doctor = _doctor_ok(eckrc, running)
     _no_canary(running, refused, fixed, doctor)
+
+
+def _registered_address(running: Any) -> str:
+    _, settings = es_call(running.local, LOCAL_NS, LOCAL_ES, "GET", "/_cluster/settings?flat_settings=true")
+    return str(settings["persistent"].get(f"cluster.remote.{ALIAS}.proxy_address", ""))
+
+
+def test_fix_exposes_9443_as_a_node_port_and_registers_the_nodes_external_ip(twin: Any, eckrc: Any) -> None:
+    # The twin's node has an ExternalIP where kube-proxy answers and an InternalIP nothing answers
+    # on from elsewhere: only the ExternalIP-first choice connects.
+    running = twin("no-remote-config")
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--expose", "nodeport", "--apply", "--yes", *WAIT,
+                  "-o", "json")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    service = running.remote.store.get("services", REMOTE_NS, f"{REMOTE_ES}-rcs-external")
+    assert service["spec"]["type"] == "NodePort"
+    node_port = service["spec"]["ports"][0]["nodePort"]
+    assert _registered_address(running) == f"{running.remote.node_address}:{node_port}"
+    local_es = running.local.es(LOCAL_NS, LOCAL_ES)
+    entry = local_es.remote_info(running.local.first_pod(LOCAL_NS, LOCAL_ES))[ALIAS]
+    assert entry["connected"] is True, entry
+    _no_canary(running, fixed)
+
+
+def test_fix_registers_an_existing_node_port_when_the_alias_lost_its_address(twin: Any, eckrc: Any) -> None:
+    running = twin("nodeport-exposure")
+    assert eckrc(running, "fix", "--alias", ALIAS).code == 0  # node:nodePort is an exposure: nothing to do
+    _node_addresses_forbidden_are_named(running)
+    es_call(running.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings",
+            {"persistent": {f"cluster.remote.{ALIAS}.proxy_address": None}})
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT, "-o", "json")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    assert _registered_address(running) == running.proxy_address
+    _doctor_ok(eckrc, running)
+
+
+def _node_addresses_forbidden_are_named(running: Any) -> None:
+    """A namespaced Role cannot list Nodes: the read is Unavailable with its rule, nothing fails."""
+    resolved = resolve(SideTarget(str(running.kubeconfig), "remote-restricted", REMOTE_NS, REMOTE_ES))
+    kube = KubeClient(resolved, 5.0)
+    try:
+        state, _ = kube_side.read_core(kube, "remote", "remote-restricted", REMOTE_NS, REMOTE_ES)
+    finally:
+        kube.close()
+    assert isinstance(state, KubeState) and isinstance(state.nodes, Unavailable)
+    assert state.nodes.kind == "forbidden"
+    assert state.nodes.permission == "list nodes (cluster-wide, for NodePort addresses)"

@@ -114,7 +114,9 @@ def rcs_service(snap: Snapshot) -> Verdict:
 
 
 def exposures(remote: Side) -> eck.RcsExposures:
-    return eck.rcs_exposures(reads.services(remote), remote.es_name)
+    kube = reads.kube(remote)
+    nodes = kube.nodes if isinstance(kube.nodes, list) else []  # optional: NodePort addresses
+    return eck.rcs_exposures(reads.services(remote), remote.es_name, eck.node_addresses(nodes))
 
 
 @check("ECKRC203", severity=ERROR, side=REMOTE, requires=("ECKRC202",), fix="expose-rcs", covers=("F2",),
@@ -155,7 +157,7 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
                       **evidence)
     if usable:
         return passed("exposed by " + "; ".join(e.describe() for e in usable),
-                      exposures=[e.describe() for e in usable])
+                      exposures=[e.describe() for e in usable], **_unknown_node_addresses(remote, usable))
     reached = _probe_reached_remote(snap, remote)
     if reached:
         return passed(f"no Service exposes 9443, but {reached} reaches the remote cluster server "
@@ -164,6 +166,14 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
                   "expose the remote cluster server: spec.remoteClusterServer.service with type "
                   "LoadBalancer (ECK >= 3.3), or a LoadBalancer/NodePort Service selecting the "
                   f"{remote.es_name} pods with targetPort 9443", exposures=[])
+
+
+def _unknown_node_addresses(remote: Side, usable: list[eck.Exposure]) -> dict[str, str]:
+    """Why a NodePort shows no node address: the nodes read failed (often a namespaced Role)."""
+    nodes = reads.kube(remote).nodes
+    if not isinstance(nodes, Unavailable) or not any(e.kind == "NodePort" and not e.address for e in usable):
+        return {}
+    return {"node_addresses": f"{nodes.reason} (needs {nodes.permission})"}
 
 
 def _probe_reached_remote(snap: Snapshot, remote: Side) -> str:

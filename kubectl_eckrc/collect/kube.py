@@ -257,6 +257,13 @@ class KubeClient:
             (item.get("metadata") or {}).pop("managedFields", None)
         return items
 
+    def nodes(self) -> list[dict[str, Any]]:
+        """The nodes' names, addresses and readiness: where a NodePort answers. Cluster-wide,
+        so a namespaced Role often lacks it (the read is then Unavailable, naming the rule)."""
+        items = self.list_items("/api/v1/nodes", what="list nodes",
+                                permission="list nodes (cluster-wide, for NodePort addresses)")
+        return [_node_summary(item) for item in items]
+
     def configmap(self, namespace: str, name: str) -> dict[str, Any]:
         obj = self.get(f"/api/v1/namespaces/{namespace}/configmaps/{name}",
                        what=f"ConfigMap {namespace}/{name}",
@@ -307,6 +314,14 @@ class KubeClient:
                 f"port-forward to pod {namespace}/{pod}:{port} failed: {reason}", "unreachable",
                 f"create pods/portforward in namespace {namespace}")) from e
         return forward.socket(port)
+
+
+def _node_summary(node: dict[str, Any]) -> dict[str, Any]:
+    """A Node reduced to what a NodePort address needs (labels, capacity and images dropped)."""
+    status = node.get("status") or {}
+    ready = [c for c in status.get("conditions") or [] if c.get("type") == "Ready"]
+    return {"metadata": {"name": (node.get("metadata") or {}).get("name", "")},
+            "status": {"addresses": list(status.get("addresses") or []), "conditions": ready}}
 
 
 def _handshake_reason(text: str) -> str:

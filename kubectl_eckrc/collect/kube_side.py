@@ -126,6 +126,7 @@ def read_core(kube: KubeClient, side: str, context: str, namespace: str,
         secrets=pending,
         events=reads.get("events", missing),
         access=reads["access"] if isinstance(reads["access"], list) else [],
+        nodes=reads.get("nodes"),
     ), es_name
 
 
@@ -136,7 +137,10 @@ def read_references(kube: KubeClient, namespace: str, es_name: str, state: KubeS
 
 def _object_reads(kube: KubeClient, ns: str, es: str, side: str) -> dict[str, Callable[[], Any]]:
     selector = f"{CLUSTER_LABEL}={es}"
+    # Node addresses only matter where 9443 may be exposed as a NodePort: the remote side.
+    nodes: dict[str, Callable[[], Any]] = {"nodes": kube.nodes} if side == "remote" else {}
     return {
+        **nodes,
         "elasticsearch": lambda: kube.elasticsearch(ns, es),
         "services": lambda: kube.core_list("services", ns),
         "endpoints": lambda: kube.core_list("endpoints", ns),

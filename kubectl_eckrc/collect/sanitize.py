@@ -35,7 +35,8 @@ MIN_SECRET_LENGTH = 8  # shorter values would match by chance everywhere; see do
 
 # Snapshot fields that hold free-form Kubernetes objects / Elasticsearch answers. Our own
 # dataclasses (SecretSummary, CertInfo, probes) are safe by construction and are left alone.
-_KUBE_FIELDS = ("elasticsearch", "services", "endpoints", "pods", "statefulsets", "configmaps", "events")
+_KUBE_FIELDS = ("elasticsearch", "services", "endpoints", "pods", "statefulsets", "configmaps", "events",
+                "nodes")
 _ES_FIELDS = ("info", "health", "license", "settings", "node_settings", "remote_info",
               "resolve_cluster", "api_keys", "roles")
 

@@ -121,6 +121,9 @@ def _kube(kube: KubeState, path: str) -> None:
     if _read(kube.secrets, f"{path}.secrets", dict, "an object") and isinstance(kube.secrets, dict):
         for name, summary in kube.secrets.items():
             _secret(summary, f"{path}.secrets.{name}")
+    nodes = kube.nodes
+    if nodes is not None and _read(nodes, f"{path}.nodes", list, "a list") and isinstance(nodes, list):
+        _objects(nodes, f"{path}.nodes")
     if not isinstance(kube.access, list) or not all(isinstance(a, AccessReview) for a in kube.access):
         _fail(f"{path}.access", "a list of access reviews")
     for i, review in enumerate(kube.access):

@@ -370,14 +370,30 @@ def _wait_for_address(run: Run) -> None:
         except Exception as e:
             raise WriteError(f"cannot list the remote Services: {redact.scrub_known(str(e))}") from e
         run.snap = _with_kube(run.snap, "remote", services=services)
-        if any(e.proxy_address for e in eck.rcs_exposures(services, es).usable):
+        usable = eck.rcs_exposures_of(run.snap, "remote").usable
+        if any(e.proxy_address for e in usable):
             return
+        _refuse_unknown_node_address(run, usable)
         if time.monotonic() > deadline:
             raise WriteError(
                 f"no external address for the remote cluster server of {ns}/{es} yet "
                 "(a LoadBalancer without address?): pass --proxy-address HOST:PORT"
             )
         time.sleep(ADDRESS_POLL_SECONDS)
+
+
+def _refuse_unknown_node_address(run: Run, usable: list[eck.Exposure]) -> None:
+    """A NodePort is there at once; without the nodes' addresses waiting gains nothing."""
+    node_ports = [e for e in usable if e.kind == "NodePort"]
+    if not node_ports:
+        return
+    kube = eck.kube_of(run.snap, "remote")
+    nodes = None if kube is None else kube.nodes
+    why = f" ({nodes.reason}; needs {nodes.permission})" if isinstance(nodes, Unavailable) else ""
+    raise WriteError(
+        f"the remote cluster server is exposed as NodePort {node_ports[0].port}, but the remote's "
+        f"node addresses could not be read{why}: pass --proxy-address <node address>:{node_ports[0].port}"
+    )
 
 
 def _reread(run: Run, change: Change) -> None:

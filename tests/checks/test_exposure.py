@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kubectl_eckrc.findings import Status
+from kubectl_eckrc.snapshot import Unavailable
 from tests.checks.helpers import first_failure, outcome
 from tests.snapshot_builder import ALIAS, PairBuilder, healthy_pair, make_ca, make_leaf, service
 
@@ -200,3 +201,14 @@ def _link_down(pair: PairBuilder) -> None:
     """What the local cluster says when it cannot reach the remote either."""
     pair.remote_info(connected=False, num_proxy_sockets_connected=0)
     pair.local.resolve_cluster[ALIAS][ALIAS] = {"connected": False, "skip_unavailable": True}
+
+
+def test_a_node_port_without_node_addresses_passes_and_names_the_missing_permission() -> None:
+    pair = healthy_pair()
+    lb = pair.remote.services[3]
+    lb["spec"]["type"], lb["status"] = "NodePort", {}
+    pair.remote.nodes = Unavailable("403 Forbidden: list nodes", "forbidden", "list nodes (cluster-wide)")
+    verdict = outcome(pair, "ECKRC203")
+    assert verdict.status is Status.PASS, verdict.message
+    assert verdict.evidence["node_addresses"] == "403 Forbidden: list nodes (needs list nodes (cluster-wide))"
+    assert "<node address>:31443" in verdict.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from kubectl_eckrc.fix.actions import (
     create_api_key,
@@ -14,8 +15,10 @@ from kubectl_eckrc.fix.actions import (
     sync_ca,
 )
 from kubectl_eckrc.fix.merge import apply_json_patch, get_setting
+from kubectl_eckrc.fix.model import Deferred
 from kubectl_eckrc.fix.plan import ACTION_ORDER, planners
 from kubectl_eckrc.options import FixOptions
+from kubectl_eckrc.snapshot import Unavailable
 from tests.snapshot_builder import ALIAS, LB_IP, PROXY, SERVER_NAME, credential_key, healthy_pair, make_ca
 
 CA_SETTING = "xpack.security.remote_cluster_client.ssl.certificate_authorities"
@@ -302,3 +305,30 @@ def test_a_key_remapped_by_secure_settings_entries_is_the_alias_key(options: Fix
     pair.local.es["spec"]["secureSettings"] = [{"secretName": "remote-api-keys", "entries": [
         {"key": "remote-es-api-key", "path": f"cluster.remote.{ALIAS}.credentials"}]}]
     assert create_api_key.plan(pair.build(), [], options) == []
+
+
+def _node_port_only(pair: Any) -> None:
+    lb = pair.remote.services[3]
+    lb["spec"]["type"] = "NodePort"
+    lb["status"] = {}
+
+
+def test_a_node_port_is_registered_at_a_node_address_and_the_node_port(options: FixOptions) -> None:
+    pair = healthy_pair()
+    _node_port_only(pair)
+    pair.remote.nodes = [{"metadata": {"name": "n1"}, "status": {
+        "addresses": [{"type": "InternalIP", "address": "10.0.0.7"},
+                      {"type": "ExternalIP", "address": "34.1.2.3"}],
+        "conditions": [{"type": "Ready", "status": "True"}]}}]
+    pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
+    [change] = register_remote.plan(pair.build(), [], options)
+    assert change.body["persistent"][f"cluster.remote.{ALIAS}.proxy_address"] == "34.1.2.3:31443"
+
+
+def test_a_node_port_whose_nodes_could_not_be_read_waits_for_an_address(options: FixOptions) -> None:
+    pair = healthy_pair()
+    _node_port_only(pair)
+    pair.remote.nodes = Unavailable("403 Forbidden: list nodes", "forbidden", "list nodes (cluster-wide)")
+    pair.local_cluster_setting("proxy_address", "127.0.0.99:9443")
+    [change] = register_remote.plan(pair.build(), [], options)
+    assert change.deferred is Deferred.PROXY_ADDRESS

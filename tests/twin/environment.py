@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from tests.twin import crd, pki
 from tests.twin.admission import AdmittingStore
@@ -46,7 +47,8 @@ def restricted_authorizer(user: str, verb: str, plural: str, namespace: str | No
         return True
     if plural == "selfsubjectaccessreviews":
         return verb == "create"
-    if plural == "secrets" or subresource in ("portforward", "exec"):
+    # nodes: cluster-scoped, which the namespaced Role such a user typically has does not grant
+    if plural in ("secrets", "nodes") or subresource in ("portforward", "exec"):
         return False
     return verb in _READ_VERBS
 
@@ -79,12 +81,24 @@ class Environment:
         for namespace in BASE_NAMESPACES:
             self.ensure_namespace(namespace)
         self.store.create("customresourcedefinitions", crd.elasticsearch_crd(self.eck_version))
+        self.store.create("nodes", self._node())
         if enterprise_license:
             self.store.create("secrets", {
                 "metadata": {"name": "eck-license", "namespace": "elastic-system",
                              "labels": {"license.k8s.elastic.co/scope": "operator",
                                         "license.k8s.elastic.co/type": "enterprise"}},
                 "stringData": _LICENSE_DATA})
+
+    def _node(self) -> dict[str, Any]:
+        """The node NodePorts answer on: a cloud node whose ExternalIP is `node_address` and whose
+        InternalIP is a private address nothing answers on from this machine (a client that
+        picked it would be refused)."""
+        name = f"{self.name}-node-1"
+        return {"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
+                "status": {"addresses": [{"type": "InternalIP", "address": self.allocator.next_host()},
+                                         {"type": "ExternalIP", "address": self.node_address},
+                                         {"type": "Hostname", "address": name}],
+                           "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
 
     def ensure_namespace(self, namespace: str) -> None:
         if not self.store.exists("namespaces", None, namespace):

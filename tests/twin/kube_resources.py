@@ -57,6 +57,7 @@ _STATUS = (("status", ("get", "patch", "update")),)
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "Namespace", "namespaces", "namespace", False, ("ns",),
                  ("create", "delete", "get", "list", "patch", "update", "watch"), subresources=_STATUS),
+    ResourceType("", "v1", "Node", "nodes", "node", False, ("no",), subresources=_STATUS),
     ResourceType("", "v1", "Secret", "secrets", "secret", True),
     ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ("cm",)),
     ResourceType("", "v1", "Service", "services", "service", True, ("svc",),

@@ -31,12 +31,13 @@ def external_service_name(es_name: str) -> str:
 
 def exposures(snap: Snapshot) -> eck.RcsExposures:
     """The remote's exposures of 9443, by the rule ECKRC203 judges them with."""
-    return eck.rcs_exposures(eck.services(snap, "remote"), eck.es_name(snap, "remote"))
+    return eck.rcs_exposures_of(snap, "remote")
 
 
 def usable_addresses(snap: Snapshot) -> list[str]:
-    """proxy_address values an exposure offers. NodePorts have none the snapshot knows (no
-    Node objects): --proxy-address then."""
+    """proxy_address values an exposure offers: a load balancer's address and port, or a node's
+    address (eck.NODE_ADDRESS_TYPES) and the nodePort. None for a NodePort whose nodes could not
+    be read: --proxy-address then."""
     return [e.proxy_address for e in exposures(snap).usable if e.proxy_address]
 
 

@@ -2,7 +2,8 @@
 
 Persistent `cluster.remote.<alias>.mode: proxy`, `proxy_address` (--proxy-address, else the
 current address when it is an exposure of the remote RCS, else the exposure's address:
-load balancer ip/hostname and port, or node host and node port), `server_name`
+load balancer ip/hostname and port, or a node's ExternalIP (else InternalIP) and the nodePort),
+`server_name`
 `<remote-es>-es-remote-cluster.<remote-ns>.svc` (or --server-name). The same request sets the
 sniff-only settings (`seeds`, `node_connections`) to null, as Elasticsearch refuses a mix,
 and nulls transient settings of the alias, which would otherwise shadow the persistent ones.
