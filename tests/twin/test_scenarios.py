@@ -115,7 +115,7 @@ def test_official_clients_reach_remote_info_through_a_port_forward(twin: Twin) -
 
 @pytest.mark.parametrize("name", ["healthy", "healthy-eck-rcs-service", "healthy-lb-ip-san",
                                   "server-name-wrong-lb-ip-san", "healthy-9x", "healthy-mixed-9-8",
-                                  "cert-model-healthy", "strong-identity-healthy"])
+                                  "cert-model-healthy"])  # strong-identity-healthy: test_doctor_live.py
 def test_healthy_scenarios_start_connected(twin: Twin, name: str) -> None:
     running = twin(name)
     info = wait_connected(running)
