@@ -154,11 +154,10 @@ def key_identity(snap: Snapshot, alias: str) -> str | None:
 
 
 def in_use(snap: Snapshot, alias: str) -> bool:
-    """Strong identity concerns this link: the key asks for an identity, a local nodeSet signs
-    for the alias, or the remote trusts signers."""
-    return (key_identity(snap, alias) is not None
-            or any(s.configured for s in signing_of(snap, alias))
-            or any(t.files or t.truststore for t in trust_of(snap)))
+    """Strong identity concerns this link: the key asks for an identity, or a local nodeSet
+    signs for the alias. The remote's signing trust alone does not: it is one global setting,
+    possibly there for other clusters' links."""
+    return key_identity(snap, alias) is not None or any(s.configured for s in signing_of(snap, alias))
 
 
 def signer_chain(signings: list[NodeSetSigning]) -> list[CertInfo]:

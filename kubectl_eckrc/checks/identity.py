@@ -3,8 +3,8 @@
 The local cluster signs each cross-cluster request of an alias with a signing certificate and
 key; the remote verifies the chain against the CAs it trusts for signing and matches the
 signer's DN against the key's `certificate_identity`. Every check here is not applicable to a
-link that does not use it (no `certificate_identity` on the key, no signing settings on either
-side). Facts: identity.py.
+link that does not use it (no `certificate_identity` on the key, no local signing settings for
+the alias: the remote's signing trust is global and may serve other links). Facts: identity.py.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from kubectl_eckrc.findings import Verdict
 from kubectl_eckrc.identity import NodeSetSigning
 from kubectl_eckrc.snapshot import Snapshot
 
-UNUSED = "strong identity not used: no certificate_identity on the key, no signing settings"
+UNUSED = "strong identity not used: no certificate_identity on the key, no local signing for the alias"
 FIX = "setup-signing"
 
 
@@ -49,7 +49,8 @@ def identity_versions(snap: Snapshot, alias: str) -> Verdict:
     sides: an older local node sends no signature, an older remote verifies none.
 
     On a real cluster: the versions `GET /` answers on each side (else the resources'
-    `status.version`); not applicable when neither the key nor either side uses strong identity.
+    `status.version`); not applicable when the key asks for no identity and no local nodeSet
+    signs for the alias.
 
     Fix by hand: upgrade the older cluster to 9.3 or later, or drop the identity settings.
     """

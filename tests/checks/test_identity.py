@@ -17,6 +17,7 @@ from kubectl_eckrc.checks.spec import NotEvaluated
 from kubectl_eckrc.findings import Status
 from kubectl_eckrc.redact import private_key_info
 from kubectl_eckrc.snapshot import Unavailable
+from tests.checks import identity_setups
 from tests.checks.identity_setups import (
     SIGNER_DN,
     key_identity,
@@ -110,3 +111,12 @@ def test_an_unreadable_signing_secret_is_not_judged() -> None:
     pair.local.secrets["local-es-signing"] = Unavailable("403 Forbidden: get secrets", "forbidden")
     with pytest.raises(NotEvaluated, match="cannot read the signing files"):
         local_signs(pair.build(), ALIAS)
+
+
+def test_a_remote_trusting_signers_for_other_links_does_not_concern_this_one() -> None:
+    pair = signing_pair()
+    identity_setups.key_identity(pair, None)
+    identity_setups.unsigned(pair)
+    pair.local.info["version"]["number"] = "8.17.1"
+    snap = pair.build()
+    assert {c(snap, ALIAS).status for c in ALL} == {Status.NOT_APPLICABLE}
