@@ -39,6 +39,7 @@ from tests.twin.remote_client import (
 PROXY_STRATEGY = "org.elasticsearch.transport.ProxyConnectionStrategy"
 SNIFF_STRATEGY = "org.elasticsearch.transport.SniffConnectionStrategy"
 CONNECTION_MANAGER = "org.elasticsearch.transport.ClusterConnectionManager"
+SIGNING_RELOADER = "org.elasticsearch.xpack.security.transport.CrossClusterApiKeySigningConfigReloader"
 REQUEST_TIMED_OUT = "Request timed out before receiving a response from the remote cluster"
 REDACTED = "::es_redacted::"
 # Real sockets opened per proxy-mode attempt: partial failures (some LB backends broken) then
@@ -62,6 +63,9 @@ class AliasLink:
         self.config = config
         self.credential = credential_for(node, config.alias)
         self.signer = signer_for(node.view, dict(config.signing), config.alias)
+        if self.signer is None and {"certificate", "key"} <= dict(config.signing).keys():
+            # the reloader logs the refused material and the alias signs nothing (es_signing.py)
+            log.log("ERROR", SIGNING_RELOADER, f"Failed to load signing config for cluster [{config.alias}]")
         self._timeouts = timeouts
         self._log = log
         self._lock = threading.Lock()
