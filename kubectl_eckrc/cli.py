@@ -18,6 +18,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -61,8 +62,10 @@ def _scope_options(func: F) -> F:
         click.option("-n", "--namespace", metavar="NS", help="Namespace of the local Elasticsearch."),
         click.option("--es", "es_name", metavar="NAME", help="The local Elasticsearch resource."),
         click.option("--alias", metavar="NAME", help="Only this remote-cluster alias (default: all)."),
-        click.option("--remote-kubeconfig", metavar="PATH", help="Kubeconfig of the remote side."),
-        click.option("--remote-context", metavar="NAME", help="Kube context of the remote side."),
+        click.option("--remote-kubeconfig", metavar="PATH", multiple=True,
+                     help="Kubeconfig of the remote side (with -A: one per --remote-context, in order)."),
+        click.option("--remote-context", metavar="NAME", multiple=True,
+                     help="Kube context of the remote side (with -A: repeatable)."),
         click.option("--remote-namespace", metavar="NS", help="Namespace of the remote Elasticsearch."),
         click.option("--remote-es", "remote_es_name", metavar="NAME", help="The remote Elasticsearch."),
         click.option("--es-url", metavar="URL", help="Local ES REST URL instead of a port-forward."),
@@ -211,6 +214,13 @@ REMOTE_KEYS = (
 def build_scope(kw: dict[str, Any]) -> Scope:
     """Scope from the shared flags. Any remote flag means "I have access to the remote"; the
     remote kubeconfig defaults to the local one (one file often holds both contexts)."""
+    contexts, kubeconfigs = tuple(kw["remote_context"] or ()), tuple(kw["remote_kubeconfig"] or ())
+    if kw.get("all_namespaces") or len(contexts) > 1:
+        return _fleet_scope(kw, contexts, kubeconfigs)
+    if len(kubeconfigs) > 1:
+        raise UsageError("--remote-kubeconfig: give it once (one per --remote-context goes with -A)")
+    kw = {**kw, "remote_context": contexts[0] if contexts else None,
+          "remote_kubeconfig": kubeconfigs[0] if kubeconfigs else None}
     local = _side(kw, "", kw["kubeconfig"])
     remote = None
     if any(kw[k] is not None for k in REMOTE_KEYS):
@@ -218,6 +228,39 @@ def build_scope(kw: dict[str, Any]) -> Scope:
     return Scope(local=local, remote=remote, alias=kw["alias"], timeout=float(kw["timeout"]),
                  indices=_index_patterns(kw["use_indices"]), as_user=_as_user(kw),
                  follows=_leader_indices(kw["follow_indices"]))
+
+
+# Flags a fleet run does not take: it finds each remote itself, and reaches every cluster the
+# same way (port-forward, elastic user).
+NOT_WITH_FLEET = ("remote_namespace", "remote_es_name", "es_url", "remote_es_url", "es_url_elastic_user",
+                  "remote_es_url_elastic_user", "es_api_key_env", "es_username_env", "es_password_env",
+                  "remote_es_api_key_env", "remote_es_username_env", "remote_es_password_env", "alias",
+                  "use_indices", "follow_indices", "as_user")
+
+
+def _fleet_scope(kw: dict[str, Any], contexts: tuple[str, ...], kubeconfigs: tuple[str, ...]) -> Scope:
+    """-A, or several --remote-context: every Elasticsearch of the local context (or namespace)
+    and every link it configures, each alias matched to its remote among the contexts given."""
+    renamed = {"use_indices": "index", "follow_indices": "follow", "remote_es_name": "remote-es"}
+    given = [name for name in NOT_WITH_FLEET if kw.get(name)]
+    if given:
+        flags = ", ".join("--" + renamed.get(n, n).replace("_", "-") for n in given)
+        raise UsageError(f"{flags}: not used with -A or several --remote-context (each alias is "
+                         "matched to its remote); leave it out")
+    if len(kubeconfigs) > 1 and len(kubeconfigs) != len(contexts):
+        raise UsageError(f"--remote-kubeconfig given {len(kubeconfigs)} times for {len(contexts)} "
+                         "--remote-context: give one per context, in the same order, or one for all")
+    if not contexts and kubeconfigs:
+        raise UsageError("--remote-kubeconfig goes with --remote-context")
+    local = _side({**kw, "remote_context": None}, "", kw["kubeconfig"])
+    remotes = tuple(SideTarget(kubeconfig=(kubeconfigs[i] if len(kubeconfigs) > 1 else
+                                           kubeconfigs[0] if kubeconfigs else None) or kw["kubeconfig"],
+                               context=context, namespace=None, es_name=None)
+                    for i, context in enumerate(contexts))
+    if kw.get("all_namespaces"):
+        local = replace(local, namespace=None)
+    return Scope(local=local, remote=None, timeout=float(kw["timeout"]),
+                 all_namespaces=bool(kw.get("all_namespaces")), remotes=remotes)
 
 
 def _index_patterns(values: Sequence[str]) -> tuple[str, ...]:
@@ -306,6 +349,9 @@ def cli() -> None:
     show_default=True,
     help="Output format; json and yaml are one document on stdout.",
 )
+@click.option("-A", "--all-namespaces", is_flag=True,
+              help="Every Elasticsearch of the local context, each alias matched to its remote among "
+                   "the --remote-context given (repeatable).")
 @click.option("--only", multiple=True, metavar="IDS", help="Run only these check ids or globs.")
 @click.option("--skip", multiple=True, metavar="IDS", help="Skip these check ids or globs.")
 @click.option("--bundle", type=click.Path(dir_okay=False), help="Diagnose this support bundle offline.")
@@ -387,8 +433,11 @@ def fix(**kw: Any) -> int:
     out (without --apply), a finding no action covers, a rejected dry run or a failed step;
     2 usage or configuration error; 3 could not evaluate (unreachable or forbidden).
     """
+    scope = build_scope(kw)
+    if scope.fleet:
+        raise UsageError("--remote-context: fix repairs one link; give one --remote-context and --alias")
     options = FixOptions(
-        scope=build_scope(kw),
+        scope=scope,
         apply=kw["apply"],
         yes=kw["yes"],
         wait=kw["wait"],
@@ -411,6 +460,8 @@ def fix(**kw: Any) -> int:
 @_scope_options
 @click.option("--output-file", "-o", "output_file", required=True, metavar="FILE.zip",
               help="Bundle to write (-o FILE.zip works too).")
+@click.option("-A", "--all-namespaces", is_flag=True,
+              help="One bundle for the fleet: every Elasticsearch of the local context and its links.")
 def collect(**kw: Any) -> int:
     """Write a redacted support bundle of everything doctor reads, plus its report.
 

@@ -33,6 +33,14 @@ class Scope:
     indices: tuple[str, ...] = ()
     as_user: str | None = None  # --as-user: make those reads as this local user (run_as)
     follows: tuple[str, ...] = ()  # --follow: remote leader indices whose replication doctor judges
+    # -A / several --remote-context: the fleet (every Elasticsearch of the local context, each
+    # alias matched to its remote among `remotes`); `remote` is then None
+    all_namespaces: bool = False
+    remotes: tuple[SideTarget, ...] = ()
+
+    @property
+    def fleet(self) -> bool:
+        return self.all_namespaces or len(self.remotes) > 1
 
 
 @dataclass(frozen=True)

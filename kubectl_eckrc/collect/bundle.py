@@ -23,6 +23,7 @@ from kubectl_eckrc import links
 from kubectl_eckrc.collect.archive import Archive, open_archive
 from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snapshot_dict
 from kubectl_eckrc.errors import EXIT_UNEVALUATED, EckrcError, UsageError
+from kubectl_eckrc.fleet import EsRef, FleetSnapshot, LinkSnapshot
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.snapshot import (
     SCHEMA_VERSION,
@@ -323,3 +324,89 @@ def _credential_key_ids(snap: Snapshot) -> list[str]:
 
 def _same_side(a: Side, b: Side) -> bool:
     return (a.context, a.namespace, a.es_name) == (b.context, b.namespace, b.es_name)
+
+
+# --- the fleet bundle (collect -A) ----------------------------------------------------------------
+# Same manifest and checks; fleet.json in place of snapshot.json: the contexts, and per link its
+# Elasticsearch, alias, matched remote and single-link snapshot (sanitized as snapshot.json is).
+
+FLEET = "fleet.json"
+
+
+def _ref_dict(ref: EsRef | None) -> dict[str, str] | None:
+    return None if ref is None else {"context": ref.context, "namespace": ref.namespace, "name": ref.name}
+
+
+def _ref(data: Any) -> EsRef | None:
+    return None if data is None else EsRef(str(data["context"]), str(data["namespace"]), str(data["name"]))
+
+
+def fleet_to_dict(fleet: FleetSnapshot) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "taken_at": fleet.taken_at,
+        "source": fleet.source,
+        "tool_version": fleet.tool_version,
+        "contexts": list(fleet.contexts),
+        "unlinked": [_ref_dict(r) for r in fleet.unlinked],
+        "notes": list(fleet.notes),
+        "links": [{"local": _ref_dict(link.local), "alias": link.alias, "remote": _ref_dict(link.remote),
+                   "clues": list(link.clues), "unmatched": link.unmatched,
+                   "snapshot": sanitize_snapshot_dict(to_dict(link.snapshot))} for link in fleet.links],
+    }
+
+
+def fleet_from_dict(data: dict[str, Any], path: str) -> FleetSnapshot:
+    links = []
+    for entry in data["links"]:
+        local = _ref(entry["local"])
+        assert local is not None
+        snap = _checked(path, dataclasses.replace(from_dict(entry["snapshot"]), source="bundle"))
+        links.append(LinkSnapshot(local, str(entry["alias"]), _ref(entry.get("remote")),
+                                  tuple(str(c) for c in entry.get("clues") or []), snap,
+                                  str(entry.get("unmatched") or "")))
+    unlinked = [r for r in (_ref(d) for d in data.get("unlinked") or []) if r is not None]
+    return FleetSnapshot(str(data["taken_at"]), "bundle", str(data["tool_version"]),
+                         tuple(str(c) for c in data["contexts"]), links, unlinked,
+                         [str(n) for n in data.get("notes") or []])
+
+
+def fleet_bundle_members(fleet: FleetSnapshot, reports: dict[str, str],
+                         tool: dict[str, Any]) -> dict[str, bytes]:
+    doc = fleet_to_dict(fleet)
+    return {
+        FLEET: _json_bytes(doc),
+        **{name: _text_bytes(text) for name, text in reports.items()},
+        "tool.json": _json_bytes(tool),
+        "errors.json": _json_bytes({"unavailable": unavailable_reads(doc)}),
+    }
+
+
+def is_fleet_bundle(path: str) -> bool:
+    with open_archive(path) as opened:
+        archive, kind = recognise(opened)
+        return kind == "bundle" and archive.has(FLEET) and not archive.has(SNAPSHOT)
+
+
+def load_fleet(path: str) -> FleetSnapshot:
+    """The fleet of a bundle written by `collect -A`; one UsageError line for anything else."""
+    with open_archive(path) as opened:
+        archive, kind = recognise(opened)
+        if kind != "bundle" or not archive.has(FLEET):
+            raise UsageError(f"{path}: not a fleet bundle (written by collect -A)")
+        doc = archive.read_json(MANIFEST)
+        _check_version(archive.path, "bundle", doc.get("schemaVersion"), BUNDLE_SCHEMA_VERSION)
+        files = doc.get("files")
+        if not isinstance(files, list) or not any(isinstance(f, dict) and f.get("name") == FLEET
+                                                  for f in files):
+            raise UsageError(f"{path}: {MANIFEST} does not list {FLEET}")
+        verified = dict(_verify_member(archive, entry) for entry in files)
+        data = archive.parse_json(FLEET, verified[FLEET])
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: {FLEET} is not a JSON object")
+    _check_version(path, "snapshot", data.get("schema_version"), SCHEMA_VERSION)
+    try:
+        return fleet_from_dict(data, path)
+    except (KeyError, TypeError, ValueError, AttributeError, AssertionError) as exc:
+        raise UsageError(f"{path}: {FLEET} is not a kubectl-eckrc fleet "
+                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None

@@ -97,6 +97,15 @@ def doc_page() -> str:
              "Checks that do not concern a link (API-key checks on a certificate-model link and the "
              "reverse) are *not applicable*: counted apart from the passes, with the message "
              "`not applicable (...)`.", "",
+             "The same checks judge every link of a fleet (`doctor -A --remote-context A "
+             "--remote-context B`): each alias of each Elasticsearch of the local context is matched "
+             "to its remote among the contexts given (its proxy address against their Services, the "
+             "certificate presented there and the `server_name` against their transport CAs and "
+             "remote cluster services, the trusted CA and the version as confirmation) and checked as "
+             "one link. Every finding then carries `local` (context, namespace, Elasticsearch) and "
+             "`alias`. An alias no given context owns is judged from the local side: the checks that "
+             "need its remote are *not evaluated*, naming the kubeconfig's contexts that were not given.",
+             "",
              tabulate([[_link(s.id), s.severity.value, s.side.value, s.title] for s in ALL_CHECKS],
                       headers=["id", "severity", "side", "title"], tablefmt="github"), ""]
     area = ""

@@ -31,6 +31,8 @@ def run(options: CollectOptions) -> int:
     from kubectl_eckrc.report import markdown, structured
 
     check_output_path(options.output_file)
+    if options.scope.fleet:
+        return run_fleet(options)
     progress = _progress_printer(sys.stderr.isatty())
     started = _now()
     progress("reading the clusters")
@@ -50,6 +52,34 @@ def run(options: CollectOptions) -> int:
         f"{summary.failed} failed, {summary.warnings} warnings, {summary.skipped} skipped, "
         f"{summary.not_evaluated} not evaluated; analyse it with: {analyse_command(options)}\n"
     )
+    return 0
+
+
+def run_fleet(options: CollectOptions) -> int:
+    """collect -A: one bundle for the fleet (fleet.json: every link's snapshot), its report
+    made as doctor -A makes it from that bundle."""
+    from kubectl_eckrc.collect import bundle
+    from kubectl_eckrc.collect.fleet import collect_fleet
+    from kubectl_eckrc.commands import fleet as fleet_command
+    from kubectl_eckrc.options import DoctorOptions
+    from kubectl_eckrc.report import fleet as fleet_report
+
+    progress = _progress_printer(sys.stderr.isatty())
+    started = _now()
+    progress("reading the clusters")
+    fleet = fleet_command.sanitized_fleet(collect_fleet(options.scope, debug=options.debug))
+    progress("running the checks")
+    report, _ = fleet_command.diagnose(DoctorOptions(scope=options.scope), fleet, [])
+    tool = tool_info(options, started, _now(), fleet.taken_at)
+    reports = {"report.json": fleet_report.render_json(report),
+               "report.md": fleet_report.render_markdown(report)}
+    members = bundle.fleet_bundle_members(fleet, reports, tool)
+    manifest = bundle.manifest(members, __version__, _now())
+    progress("scanning the bundle for secret values")
+    secrets = collected_secrets(options.scope, fleet.links[0].snapshot if fleet.links else None)
+    bundle.write_bundle(options.output_file, members, manifest, secrets)
+    sys.stdout.write(f"wrote {options.output_file} ({len(members) + 1} files): "
+                     f"{fleet_report.fleet_line(report)}; analyse it with: {analyse_command(options)}\n")
     return 0
 
 
@@ -117,7 +147,7 @@ def kubeconfig_credentials(scope: Scope) -> list[bytes]:
     from kubectl_eckrc.kubeconfig import kubeconfig_paths, merge
 
     found: list[bytes] = []
-    for target in (t for t in (scope.local, scope.remote) if t is not None):
+    for target in (t for t in (scope.local, scope.remote, *scope.remotes) if t is not None):
         try:
             config = merge(kubeconfig_paths(target.kubeconfig))
         except UsageError:
@@ -166,6 +196,10 @@ def command_line(options: CollectOptions) -> list[str]:
     """The command rebuilt from the parsed options: flags carry names (contexts, env var
     names), never secret values, and nothing the shell added can slip in."""
     args = scope_args(options.scope)
+    if options.scope.fleet:
+        args += ["-A"] if options.scope.all_namespaces else []
+        for target in options.scope.remotes:
+            args += ["--remote-context", target.context or ""]
     if "--timeout" not in args:
         args += ["--timeout", f"{options.scope.timeout:g}"]
     return ["kubectl", "eckrc", "collect", "--output-file", os.path.basename(options.output_file), *args]

@@ -147,6 +147,10 @@ def run(options: DoctorOptions) -> int:
     if options.wait is not None and options.bundle:
         raise UsageError("--wait re-reads the clusters: it does not go with --bundle")
     ignores = ignores_of(options)
+    if options.scope.fleet or _fleet_bundle(options):
+        from kubectl_eckrc.commands import fleet
+
+        return fleet.run(options, ignores)
     warm = _prewarm(options.output)
     deadline = time.monotonic() + (options.wait or 0.0)
     while True:
@@ -168,6 +172,14 @@ def run(options: DoctorOptions) -> int:
         log(f"note: {note}")
     write_document(text)
     return report.exit_code
+
+
+def _fleet_bundle(options: DoctorOptions) -> bool:
+    if not options.bundle:
+        return False
+    from kubectl_eckrc.collect.bundle import is_fleet_bundle
+
+    return is_fleet_bundle(options.bundle)
 
 
 def evaluate(options: DoctorOptions, ignores: list[Ignore],

@@ -1,0 +1,318 @@
+"""Live collection of a fleet: every Elasticsearch of the local context (doctor -A) and every
+link it configures, each matched to its remote among the contexts given.
+
+The single-link pieces do the reading (`side.open_es`, `read_es_basics`, `live`'s probes and
+`_resolve/cluster`); what is shared is where they read from: one `SharedKube` per context (one
+list per resource kind), one session (one port-forward) per Elasticsearch whichever links it
+takes part in. Work runs in bounded pools, so a hundred clusters do not open a hundred
+connections at once.
+
+  1. every context lists its Elasticsearch resources; the local ones open their sessions;
+  2. each local cluster's settings name its aliases: TLS probes, `_resolve/cluster` and
+     `_remote/info` per cluster, while the candidates (every Elasticsearch, with its Services
+     and transport CA) are read;
+  3. each alias is matched (fleet.match) and the remotes it reaches open their sessions;
+  4. the remotes' API keys for those links are read; one Snapshot per link is assembled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from kubectl_eckrc import __version__, eck, fleet
+from kubectl_eckrc.collect import live
+from kubectl_eckrc.collect.failures import attempt, parallel
+from kubectl_eckrc.collect.kube import KubeUnavailable
+from kubectl_eckrc.collect.shared_kube import SharedKube
+from kubectl_eckrc.collect.side import SideSession, es_state, open_es, read_es_basics, to_side
+from kubectl_eckrc.errors import AccessError, UsageError
+from kubectl_eckrc.fleet import Candidate, EsRef, FleetSnapshot, LinkSnapshot
+from kubectl_eckrc.kubeconfig import ResolvedContext, resolve
+from kubectl_eckrc.options import Scope, SideTarget
+from kubectl_eckrc.output import log
+from kubectl_eckrc.progress import Progress
+from kubectl_eckrc.snapshot import SCHEMA_VERSION, Json, Read, Side, Snapshot, Unavailable
+
+# Elasticsearch clusters read at once (each holds a port-forward and a few connections).
+CLUSTERS_AT_ONCE = 8
+
+
+@dataclass
+class Context:
+    """One kube context of the fleet: its resolved config, shared client and what it lists."""
+
+    resolved: ResolvedContext
+    target: SideTarget
+    kube: SharedKube
+    role: str  # local | remote
+    listed: Read[list[Json]] = field(default_factory=lambda: Unavailable("not read"))
+
+
+@dataclass
+class Fleet:
+    scope: Scope
+    debug: bool
+    contexts: dict[str, Context] = field(default_factory=dict)
+    sessions: dict[EsRef, SideSession] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def phase(self, what: str) -> None:
+        if self.debug:
+            log(f"debug: {time.monotonic() - self.started:6.2f}s {what}")
+
+
+def collect_fleet(scope: Scope, debug: bool = False, link_reads: bool = True,
+                  progress: Progress | None = None) -> FleetSnapshot:
+    taken_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    progress = progress or Progress(False)
+    state = Fleet(scope, debug)
+    try:
+        _open_contexts(state)
+        return _collect(state, taken_at, link_reads, progress)
+    finally:
+        for session in state.sessions.values():
+            session.close_es()
+        for context in state.contexts.values():
+            context.kube.shutdown()
+        state.phase("closed")
+
+
+def _open_contexts(state: Fleet) -> None:
+    scope = state.scope
+    local = resolve(scope.local)
+    state.contexts[local.context] = Context(local, scope.local, SharedKube(local, scope.timeout), "local")
+    for target in scope.remotes:
+        resolved = resolve(target, "remote-")
+        if resolved.context not in state.contexts:
+            state.contexts[resolved.context] = Context(resolved, target, SharedKube(resolved, scope.timeout),
+                                                       "remote")
+
+
+def _local_context(state: Fleet) -> Context:
+    return next(iter(state.contexts.values()))
+
+
+def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) -> FleetSnapshot:
+    scope, local = state.scope, _local_context(state)
+    progress.set(f"listing Elasticsearch in {len(state.contexts)} contexts")
+    listed = parallel({name: partial(_list, state, c) for name, c in state.contexts.items()})
+    for name, items in listed.items():
+        state.contexts[name].listed = items
+    if isinstance(local.listed, Unavailable):
+        raise AccessError(f"context {local.resolved.context}: cannot list Elasticsearch resources: "
+                          f"{local.listed.reason}")
+    local_refs = _local_refs(state, local)
+    state.phase(f"listed: {len(local_refs)} local Elasticsearch")
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="eckrc-fleet") as pool:
+        candidates_future = pool.submit(_candidates, state)
+        progress.set(f"reading {len(local_refs)} local Elasticsearch clusters")
+        _open_sessions(state, local_refs, "local")
+        state.phase("local Elasticsearch read")
+        aliases = {ref: live.configured_aliases(state.sessions[ref]) for ref in local_refs}
+        count = sum(len(a) for a in aliases.values())
+        deadline = time.monotonic() + scope.timeout
+        progress.set(f"TLS handshakes and _resolve/cluster of {count} links", deadline)
+        link_reads_done = _bounded({ref: partial(_link_reads, state.sessions[ref], aliases[ref], link_reads,
+                                                 deadline, scope.timeout) for ref in local_refs})
+        state.phase("TLS probes and _resolve/cluster done")
+        candidates = candidates_future.result()
+    local_only = {ref: _local_only(state.sessions[ref], aliases[ref], link_reads_done[ref], taken_at)
+                  for ref in local_refs}
+    matches = {(ref, alias): fleet.match(fleet.alias_facts(local_only[ref], alias, ref.context), candidates)
+               for ref in local_refs for alias in aliases[ref]}
+    remotes = sorted({m.remote for m in matches.values() if m.remote is not None} - set(state.sessions))
+    progress.set(f"reading {len(remotes)} remote Elasticsearch clusters")
+    _open_sessions(state, remotes, "remote")
+    state.phase("remote Elasticsearch read")
+    keys = _api_keys(state, local_refs, matches)
+    state.phase("remote API keys read")
+    links = [_link_snapshot(state, ref, local_only[ref], matches[(ref, alias)], keys)
+             for ref in local_refs for alias in aliases[ref]]
+    return FleetSnapshot(taken_at, "live", __version__, tuple(state.contexts), links,
+                         [ref for ref in local_refs if not aliases[ref]], _notes(state, local_refs))
+
+
+def _list(state: Fleet, context: Context) -> list[Json]:
+    """Every Elasticsearch of a context; with a namespace (no -A) the local one's only."""
+    namespace = None
+    if context.role == "local" and not state.scope.all_namespaces:
+        namespace = context.resolved.namespace
+    try:
+        return context.kube.elasticsearches(namespace)
+    except KubeUnavailable as e:
+        if e.unavailable.kind != "forbidden" or namespace is not None:
+            raise
+        # listing across namespaces refused: the context's own namespace
+        return context.kube.elasticsearches(context.resolved.namespace)
+
+
+def _local_refs(state: Fleet, local: Context) -> list[EsRef]:
+    items = local.listed if isinstance(local.listed, list) else []
+    refs = sorted(_ref(local, item) for item in items)
+    wanted = state.scope.local.es_name
+    if wanted:
+        refs = [r for r in refs if r.name == wanted]
+        if not refs:
+            raise UsageError(f"Elasticsearch {wanted!r} not found in context {local.resolved.context}")
+    return refs
+
+
+def _ref(context: Context, item: Json) -> EsRef:
+    metadata = item["metadata"]
+    return EsRef(context.resolved.context, str(metadata.get("namespace", "")), str(metadata["name"]))
+
+
+def _bounded(calls: dict[Any, Callable[[], Any]]) -> dict[Any, Any]:
+    if not calls:
+        return {}
+    workers = min(CLUSTERS_AT_ONCE, len(calls))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="eckrc-es") as pool:
+        futures = {key: pool.submit(fn) for key, fn in calls.items()}
+        return {key: f.result() for key, f in futures.items()}
+
+
+def _session(state: Fleet, ref: EsRef, role: str) -> SideSession:
+    context = state.contexts[ref.context]
+    target = replace(context.target, namespace=ref.namespace, es_name=ref.name)
+    resolved = replace(context.resolved, namespace=ref.namespace)
+    return SideSession(role, target, resolved, state.scope.timeout, state.debug, kube=context.kube)
+
+
+def _open_sessions(state: Fleet, refs: list[EsRef], role: str) -> None:
+    def open_one(ref: EsRef) -> SideSession:
+        session = _session(state, ref, role)
+        try:
+            open_es(session)
+            read_es_basics(session)
+        except UsageError as e:  # one cluster's trouble is its link's, not the run's
+            session.es_failure = Unavailable(str(e), "error")
+        return session
+
+    for ref, session in _bounded({ref: partial(open_one, ref) for ref in refs}).items():
+        state.sessions[ref] = session
+
+
+LinkReads = tuple[dict[str, Any], Read[Json], dict[str, Read[Json]]]
+
+
+def _link_reads(session: SideSession, aliases: list[str], link_reads: bool, deadline: float,
+                timeout: float) -> LinkReads:
+    """The TLS probes, `_remote/info` and `_resolve/cluster` of one local cluster's links."""
+    if not aliases:
+        return {}, Unavailable("no links", "error"), {}
+    probe_timeout = max(1.0, min(timeout, deadline - time.monotonic()))
+    calls: dict[str, Callable[[], Any]] = {
+        a: partial(live._probe_link, session, a, probe_timeout) if link_reads
+        else partial(live._not_probed, a) for a in aliases}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-probes") as pool:
+        probes = pool.submit(parallel, calls)
+        remote_info, resolved = live._local_link_reads(session, aliases if link_reads else [])
+        return probes.result(), remote_info, resolved
+
+
+def _local_only(session: SideSession, aliases: list[str], reads: LinkReads, taken_at: str) -> Snapshot:
+    probes, remote_info, resolved = reads
+    side = to_side(session, es_state(session, remote_info, resolved, {}))
+    return Snapshot(SCHEMA_VERSION, taken_at, __version__, "live", side, live.NO_REMOTE, list(aliases),
+                    probes)
+
+
+def _candidates(state: Fleet) -> list[Candidate]:
+    """Every Elasticsearch of every context, as a peer sees it."""
+    calls: dict[EsRef, Callable[[], Any]] = {}
+    for context in state.contexts.values():
+        items = context.listed if isinstance(context.listed, list) else []
+        for item in items:
+            ref = _ref(context, item)
+            calls[ref] = partial(_candidate, context.kube, ref, item)
+    return [c for c in _bounded(calls).values() if isinstance(c, Candidate)]
+
+
+def _candidate(kube: SharedKube, ref: EsRef, es: Json) -> Candidate:
+    """(A failed read leaves that clue out: the others may still name the cluster.)"""
+    services = attempt(lambda: kube.core_list("services", ref.namespace))
+    secret = attempt(lambda: kube.secret_summary(ref.namespace, eck.transport_certs_public(ref.name)))
+    return fleet.candidate_of(ref, es, services if isinstance(services, list) else [],
+                              fleet.transport_ca_of(secret if not isinstance(secret, Unavailable) else None))
+
+
+def _api_keys(state: Fleet, local_refs: list[EsRef],
+              matches: dict[tuple[EsRef, str], fleet.Match]) -> dict[EsRef, dict[str, Read[Json]]]:
+    """The API keys each remote is asked about: those of the links that reach it."""
+    wanted: dict[EsRef, dict[str, str]] = {}
+    for ref in local_refs:
+        session = state.sessions[ref]
+        aliases = [alias for (r, alias), m in matches.items() if r == ref and m.remote is not None]
+        for alias, key_id in live.credential_key_ids(session, aliases).items():
+            remote = matches[(ref, alias)].remote
+            assert remote is not None
+            wanted.setdefault(remote, {})[alias] = key_id
+    return _bounded({remote: partial(live._api_keys, state.sessions.get(remote), ids)
+                     for remote, ids in wanted.items()})
+
+
+def _link_snapshot(state: Fleet, ref: EsRef, local_only: Snapshot, found: fleet.Match,
+                   keys: dict[EsRef, dict[str, Read[Json]]]) -> LinkSnapshot:
+    alias = found.alias
+    local_side = _only_alias(local_only.local, alias)
+    remote_side: Side | Unavailable
+    if found.remote is None:
+        remote_side = fleet.unmatched_remote(found.reason, _remote_contexts(state), _other_contexts(state))
+    else:
+        session = state.sessions[found.remote]
+        not_read = Unavailable("not read on the remote side", "error")
+        es = es_state(session, not_read, {}, keys.get(found.remote, {}))
+        remote_side = _as_remote(to_side(session, _remote_view(es)))
+    snapshot = replace(local_only, local=local_side, remote=remote_side, aliases=[alias],
+                       probes={alias: local_only.probes[alias]} if alias in local_only.probes else {})
+    return LinkSnapshot(ref, alias, found.remote, found.clues, snapshot, found.reason)
+
+
+def _remote_view(es: Any) -> Any:
+    """A cluster read as a local one also answered `_security/role`: a remote side does not carry it."""
+    if isinstance(es, Unavailable):
+        return es
+    return replace(es, roles=Unavailable("not read on the remote side", "error"))
+
+
+def _as_remote(side: Side) -> Side:
+    """A local-context cluster read as a local one, now the remote end of a link."""
+    kube = side.kube
+    if not isinstance(kube, Unavailable):
+        kube = replace(kube, access=[replace(a, side="remote") for a in kube.access])
+    return replace(side, role="remote", kube=kube)
+
+
+def _only_alias(side: Side, alias: str) -> Side:
+    if isinstance(side.es, Unavailable):
+        return side
+    resolved = {alias: side.es.resolve_cluster[alias]} if alias in side.es.resolve_cluster else {}
+    return replace(side, es=replace(side.es, resolve_cluster=resolved))
+
+
+def _remote_contexts(state: Fleet) -> tuple[str, ...]:
+    return tuple(name for name, c in state.contexts.items() if c.role == "remote")
+
+
+def _other_contexts(state: Fleet) -> tuple[str, ...]:
+    config = _local_context(state).resolved.config
+    names = [str(c.get("name")) for c in config.get("contexts") or [] if isinstance(c, dict)]
+    return tuple(n for n in names if n not in state.contexts)
+
+
+def _notes(state: Fleet, local_refs: list[EsRef]) -> list[str]:
+    notes = []
+    for ref in local_refs:
+        session = state.sessions[ref]
+        notes += [f"{ref.label}: alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): "
+                  "not checked" for a in live.eck_managed_aliases(session)]
+    for name, context in state.contexts.items():
+        if isinstance(context.listed, Unavailable):
+            notes.append(f"context {name}: cannot list Elasticsearch resources: {context.listed.reason}")
+    return notes
