@@ -24,6 +24,7 @@ from tests.twin.clients import es_for, kube_api
 from tests.twin.eck_config import CONFIG_HASH, decode_secret_data
 from tests.twin.es_api import es_call
 from tests.twin.faults import SCENARIOS
+from tests.twin.fleet_scenarios import FLEET_SCENARIOS
 from tests.twin.scenarios import RunningScenario
 
 Twin = Callable[[str], RunningScenario]
@@ -72,7 +73,7 @@ def events(running: RunningScenario) -> list[str]:
 def test_scenarios_command_lists_the_catalogue() -> None:
     out = subprocess.run([sys.executable, "-m", "tests.twin", "scenarios"], capture_output=True, text=True,
                          check=True, timeout=60).stdout
-    assert out.split() == list(SCENARIOS)
+    assert out.split() == [*SCENARIOS, *FLEET_SCENARIOS]
 
 
 def test_catalogue_covers_every_failure_row_between_two_eck_environments() -> None:
