@@ -39,8 +39,9 @@ from kubectl_eckrc.output import log
 from kubectl_eckrc.progress import Progress
 from kubectl_eckrc.snapshot import SCHEMA_VERSION, Json, Read, Side, Snapshot, Unavailable
 
-# Elasticsearch clusters read at once (each holds a port-forward and a few connections).
-CLUSTERS_AT_ONCE = 8
+# Elasticsearch clusters read at once (each holds a port-forward and a few connections): most of
+# a cluster's reads wait on the network, so more than the cores.
+CLUSTERS_AT_ONCE = 16
 
 
 @dataclass
@@ -76,11 +77,18 @@ def collect_fleet(scope: Scope, debug: bool = False, link_reads: bool = True,
         _open_contexts(state)
         return _collect(state, taken_at, link_reads, progress)
     finally:
-        for session in state.sessions.values():
-            session.close_es()
-        for context in state.contexts.values():
-            context.kube.shutdown()
+        _close(state)
         state.phase("closed")
+
+
+def _close(state: Fleet) -> None:
+    """All at once: a port-forward listener takes up to its accept timeout to stop."""
+    sessions = list(state.sessions.values())
+    if sessions:
+        with ThreadPoolExecutor(max_workers=min(32, len(sessions)), thread_name_prefix="eckrc-close") as pool:
+            list(pool.map(SideSession.close_es, sessions))
+    for context in state.contexts.values():
+        context.kube.shutdown()
 
 
 def _open_contexts(state: Fleet) -> None:
