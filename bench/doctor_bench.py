@@ -5,9 +5,12 @@
 2. black hole: doctor's wall time when the link address accepts TCP and never answers, vs
    --timeout;
 3. peak RSS of a doctor run (getrusage of the children);
-4. many links: doctor's wall time with 1 alias vs many aliases on the same pair.
+4. many links: doctor's wall time with 1 alias vs many aliases on the same pair;
+5. the fleet: doctor -A on `fleet` (3 links over 3 contexts) side by side with a single-link
+   doctor on the same twin, and doctor -A on `fleet-synthetic-N` (N Elasticsearch resources).
 
-Run: scripts/bench [--runs N] [--links N]. Prints a Markdown summary on stdout.
+Run: scripts/bench [--runs N] [--links N] [--fleet-clusters N] [--only-fleet]. Prints a
+Markdown summary on stdout.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ REMOTE = ("remote", "search", "remote-es")
 
 
 @contextlib.contextmanager
-def twin(scenario: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
+def twin(scenario: str, extra: tuple[str, ...] = (), ready_within: float = 60) -> Iterator[Path]:
     """Start `python -m tests.twin up` in the background; yield its kubeconfig."""
     work = Path(tempfile.mkdtemp(prefix="eckrc-bench-"))
     kubeconfig = work / "kubeconfig"
@@ -50,7 +53,7 @@ def twin(scenario: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
     proc = subprocess.Popen([PY, "-m", "tests.twin", "up", "--scenario", scenario, "--kubeconfig",
                              str(kubeconfig), *extra], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             log.seek(0)
             if any(line.startswith("ready") for line in log):
@@ -60,7 +63,7 @@ def twin(scenario: str, extra: tuple[str, ...] = ()) -> Iterator[Path]:
                 raise RuntimeError(f"twin {scenario} did not start:\n{log.read()}")
             time.sleep(0.05)
         else:
-            raise RuntimeError(f"twin {scenario} not ready after 60 s")
+            raise RuntimeError(f"twin {scenario} not ready after {ready_within:g} s")
         yield kubeconfig
     finally:
         proc.send_signal(signal.SIGINT)
@@ -313,18 +316,71 @@ def bench_links(count: int, runs: int) -> list[str]:
     return lines
 
 
+FLEET = ("-A", "--remote-context", "remote", "--remote-context", "remote2")
+
+
+def fleet_doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, Any]]:
+    started = time.monotonic()
+    command = [*DOCTOR, "--kubeconfig", str(kubeconfig), "--context", "local", "-o", "json", *args]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    elapsed = time.monotonic() - started
+    try:
+        document = json.loads(result.stdout)
+    except ValueError:
+        document = {"error": result.stderr.strip()}
+    return elapsed, result.returncode, document
+
+
+def bench_fleet(runs: int, clusters: int) -> list[str]:
+    """doctor -A and a single-link doctor alternate on the same twin, so both see the same load."""
+    single = ("-n", "logging", "--es", "local-es", "--remote-context", "remote", "--remote-namespace",
+              "search", "--remote-es", "remote-es", "--alias", "remote-es")
+    with twin("fleet") as kubeconfig:
+        fleet_doctor(kubeconfig, *FLEET)  # warm-up
+        singles, fleets, links, code = [], [], 0, 0
+        for _ in range(runs):
+            singles.append(fleet_doctor(kubeconfig, *single)[0])
+            elapsed, code, document = fleet_doctor(kubeconfig, *FLEET)
+            fleets.append(elapsed)
+            links = len(document.get("links") or [])
+    median = statistics.median
+    lines = [f"- single-link doctor on `fleet` (local-es -> remote-es): median {median(singles):.2f} s "
+             f"(min {min(singles):.2f}) over {runs} runs",
+             f"- doctor -A on `fleet` ({links} links, 3 contexts): median {median(fleets):.2f} s "
+             f"(min {min(fleets):.2f}), exit {code}",
+             f"- fleet / single link: {median(fleets) / median(singles):.2f} (target: at most 3)"]
+    with twin(f"fleet-synthetic-{clusters}", ready_within=900) as kubeconfig:
+        fleet_doctor(kubeconfig, *FLEET)  # warm-up
+        samples, documents = [], []
+        for _ in range(max(1, runs // 2)):
+            elapsed, code, document = fleet_doctor(kubeconfig, *FLEET)
+            samples.append(elapsed)
+            documents.append(document)
+        found = documents[-1].get("links") or []
+        states = ", ".join(sorted({link["state"] for link in found}))
+        lines.append(f"- doctor -A on `fleet-synthetic-{clusters}` ({clusters} Elasticsearch over 3 "
+                     f"contexts, {len(found)} links, {states}): median {median(samples):.2f} s "
+                     f"(max {max(samples):.2f}) over {len(samples)} runs, exit {code} (target: under 10 s)")
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--links", type=int, default=30)
     parser.add_argument("--skip-links", action="store_true")
+    parser.add_argument("--fleet-clusters", type=int, default=100)
+    parser.add_argument("--only-fleet", action="store_true", help="only the fleet figures")
     args = parser.parse_args()
     os.chdir(ROOT)
     print(f"## doctor benchmarks ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, Python "
           f"{sys.version.split()[0]})\n")
-    for line in bench_healthy(args.runs) + bench_blackhole((2.0, 5.0)):
+    if not args.only_fleet:
+        for line in bench_healthy(args.runs) + bench_blackhole((2.0, 5.0)):
+            print(line, flush=True)
+    for line in bench_fleet(args.runs, args.fleet_clusters):
         print(line, flush=True)
-    if not args.skip_links:
+    if not args.skip_links and not args.only_fleet:
         for line in bench_links(args.links, args.runs):
             print(line, flush=True)
     for note in NOTES:

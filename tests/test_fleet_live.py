@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,9 @@ def test_every_link_of_the_fleet_is_matched_to_its_remote_and_healthy(fleet_twin
     assert not [c for c in fleet_twin.canaries() if c in text]
     for env in fleet_twin.envs.values():
         assert [f"{e.method} {e.path}" for e in env.audit.mutating(include_dry_run=True)] == []
+        # the reads are shared: one list per resource kind per context, whatever the clusters
+        lists = Counter(e.plural for e in env.audit.entries() if e.verb == "list")
+        assert lists and set(lists.values()) == {1}, (env.name, lists)
 
 
 def test_kubectl_sees_the_clusters_doctor_reached_in_each_context(fleet_twin: RunningFleet) -> None:
