@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # error-severity findings
 EXIT_USAGE = 2  # usage or configuration error (bad flag, malformed kubeconfig, bad bundle)
@@ -28,3 +30,12 @@ class AccessError(EckrcError):
     """A cluster or API could not be reached or refused us."""
 
     exit_code = EXIT_UNEVALUATED
+
+
+class FleetBundle(Exception):  # noqa: N818 - not an error: the caller reads the bundle as a fleet
+    """A bundle turned out to hold a fleet (collect -A); it carries the fleet (a
+    `fleet.FleetSnapshot`), read in the same opening of the file."""
+
+    def __init__(self, fleet: Any) -> None:
+        super().__init__("a fleet bundle")
+        self.fleet = fleet

@@ -264,7 +264,7 @@ class LinkReport:
 
     @property
     def label(self) -> str:
-        return f"{self.local.label} -> {self.alias}"
+        return f"{self.local.label} -> {self.alias or '(aliases not readable)'}"
 
     @property
     def exit_code(self) -> int:

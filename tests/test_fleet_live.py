@@ -150,6 +150,10 @@ def test_collect_writes_one_bundle_for_the_fleet_that_doctor_reads(fleet_twin: R
     assert (offline.returncode, document["source"]) == (0, "bundle")
     assert {key: label(link["remote"]) for key, link in links_of(document).items()} == LINKS
     assert not [c for c in fleet_twin.canaries() if c.encode() in bundle.read_bytes()]
+    one = subprocess.run([sys.executable, "-m", "kubectl_eckrc.cli", "doctor", "--bundle", str(bundle),
+                          "-n", "logging", "--alias", "archive"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert one.stdout.splitlines()[-1] == "1 link: 1 healthy   (exit 0)"
 
 
 def test_one_broken_link_fails_the_fleet_and_only_that_link(broken_twin: RunningFleet) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 from kubectl_eckrc import links
 from kubectl_eckrc.collect.archive import Archive, open_archive
 from kubectl_eckrc.collect.sanitize import SecretValue, find_leak, sanitize_snapshot_dict
-from kubectl_eckrc.errors import EXIT_UNEVALUATED, EckrcError, UsageError
+from kubectl_eckrc.errors import EXIT_UNEVALUATED, EckrcError, FleetBundle, UsageError
 from kubectl_eckrc.fleet import EsRef, FleetSnapshot, LinkSnapshot
 from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.snapshot import (
@@ -173,6 +173,8 @@ def _checked(path: str, snap: Snapshot) -> Snapshot:
 def _load_one(path: str, target: SideTarget | None, remote: SideTarget | None, alias: str | None) -> Snapshot:
     with open_archive(path) as opened:  # one open zip for every read of this file
         archive, kind = recognise(opened)
+        if kind == "bundle" and archive.has(FLEET) and not archive.has(SNAPSHOT):
+            raise FleetBundle(_read_fleet(archive, path))
         if kind == "eck-diagnostics":
             return _checked(path, _read_eck_diagnostics(archive, target, remote, alias))
         snap = _checked(path, read_bundle(archive))
@@ -382,26 +384,23 @@ def fleet_bundle_members(fleet: FleetSnapshot, reports: dict[str, str],
     }
 
 
-def is_fleet_bundle(path: str) -> bool:
-    with open_archive(path) as opened:
-        archive, kind = recognise(opened)
-        return kind == "bundle" and archive.has(FLEET) and not archive.has(SNAPSHOT)
-
-
 def load_fleet(path: str) -> FleetSnapshot:
     """The fleet of a bundle written by `collect -A`; one UsageError line for anything else."""
     with open_archive(path) as opened:
         archive, kind = recognise(opened)
         if kind != "bundle" or not archive.has(FLEET):
             raise UsageError(f"{path}: not a fleet bundle (written by collect -A)")
-        doc = archive.read_json(MANIFEST)
-        _check_version(archive.path, "bundle", doc.get("schemaVersion"), BUNDLE_SCHEMA_VERSION)
-        files = doc.get("files")
-        if not isinstance(files, list) or not any(isinstance(f, dict) and f.get("name") == FLEET
-                                                  for f in files):
-            raise UsageError(f"{path}: {MANIFEST} does not list {FLEET}")
-        verified = dict(_verify_member(archive, entry) for entry in files)
-        data = archive.parse_json(FLEET, verified[FLEET])
+        return _read_fleet(archive, path)
+
+
+def _read_fleet(archive: Archive, path: str) -> FleetSnapshot:
+    doc = archive.read_json(MANIFEST)
+    _check_version(archive.path, "bundle", doc.get("schemaVersion"), BUNDLE_SCHEMA_VERSION)
+    files = doc.get("files")
+    if not isinstance(files, list) or not any(isinstance(f, dict) and f.get("name") == FLEET for f in files):
+        raise UsageError(f"{path}: {MANIFEST} does not list {FLEET}")
+    verified = dict(_verify_member(archive, entry) for entry in files)
+    data = archive.parse_json(FLEET, verified[FLEET])
     if not isinstance(data, dict):
         raise UsageError(f"{path}: {FLEET} is not a JSON object")
     _check_version(path, "snapshot", data.get("schema_version"), SCHEMA_VERSION)

@@ -122,7 +122,7 @@ def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) 
         progress.set(f"reading {len(local_refs)} local Elasticsearch clusters")
         _open_sessions(state, local_refs, "local")
         state.phase("local Elasticsearch read")
-        aliases = {ref: live.configured_aliases(state.sessions[ref]) for ref in local_refs}
+        aliases = {ref: _aliases(state.sessions[ref]) for ref in local_refs}
         count = sum(len(a) for a in aliases.values())
         deadline = time.monotonic() + scope.timeout
         progress.set(f"TLS handshakes and _resolve/cluster of {count} links", deadline)
@@ -132,7 +132,7 @@ def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) 
         candidates = candidates_future.result()
     local_only = {ref: _local_only(state.sessions[ref], aliases[ref], link_reads_done[ref], taken_at)
                   for ref in local_refs}
-    matches = {(ref, alias): fleet.match(fleet.alias_facts(local_only[ref], alias, ref.context), candidates)
+    matches = {(ref, alias): _match(local_only[ref], alias, ref, candidates)
                for ref in local_refs for alias in aliases[ref]}
     remotes = sorted({m.remote for m in matches.values() if m.remote is not None} - set(state.sessions))
     progress.set(f"reading {len(remotes)} remote Elasticsearch clusters")
@@ -144,6 +144,12 @@ def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) 
              for ref in local_refs for alias in aliases[ref]]
     return FleetSnapshot(taken_at, "live", __version__, tuple(state.contexts), links,
                          [ref for ref in local_refs if not aliases[ref]], _notes(state, local_refs))
+
+
+def _match(local_only: Snapshot, alias: str, ref: EsRef, candidates: list[Candidate]) -> fleet.Match:
+    if alias == UNREADABLE:
+        return fleet.Match(alias, None, reason=f"the settings of {ref.label} could not be read")
+    return fleet.match(fleet.alias_facts(local_only, alias, ref.context), candidates)
 
 
 def _list(state: Fleet, context: Context) -> list[Json]:
@@ -206,12 +212,26 @@ def _open_sessions(state: Fleet, refs: list[EsRef], role: str) -> None:
         state.sessions[ref] = session
 
 
+# The link of a cluster whose settings could not be read: its report says why (ECKRC107...)
+# rather than the cluster passing for one with no link.
+UNREADABLE = ""
+
+
+def _aliases(session: SideSession) -> list[str]:
+    found = live.configured_aliases(session)
+    settings = session.es_basics.get("settings")
+    if not found and (session.es_failure is not None or isinstance(settings, Unavailable)):
+        return [UNREADABLE]
+    return found
+
+
 LinkReads = tuple[dict[str, Any], Read[Json], dict[str, Read[Json]]]
 
 
 def _link_reads(session: SideSession, aliases: list[str], link_reads: bool, deadline: float,
                 timeout: float) -> LinkReads:
     """The TLS probes, `_remote/info` and `_resolve/cluster` of one local cluster's links."""
+    aliases = [a for a in aliases if a != UNREADABLE]
     if not aliases:
         return {}, Unavailable("no links", "error"), {}
     probe_timeout = max(1.0, min(timeout, deadline - time.monotonic()))
@@ -227,8 +247,8 @@ def _link_reads(session: SideSession, aliases: list[str], link_reads: bool, dead
 def _local_only(session: SideSession, aliases: list[str], reads: LinkReads, taken_at: str) -> Snapshot:
     probes, remote_info, resolved = reads
     side = to_side(session, es_state(session, remote_info, resolved, {}))
-    return Snapshot(SCHEMA_VERSION, taken_at, __version__, "live", side, live.NO_REMOTE, list(aliases),
-                    probes)
+    return Snapshot(SCHEMA_VERSION, taken_at, __version__, "live", side, live.NO_REMOTE,
+                    [a for a in aliases if a != UNREADABLE], probes)
 
 
 def _candidates(state: Fleet) -> list[Candidate]:
@@ -277,7 +297,7 @@ def _link_snapshot(state: Fleet, ref: EsRef, local_only: Snapshot, found: fleet.
         not_read = Unavailable("not read on the remote side", "error")
         es = es_state(session, not_read, {}, keys.get(found.remote, {}))
         remote_side = _as_remote(to_side(session, _remote_view(es)))
-    snapshot = replace(local_only, local=local_side, remote=remote_side, aliases=[alias],
+    snapshot = replace(local_only, local=local_side, remote=remote_side, aliases=[alias] if alias else [],
                        probes={alias: local_only.probes[alias]} if alias in local_only.probes else {})
     return LinkSnapshot(ref, alias, found.remote, found.clues, snapshot, found.reason)
 

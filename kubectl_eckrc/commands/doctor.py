@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from kubectl_eckrc import suppress
 from kubectl_eckrc.commandline import with_fix_commands
-from kubectl_eckrc.errors import UsageError
+from kubectl_eckrc.errors import FleetBundle, UsageError
 from kubectl_eckrc.findings import Report
 from kubectl_eckrc.options import DoctorOptions
 from kubectl_eckrc.output import log, use_color, use_unicode, write_document
@@ -147,14 +147,19 @@ def run(options: DoctorOptions) -> int:
     if options.wait is not None and options.bundle:
         raise UsageError("--wait re-reads the clusters: it does not go with --bundle")
     ignores = ignores_of(options)
-    if options.scope.fleet or _fleet_bundle(options):
+    if options.scope.fleet:
         from kubectl_eckrc.commands import fleet
 
         return fleet.run(options, ignores)
     warm = _prewarm(options.output)
     deadline = time.monotonic() + (options.wait or 0.0)
     while True:
-        snapshot, report, unused, text = evaluate(options, ignores, warm)
+        try:
+            snapshot, report, unused, text = evaluate(options, ignores, warm)
+        except FleetBundle as found:  # a bundle of collect -A: the fleet's report
+            from kubectl_eckrc.commands import fleet
+
+            return fleet.run(options, ignores, found.fleet)
         left = deadline - time.monotonic()
         if options.wait is None or report.exit_code == 0 or left <= 0:
             break
@@ -172,14 +177,6 @@ def run(options: DoctorOptions) -> int:
         log(f"note: {note}")
     write_document(text)
     return report.exit_code
-
-
-def _fleet_bundle(options: DoctorOptions) -> bool:
-    if not options.bundle:
-        return False
-    from kubectl_eckrc.collect.bundle import is_fleet_bundle
-
-    return is_fleet_bundle(options.bundle)
 
 
 def evaluate(options: DoctorOptions, ignores: list[Ignore],

@@ -22,7 +22,7 @@ def load(options: DoctorOptions) -> FleetSnapshot:
     if options.bundle:
         from kubectl_eckrc.collect.bundle import load_fleet
 
-        return load_fleet(options.bundle)
+        return only_asked(load_fleet(options.bundle), options.scope, options.bundle)
     from kubectl_eckrc.checks.engine import needs_link_reads
     from kubectl_eckrc.collect.fleet import collect_fleet
     from kubectl_eckrc.progress import Progress
@@ -34,6 +34,20 @@ def load(options: DoctorOptions) -> FleetSnapshot:
                                              progress=progress))
     finally:
         progress.stop()
+
+
+def only_asked(fleet: FleetSnapshot, scope: Scope, path: str) -> FleetSnapshot:
+    """-n, --es and --alias with a fleet bundle pick its links; naming none of them is an error."""
+    local = scope.local
+    links = [link for link in fleet.links
+             if (not local.namespace or link.local.namespace == local.namespace)
+             and (not local.es_name or link.local.name == local.es_name)
+             and (not scope.alias or link.alias == scope.alias)]
+    if not links and (local.namespace or local.es_name or scope.alias):
+        held = ", ".join(sorted({f"{link.local.namespace}/{link.local.name} -> {link.alias}"
+                                 for link in fleet.links}))
+        raise UsageError(f"{path}: the fleet bundle holds no such link; it holds: {held or 'none'}")
+    return replace(fleet, links=links)
 
 
 def sanitized_fleet(fleet: FleetSnapshot) -> FleetSnapshot:
@@ -75,12 +89,13 @@ def diagnose(options: DoctorOptions, fleet: FleetSnapshot,
     return result, [i for i in ignores if i.label() not in used]
 
 
-def run(options: DoctorOptions, ignores: list[Ignore]) -> int:
+def run(options: DoctorOptions, ignores: list[Ignore], loaded: FleetSnapshot | None = None) -> int:
+    """`loaded`: the fleet a bundle held, read while doctor looked at what the bundle is."""
     if options.wait is not None:
         raise UsageError("--wait follows one link: it does not go with -A or several --remote-context")
     from kubectl_eckrc.report import fleet as fleet_report
 
-    snapshot = load(options)
+    snapshot = load(options) if loaded is None else only_asked(loaded, options.scope, options.bundle or "")
     report, unused = diagnose(options, snapshot, ignores)
     text = fleet_report.render(report, options.output, color=use_color(requested=options.color),
                                unicode=use_unicode())
