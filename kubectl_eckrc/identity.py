@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from kubectl_eckrc import eck, links, pki
+from kubectl_eckrc import eck, key_access, pki
 from kubectl_eckrc.snapshot import CertInfo, SecretKey, SecretSummary, Snapshot, Unavailable
 
 SIGNING_SINCE = (9, 3, 0)
@@ -135,20 +135,8 @@ def trust_of(snap: Snapshot) -> list[NodeSetTrust]:
     return found
 
 
-def key_entry(snap: Snapshot, alias: str) -> dict[str, Any] | None:
-    """The remote's answer for the key the alias's credential names; None when unknown."""
-    refs = [r for r in links.credential_refs(snap)
-            if r.alias == alias and r.info is not None and r.info.key_id]
-    remote = eck.side_of(snap, "remote")
-    if not refs or remote is None or isinstance(remote.es, Unavailable) or refs[0].info is None:
-        return None
-    key_id = refs[0].info.key_id
-    answer = remote.es.api_keys.get(key_id)
-    return links.remote_api_key(answer, key_id) if isinstance(answer, dict) else None
-
-
 def key_identity(snap: Snapshot, alias: str) -> str | None:
-    entry = key_entry(snap, alias)
+    entry = key_access.key_entry(snap, alias)
     value = None if entry is None else entry.get("certificate_identity")
     return None if value is None else str(value)
 

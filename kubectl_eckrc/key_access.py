@@ -58,20 +58,25 @@ def remote_index_grants(roles: Iterable[dict[str, Any]], alias: str) -> list[dic
             if any(fnmatchcase(alias, c) for c in names_of(g.get("clusters")))]
 
 
-def key_access(snap: Snapshot, alias: str) -> KeyAccess | None:
-    """The access of the key the alias' credential names, as the remote answered; None when it
-    is unknown (no credential, no remote access, the key not found)."""
+def key_entry(snap: Snapshot, alias: str) -> dict[str, Any] | None:
+    """The remote's answer for the key the alias's credential names; None when it is unknown
+    (no credential, no remote access, the key not found)."""
     refs = [r for r in links.credential_refs(snap)
             if r.alias == alias and r.info is not None and r.info.key_id]
     remote = eck.side_of(snap, "remote")
-    if not refs or remote is None or isinstance(remote.es, Unavailable):
+    if not refs or remote is None or isinstance(remote.es, Unavailable) or refs[0].info is None:
         return None
-    key_id = refs[0].info.key_id if refs[0].info is not None else ""
+    key_id = refs[0].info.key_id
     answer = remote.es.api_keys.get(key_id)
-    entry = links.remote_api_key(answer, key_id) if isinstance(answer, dict) else None
+    return links.remote_api_key(answer, key_id) if isinstance(answer, dict) else None
+
+
+def key_access(snap: Snapshot, alias: str) -> KeyAccess | None:
+    """The access of the key the alias' credential names, as the remote answered."""
+    entry = key_entry(snap, alias)
     if entry is None:
         return None
-    return KeyAccess(key_id, str(entry.get("name", "")), dict(entry.get("access") or {}))
+    return KeyAccess(str(entry.get("id", "")), str(entry.get("name", "")), dict(entry.get("access") or {}))
 
 
 def refusal(use: UseProbe) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubectl_eckrc import eck, identity, pki
+from kubectl_eckrc import eck, identity, key_access, pki
 from kubectl_eckrc.findings import Finding
 from kubectl_eckrc.fix.actions.es_patch import es_patch
 from kubectl_eckrc.fix.diff import unified
@@ -209,7 +209,7 @@ def _configmap_for(snap: Snapshot, ca: CertInfo) -> tuple[str, list[Change]]:
 
 
 def _key_change(snap: Snapshot, alias: str, leaf: CertInfo) -> list[Change]:
-    entry = identity.key_entry(snap, alias)
+    entry = key_access.key_entry(snap, alias)
     pattern = None if entry is None else entry.get("certificate_identity")
     if entry is None or pattern is None or identity.identity_matches(str(pattern), identity.dn(leaf)):
         return []
