@@ -119,14 +119,45 @@ def rcs_enabled(spec: Mapping[str, Any]) -> bool:
     return bool((spec.get("remoteClusterServer") or {}).get("enabled"))
 
 
+def _rcs_client_settings() -> dict[str, Any]:
+    # ECK's remote_cluster_client settings, written when a spec.remoteClusters entry has an apiKey
+    return {
+        "xpack.security.remote_cluster_client.ssl.enabled": True,
+        "xpack.security.remote_cluster_client.ssl.certificate_authorities": [
+            f"{TRANSPORT_CERTS_DIR}/ca.crt",
+            f"{REMOTE_CA_DIR}/ca.crt",
+        ],
+    }
+
+
+def has_remote_cluster_api_key(spec: Mapping[str, Any]) -> bool:
+    """ECK's `HasRemoteClusterAPIKey`: some `spec.remoteClusters` entry uses the API-key model."""
+    return any(entry.get("apiKey") is not None for entry in spec.get("remoteClusters") or [])
+
+
+def merge_user_config(config: dict[str, Any], user: Mapping[str, Any]) -> dict[str, Any]:
+    """go-ucfg's Merge with ECK's options (PathSep ".", AppendValues): a user key wins, except
+    that a list merged onto a list is appended to it (ECK's entries first, then the user's);
+    a scalar given where ECK has a list replaces the list."""
+    merged = dict(config)
+    for key, value in flatten(user).items():
+        old = merged.get(key)
+        if isinstance(old, list) and isinstance(value, list):
+            merged[key] = [*old, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
 def render_config(es: str, spec: Mapping[str, Any], node_set: Mapping[str, Any]) -> dict[str, Any]:
     """The flat settings of the nodeSet's elasticsearch.yml as ECK writes it (`${...}` unresolved):
-    ECK's own settings, then the nodeSet's `config` over them (the user's keys win)."""
+    ECK's own settings, then the nodeSet's `config` merged over them (`merge_user_config`)."""
     config = _defaults(es, str(node_set["name"]))
     if rcs_enabled(spec):
         config.update(_rcs_settings(es))
-    config.update(flatten(node_set.get("config")))
-    return config
+    if has_remote_cluster_api_key(spec):
+        config.update(_rcs_client_settings())
+    return merge_user_config(config, node_set.get("config") or {})
 
 
 def config_yaml(config: Mapping[str, Any]) -> str:

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.twin import crd, pki
 from tests.twin import eck_config as cfg
 from tests.twin import eck_objects as objs
+from tests.twin.eck_remote_clusters import api_keys_secret, remote_ca_bundle
 from tests.twin.kube_errors import AlreadyExists, Conflict, NotFound
 
 EventSink = Callable[[dict[str, Any], str, str, str], None]
@@ -141,8 +142,10 @@ class EckResources:
         bundle = b"".join(trusted)
         self.apply("secrets", objs.secret(names, names.svc("transport-certs-public"), es_obj,
                                           {"ca.crt": bundle.decode()}), ("data",))
-        # CAs of same-environment spec.remoteClusters peers (none simulated); every pod mounts it
-        self.apply("secrets", objs.secret(names, names.svc("remote-ca"), es_obj, {"ca.crt": ""}), ("data",))
+        # CAs of same-environment spec.remoteClusters peers (or its own CA); every pod mounts it
+        remote_ca = remote_ca_bundle(self.store, names.namespace, names.es, pki.cert_pem(ca.cert))
+        remote_ca_secret = objs.secret(names, names.svc("remote-ca"), es_obj, {"ca.crt": remote_ca.decode()})
+        self.apply("secrets", remote_ca_secret, ("data",))
         http_ca, http = self._http_certs(names, es_obj)
         password = self._elastic_user(names, es_obj)
         lookup = self.lookup(names.namespace)
@@ -150,6 +153,7 @@ class EckResources:
             keystore, missing = cfg.keystore(spec, lookup)
         except cfg.KeystoreError as err:
             raise ReconcileError(str(err)) from None
+        keystore.update(lookup("secrets", api_keys_secret(names.es)) or {})  # ECK's own source, last
         for secret_name in missing:
             message = f"Secure settings secret not found: {names.namespace}/{secret_name}"
             self.event_sink(es_obj, "Warning", "Unexpected", message)
@@ -161,7 +165,8 @@ class EckResources:
         self._services(names, es_obj, spec)
         pods: list[PodPlan] = []
         for node_set in spec.get("nodeSets") or []:
-            pods += self._node_set(names, es_obj, node_set, ca, trusted, keystore, pod_address, http_ca, http)
+            pods += self._node_set(names, es_obj, node_set, ca, trusted, keystore, pod_address, http_ca, http,
+                                   remote_ca)
         self._prune(names, spec, pods)
         return Desired(str(spec.get("version", "")), pki.cert_pem(http_ca.cert), http.chain_pem,
                        http.key_pem, password, pods)
@@ -246,8 +251,8 @@ class EckResources:
 
     def _node_set(self, names: cfg.Names, es_obj: dict[str, Any], node_set: dict[str, Any], ca: pki.Issued,
                   trusted: tuple[bytes, ...], keystore: dict[str, str],
-                  pod_address: Callable[[str, str], str], http_ca: pki.Issued, http: pki.Issued
-                  ) -> list[PodPlan]:
+                  pod_address: Callable[[str, str], str], http_ca: pki.Issued, http: pki.Issued,
+                  remote_ca: bytes = b"") -> list[PodPlan]:
         spec = es_obj.get("spec") or {}
         nodeset = str(node_set["name"])
         count = min(int(node_set.get("count", 1)), cfg.MAX_PODS_PER_NODESET)
@@ -262,6 +267,8 @@ class EckResources:
         self.apply("secrets", objs.secret(names, names.config_secret(nodeset), es_obj,
                                           {"elasticsearch.yml": cfg.config_yaml(config)}), ("data",))
         certs: dict[str, str] = {"ca.crt": b"".join(trusted).decode()}
+        # the transport profile trusts transport-certs/ca.crt and transport-remote-certs/ca.crt
+        pod_trust = trusted + tuple(pem for pem in _pems(remote_ca) if pem not in trusted)
         plans = []
         for index in range(count):
             pod = names.pod(nodeset, index)
@@ -272,10 +279,10 @@ class EckResources:
             plans.append(PodPlan(pod, nodeset, index, ip, config,
                                  {"POD_NAME": pod, "POD_IP": ip, "NAMESPACE": names.namespace,
                                   "HEADLESS_SERVICE_NAME": names.sts(nodeset)},
-                                 {}, keystore, restart_hash, leaf.chain_pem, leaf.key_pem, trusted, sts,
+                                 {}, keystore, restart_hash, leaf.chain_pem, leaf.key_pem, pod_trust, sts,
                                  config_hash=config_hash))
         self.apply("secrets", objs.secret(names, names.transport_certs(nodeset), es_obj, certs), ("data",))
-        files = self._eck_files(http_ca, http, certs)
+        files = self._eck_files(http_ca, http, certs, remote_ca)
         user_files = cfg.mounted_files(node_set, self.lookup(names.namespace))
         blocked = tuple(cfg.missing_mounts(node_set, self.lookup(names.namespace)))
         frozen = cfg.sub_path_files(node_set)
@@ -298,12 +305,13 @@ class EckResources:
         return leaf
 
     @staticmethod
-    def _eck_files(http_ca: pki.Issued, http: pki.Issued, certs: dict[str, str]) -> dict[str, bytes]:
+    def _eck_files(http_ca: pki.Issued, http: pki.Issued, certs: dict[str, str],
+                   remote_ca: bytes) -> dict[str, bytes]:
         files = {
             "http-certs/tls.crt": http.chain_pem,
             "http-certs/tls.key": http.key_pem,
             "http-certs/ca.crt": pki.cert_pem(http_ca.cert),
-            "transport-remote-certs/ca.crt": b"",
+            "transport-remote-certs/ca.crt": remote_ca,
         }
         files.update({f"transport-certs/{k}": v.encode() for k, v in certs.items()})
         return files
@@ -391,6 +399,10 @@ def _with_files(plan: PodPlan, files: dict[str, bytes], blocked: tuple[str, ...]
     return PodPlan(plan.pod, plan.nodeset, plan.index, plan.ip, plan.config, plan.env, own, plan.keystore,
                    plan.restart_hash, plan.cert_pem, plan.key_pem, plan.trusted_ca_pems, plan.sts, blocked,
                    plan.config_hash, frozen)
+
+
+def _pems(bundle: bytes) -> list[bytes]:
+    return [pki.cert_pem(cert) for cert in pki.load_certs(bundle)] if bundle.strip() else []
 
 
 @functools.lru_cache(maxsize=256)

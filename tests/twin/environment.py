@@ -15,6 +15,7 @@ from typing import Any
 from tests.twin import crd, pki
 from tests.twin.admission import AdmittingStore
 from tests.twin.audit import AuditLog
+from tests.twin.cluster_dns import ClusterDns
 from tests.twin.eck_config import CLUSTER_LABEL
 from tests.twin.es_node import NodeView
 from tests.twin.es_server import EsCluster
@@ -72,6 +73,7 @@ class Environment:
         self.operator = Operator(self.store, self, eck_version)
         self.network = ServiceNetwork(self.store, allocator, self.pod_target, self.node_address)
         self.pod_network = PodNetwork(allocator)  # what this cluster's pods reach (not the workstation)
+        self.dns = ClusterDns(self.store)  # the names this cluster's pods resolve
         self._seed(enterprise_license)
         self.api = self._api_server()
 
@@ -158,7 +160,8 @@ class Environment:
             if es is None:
                 es = EsCluster(cluster.name, cluster.namespace, cluster.version, cluster.http_ca_pem,
                                cluster.http_cert_pem, cluster.http_key_pem, cluster.elastic_password,
-                               cluster.license_type, self.allocator, route=self.pod_network.route)
+                               cluster.license_type, self.allocator, route=self.pod_network.route,
+                               resolve_host=self.dns.resolve, in_network=self.dns.in_cluster)
                 self.clusters[key] = es
             elif es.license_type != cluster.license_type:
                 es.set_license(cluster.license_type)

@@ -144,7 +144,7 @@ class _Pod:
             self.stop_listeners()
             raise
         self.log.log("INFO", "org.elasticsearch.node.Node", "started {" + view.pod + "}")
-        node = LocalNode(view, cluster, cluster.resolve_host, cluster.route)
+        node = LocalNode(view, cluster, cluster.resolve_host, cluster.route, cluster.in_network)
         self.links = PodLinks(
             node, lambda: cluster.settings.effective(view.config), cluster.timeouts, self.log
         )
@@ -176,6 +176,7 @@ class EsCluster:
         resolve_host: Callable[[str], str | None] = default_resolver,
         timeouts: LinkTimeouts | None = None,
         route: Callable[[str, int], tuple[str, int]] | None = None,
+        in_network: Callable[[str], bool] | None = None,
         http_port: int = HTTP_PORT,
         transport_port: int = TRANSPORT_PORT,
         rcs_port: int = RCS_PORT,
@@ -196,6 +197,7 @@ class EsCluster:
         self.addresses = addresses or LoopbackAllocator()
         self.resolve_host = resolve_host
         self.route = route or (lambda ip, port: (ip, port))  # the pods' network (pod_network.py)
+        self.in_network = in_network or (lambda ip: False)  # a pod IP of the same Kubernetes cluster
         self.timeouts = timeouts or LinkTimeouts()
         self.http_port, self.transport_port, self.rcs_port = http_port, transport_port, rcs_port
         self._pods: dict[str, _Pod] = {}

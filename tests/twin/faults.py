@@ -150,6 +150,12 @@ _CATALOGUE = [
        "F14", "ECKRC601", cert_model="wrong-key", rcs_enabled=False, expose="transport-service"),
     _s("cert-model-to-rcs", "certificate model (no API key) pointed at the remote cluster server 9443",
        "F22 F9", "ECKRC602", cert_model="mutual"),
+    _s("same-env-healthy", "the healthy link, and local-es linked to peers/peer-es of its own environment "
+       "through spec.remoteClusters with an apiKey (ECK's eck-* key, CA copy and seeds)", "", "",
+       same_env="api-key"),
+    _s("same-env-user-ca-string", "same-env-healthy, but the nodeSets give remote_cluster_client.ssl."
+       "certificate_authorities as one string: it replaces ECK's list, peer-es's CA is not trusted", "", "",
+       same_env="user-ca-string"),
 ]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _CATALOGUE}

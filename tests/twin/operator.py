@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from tests.twin import eck_config as cfg
 from tests.twin.admission import validation_errors
+from tests.twin.eck_remote_clusters import RemoteClusters
 from tests.twin.eck_resources import EckResources, ReconcileError
 from tests.twin.eck_status import EventRecorder, es_status
 from tests.twin.kube_errors import Conflict, NotFound
@@ -115,6 +116,8 @@ class Operator:
         self._changed_since: dict[tuple[str, str], float] = {}  # (ns, pod) -> when its volumes changed
         self.resources = EckResources(store, eck_version, self._event, clock)
         self.events = EventRecorder(store, self.resources.now)
+        self.remote_clusters = RemoteClusters(store, hooks, self.resources.apply,
+                                              lambda: self._license_type() == "enterprise")
         self.runs: dict[tuple[str, str], PodRun] = {}  # (namespace, pod) -> last start
         self._published: dict[Key, tuple[ClusterInputs, list[PodView]]] = {}
         self._queue = _Queue()
@@ -233,6 +236,7 @@ class Operator:
         self.resources.write_sts_status(namespace, desired.pods,
                                         lambda pod: self._running_hash(namespace, pod))
         self._publish(es_obj, desired)
+        self.remote_clusters.reconcile(es_obj)  # spec.remoteClusters, once the API can answer
         running = sum(1 for p in desired.pods if (namespace, p.pod) in self.runs)
         self._set_status(es_obj, phase="ApplyingChanges" if pending else "Ready", error=None,
                          nodes=(running, len(desired.pods)))

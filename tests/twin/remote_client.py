@@ -89,6 +89,8 @@ class LocalNode:
     resolve_host: Callable[[str], str | None]
     # where the pod's connection to ip:port really goes (pod_network.py); texts keep ip:port
     route: Callable[[str, int], tuple[str, int]] = lambda ip, port: (ip, port)
+    # True for a pod IP of this pod's own Kubernetes cluster (a sniffed node it can dial)
+    in_network: Callable[[str], bool] = lambda ip: False
 
 
 @dataclass

@@ -171,8 +171,17 @@ class AliasLink:
         else:
             raise failure or LinkFailure(f"no seed node left for cluster: [{cfg.alias}]", ())
         close_quietly(seed_conn.sock)
-        # Sniffing hands back the remote nodes' publish addresses: pod IPs of the other
-        # Kubernetes cluster, never reachable from this one (the twin never dials them).
+        # Sniffing hands back the remote nodes' publish addresses: pod IPs, reachable from a pod
+        # of the same Kubernetes cluster (spec.remoteClusters), never from another one.
+        for remote in seed_conn.answer.get("nodes") or []:
+            address = str(remote.get("address", ""))
+            if not self.node.in_network(address.rsplit(":", 1)[0]):
+                continue
+            try:
+                return [handshake(self.node, cfg.alias, address, "", self.credential, self._timeouts,
+                                  self._log, pattern=pattern)]
+            except LinkFailure as err:
+                failure = err
         reason = f"Unable to open any connections to remote cluster [{cfg.alias}]"
         raise LinkFailure(reason, (f"java.lang.IllegalStateException: {reason}",))
 

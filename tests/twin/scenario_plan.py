@@ -53,3 +53,7 @@ class Plan:
     local_user: str = ""
     # "" | healthy | dn-mismatch | unsigned | untrusted-signer: strong identity (9.3+, scenario_signing.py)
     strong_identity: str = ""
+    # "" | api-key | cert | user-ca-string: local-es also links to peers/peer-es in its own
+    # environment through spec.remoteClusters (ECK sets it up); user-ca-string: the nodeSets give
+    # remote_cluster_client.ssl.certificate_authorities as one string, which replaces ECK's list
+    same_env: str = ""

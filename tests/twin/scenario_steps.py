@@ -131,7 +131,9 @@ def _mount_ca(plan: Plan, node_sets: list[dict[str, Any]]) -> None:
         path = f"remote-certs/{CA_KEY}" if plan.mount != "wrong-path" else "remote-certs/ca.crt"
         config: dict[str, Any] = {"xpack.security.remote_cluster_client.ssl.enabled": True}
         if plan.mount != "none":
-            config["xpack.security.remote_cluster_client.ssl.certificate_authorities"] = [path]
+            # one string replaces ECK's own list; a list is appended to it (go-ucfg AppendValues)
+            value = path if plan.same_env == "user-ca-string" else [path]
+            config["xpack.security.remote_cluster_client.ssl.certificate_authorities"] = value
         ns["config"].update(config)
         if plan.mount == "none":
             continue
@@ -327,9 +329,42 @@ def local_spec(build: Build, node_sets: list[dict[str, Any]]) -> dict[str, Any]:
             ns["config"][f"cluster.remote.{ALIAS}.server_name"] = host
     if plan.rollout_pending:
         spec["updateStrategy"] = {"changeBudget": {"maxUnavailable": 0}}
+    if plan.same_env:
+        spec["remoteClusters"] = [same_env_entry(plan)]
     if secure:
         spec["secureSettings"] = secure
     return spec
+
+
+PEER_NS, PEER_ES = "peers", "peer-es"  # same-environment peer of local-es (spec.remoteClusters)
+PEER_ACCESS = {"search": [{"names": ["logs-*"]}]}
+
+
+def same_env_entry(plan: Plan) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": PEER_ES, "elasticsearchRef": {"name": PEER_ES, "namespace": PEER_NS}}
+    if plan.same_env != "cert":
+        entry["apiKey"] = {"access": PEER_ACCESS}
+    return entry
+
+
+def create_same_env_peer(build: Build) -> None:
+    """peers/peer-es in the local environment, with RCS on (the API-key model needs it)."""
+    spec = {"remoteClusterServer": {"enabled": True}} if build.plan.same_env != "cert" else {}
+    build.local.ensure_namespace(PEER_NS)
+    build.local.store.create("elasticsearches", es_resource(PEER_NS, PEER_ES, build.plan.local_version,
+                                                            [node_set("default")], **spec))
+    settle(build.local)
+
+
+def first_cross_cluster_request(build: Build, tries: int = 10) -> None:
+    """The user's first requests through the peer link: a sniff link whose first attempt raced
+    ECK's set-up (the peer's pods reloading the copied CA) connects on demand, as in
+    Elasticsearch (`_resolve/cluster` answers at once and starts an attempt)."""
+    for _ in range(tries):
+        answer = es_call(build.local, LOCAL_NS, LOCAL_ES, "GET", f"/_resolve/cluster/{PEER_ES}:*")[1]
+        if (answer.get(PEER_ES) or {}).get("connected"):
+            return
+        time.sleep(0.2)
 
 
 ENTRY_KEY = "remote-es-api-key"  # key-entries: the secret's own key name for the credential
@@ -444,6 +479,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
         _strong_identity(build, local_sets)
     credential = _credential(build)
     _remote_data(build)
+    if plan.same_env:
+        create_same_env_peer(build)
     if plan.secret_created:
         _create(build.local, "secrets", LOCAL_NS, KEYS_SECRET, {
             "stringData": {_key_name(plan): credential}})
@@ -452,6 +489,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
                                                             local_sets, **spec))
     settle(build.local)
     _register(build)
+    if plan.same_env:
+        first_cross_cluster_request(build)
     if plan.local_user:
         _local_user(build)
     if plan.rollout_pending:
