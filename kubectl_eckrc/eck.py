@@ -53,6 +53,11 @@ def eck_owned_secret_names(es: str) -> tuple[str, ...]:
     return (f"{es}-es-remote-api-keys", f"{es}-es-remote-ca")
 
 
+def remote_api_keys_secret(es: str) -> str:
+    """ECK's keystore source for the keys it makes for spec.remoteClusters."""
+    return f"{es}-es-remote-api-keys"
+
+
 def rcs_server_name(es: str, namespace: str) -> str:
     return f"{remote_cluster_service(es)}.{namespace}.svc"
 
@@ -507,19 +512,62 @@ def listed(value: Any) -> list[str]:
     return [v.strip() for v in str(value).strip("[]").split(",") if v.strip()]
 
 
+# What ECK writes itself when a spec.remoteClusters entry has an apiKey (elastic/cloud-on-k8s
+# pkg/controller/elasticsearch/settings/merged_config.go, xpackConfig): a nodeSet list is
+# appended to it, a single string replaces it (go-ucfg AppendValues).
+ECK_CLIENT_CAS = (f"{CONFIG_DIR}/transport-certs/ca.crt", f"{CONFIG_DIR}/transport-remote-certs/ca.crt")
+
+
+def has_remote_cluster_api_key(es: dict[str, Any]) -> bool:
+    entries = spec(es).get("remoteClusters") or []
+    return any(isinstance(e, dict) and e.get("apiKey") is not None for e in entries)
+
+
+def client_ca_paths(es: dict[str, Any], config: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(client SSL enabled, CA paths) of one nodeSet as Elasticsearch gets them: ECK's own
+    settings (with an apiKey remote cluster), then the nodeSet's config merged over them."""
+    eck_sets = has_remote_cluster_api_key(es)
+    enabled = config.get(CLIENT_SSL_ENABLED, True)  # Elasticsearch's default is true
+    value = config.get(CLIENT_SSL_CAS)
+    if not eck_sets:
+        return truthy(enabled), listed(value)
+    if value is None:
+        return truthy(enabled), list(ECK_CLIENT_CAS)
+    if isinstance(value, list):
+        return truthy(enabled), [*ECK_CLIENT_CAS, *listed(value)]
+    return truthy(enabled), listed(value)  # one string replaces ECK's list
+
+
+def replaces_eck_client_cas(es: dict[str, Any], config: dict[str, Any]) -> bool:
+    """A nodeSet that gives the CA list as one string, dropping the entries ECK writes."""
+    value = config.get(CLIENT_SSL_CAS)
+    return has_remote_cluster_api_key(es) and value is not None and not isinstance(value, list)
+
+
+def eck_mounted_file(es: dict[str, Any], path: str) -> MountedFile | None:
+    """ECK's own volumes behind its CA paths (elastic/cloud-on-k8s pkg/controller/elasticsearch/
+    volume/names.go). transport-certs/ca.crt holds the same bundle as `<es>-es-transport-certs-public`."""
+    full, name = config_path(path), str((es.get("metadata") or {}).get("name", ""))
+    if full == ECK_CLIENT_CAS[1]:
+        return MountedFile(full, "elastic-internal-remote-certificate-authorities", "secret",
+                           f"{name}-es-remote-ca", "ca.crt")
+    if full == ECK_CLIENT_CAS[0]:
+        return MountedFile(full, "elastic-internal-transport-certificates", "secret",
+                           transport_certs_public(name), "ca.crt")
+    return None
+
+
 def client_ca_files(es: dict[str, Any]) -> tuple[list[CaFile], list[str]]:
     """The CA files each nodeSet configures for the remote cluster client, and the nodeSets
     that miss the client SSL settings."""
     files, missing = [], []
     for nodeset in nodesets(es):
-        config = nodeset_config(nodeset)
         name = str(nodeset.get("name", ""))
-        enabled = config.get(CLIENT_SSL_ENABLED, True)  # Elasticsearch's default is true
-        paths = listed(config.get(CLIENT_SSL_CAS))
-        if not truthy(enabled) or not paths:
+        enabled, paths = client_ca_paths(es, nodeset_config(nodeset))
+        if not enabled or not paths:
             missing.append(name)
             continue
-        files += [CaFile(name, p, mounted_file(nodeset, p)) for p in paths]
+        files += [CaFile(name, p, mounted_file(nodeset, p) or eck_mounted_file(es, p)) for p in paths]
     return files, missing
 
 

@@ -155,7 +155,10 @@ def credential_refs_of(es: dict[str, Any] | None, secrets: Any) -> list[Credenti
     if es is None or not isinstance(secrets, dict):
         return []
     refs = []
-    for setting in eck.secure_settings(es):
+    # ECK adds its own source after the user's: the keys it made for spec.remoteClusters
+    user = eck.secure_settings(es)
+    own = eck.SecureSetting(eck.remote_api_keys_secret(str((es.get("metadata") or {}).get("name", ""))), {})
+    for setting in user if own.secret_name in {u.secret_name for u in user} else [*user, own]:
         summary = secrets.get(setting.secret_name)
         if not isinstance(summary, SecretSummary):
             continue
@@ -164,6 +167,94 @@ def credential_refs_of(es: dict[str, Any] | None, secrets: Any) -> list[Credenti
             if alias:
                 refs.append(CredentialRef(alias, summary.name, key, entry.credential))
     return refs
+
+
+# --- links ECK sets up itself (spec.remoteClusters) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class EckRemote:
+    """A `spec.remoteClusters` entry of the local Elasticsearch: ECK sets this alias up itself
+    with another Elasticsearch of the same Kubernetes cluster (elastic/cloud-on-k8s
+    pkg/controller/remotecluster): the CA copies, the `eck-*` key, its keystore Secret and the
+    `cluster.remote.<alias>.seeds` setting are ECK's."""
+
+    alias: str
+    namespace: str  # of the referenced Elasticsearch
+    name: str
+    api_key: bool  # the entry has `apiKey` (else the certificate model)
+    local_namespace: str
+    local_name: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def key_name(self) -> str:
+        return f"eck-{self.local_namespace}-{self.local_name}-{self.alias}"
+
+    def owned(self, check_id: str) -> str:
+        """What ECK owns among the objects a check of that id looks at."""
+        area = check_id[len("ECKRC"):][:1] if check_id.startswith("ECKRC") else ""
+        if area == "2":
+            return (f"Service {self.name}-es-remote-cluster in {self.namespace} (the remote cluster server "
+                    f"itself is {self.ref}'s spec.remoteClusterServer, yours to enable)")
+        if area in ("3", "6"):
+            return (f"the CA it copies from {self.ref} into Secret {self.local_name}-es-remote-ca "
+                    "(transport-remote-certs/ca.crt) and its own certificate_authorities entries")
+        if area == "4":
+            if not self.api_key:
+                return "no key: the entry has no apiKey (certificate model)"
+            return (f"key {self.key_name} on {self.ref} and Secret "
+                    f"{eck.remote_api_keys_secret(self.local_name)}")
+        if area == "5":
+            return f"cluster.remote.{self.alias}.seeds"
+        return "the key, the CA copies and the seeds of this link"
+
+    def statement(self, check_id: str) -> str:
+        return (f"ECK manages alias {self.alias} (spec.remoteClusters of {self.local_namespace}/"
+                f"{self.local_name} -> {self.ref}): {self.owned(check_id)}; change spec.remoteClusters, "
+                "not what ECK writes")
+
+
+def eck_remotes_of(es: dict[str, Any] | None) -> dict[str, EckRemote]:
+    """alias -> its `spec.remoteClusters` entry (with an elasticsearchRef)."""
+    if not es:
+        return {}
+    meta = es.get("metadata") or {}
+    local_ns, local_name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+    found = {}
+    for entry in eck.spec(es).get("remoteClusters") or []:
+        if not isinstance(entry, dict):
+            continue
+        ref = entry.get("elasticsearchRef") or {}
+        if not entry.get("name") or not ref.get("name"):
+            continue
+        found[str(entry["name"])] = EckRemote(str(entry["name"]), str(ref.get("namespace") or local_ns),
+                                              str(ref["name"]), entry.get("apiKey") is not None,
+                                              local_ns, local_name)
+    return found
+
+
+def eck_remote(snap: Snapshot, alias: str) -> EckRemote | None:
+    """The ECK-managed entry behind `alias`, None for a link the user set up."""
+    return eck_remotes_of(eck.resource(snap.local)).get(alias) if alias else None
+
+
+def scope_eck_remote(snap: Snapshot) -> EckRemote | None:
+    """The ECK-managed entry behind every alias in scope (side checks of such a run judge the
+    same-cluster link), None when some alias in scope is the user's."""
+    managed = [eck_remote(snap, a) for a in snap.aliases]
+    return managed[0] if managed and all(m is not None for m in managed) else None
+
+
+def eck_seed(remote: EckRemote) -> str:
+    """The seed ECK writes (elastic/cloud-on-k8s pkg/controller/elasticsearch/remotecluster/
+    elasticsearch.go): the remote cluster Service with an API key, the transport Service without."""
+    if remote.api_key:
+        return f"{remote.name}-es-remote-cluster.{remote.namespace}.svc:{eck.RCS_PORT}"
+    return f"{remote.name}-es-transport.{remote.namespace}.svc:{eck.TRANSPORT_PORT}"
 
 
 # --- the remote's API keys ----------------------------------------------------------------------

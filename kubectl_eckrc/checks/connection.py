@@ -135,10 +135,18 @@ def proxy_mode(snap: Snapshot, alias: str) -> Verdict:
     On a real cluster: the effective settings doctor reads; a transient setting that shadows
     a persistent one is taken as Elasticsearch takes it.
 
+    An alias ECK sets up itself (`spec.remoteClusters`, same Kubernetes cluster) is the
+    exception: ECK registers it in sniff mode with `seeds` on the remote's
+    `<es>-es-remote-cluster.<ns>.svc:9443` (`-es-transport` on 9300 without `apiKey`), which
+    the pods reach; that is what this check expects there.
+
     Fix by hand: `PUT _cluster/settings` with `mode: proxy`, `proxy_address`, and `seeds:
     null`.
     """
     link = reads.link(snap, alias)
+    managed = links.eck_remote(snap, alias)
+    if managed is not None:
+        return _eck_seeds(link, managed)
     if link.mode != "proxy":
         entry = links.remote_info_entry(snap, alias) or {}
         return failed(f"{alias} uses {link.mode or 'sniff (the default)'} mode",
@@ -150,6 +158,19 @@ def proxy_mode(snap: Snapshot, alias: str) -> Verdict:
         return failed(f"{alias} is in proxy mode without a proxy_address",
                       f"set cluster.remote.{alias}.proxy_address to the remote's exposed host:port")
     return passed(f"proxy mode to {link.proxy_address}", proxy_address=link.proxy_address)
+
+
+def _eck_seeds(link: links.Link, managed: links.EckRemote) -> Verdict:
+    """Inside one Kubernetes cluster sniff mode works: ECK registers the alias with seeds."""
+    seed = links.eck_seed(managed)
+    if link.mode in ("", "sniff") and link.seeds == [seed]:
+        return passed(f"sniff mode to {seed} (set by ECK, same Kubernetes cluster)", mode="sniff",
+                      seeds=link.seeds)
+    return failed(f"{link.alias} is registered as {link.mode or 'sniff'} "
+                  f"{link.proxy_address or ','.join(link.seeds)}, not ECK's seeds {seed}",
+                  f"remove the cluster.remote.{link.alias}.* settings someone set over ECK's "
+                  "(PUT _cluster/settings with null values); ECK writes them again",
+                  mode=link.mode or "sniff", seeds=link.seeds, expected=[seed])
 
 
 def _info(snap: Snapshot, alias: str) -> dict[str, Any]:
@@ -187,6 +208,8 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
     """
     entry = _info(snap, alias)
     sockets, most = entry.get("num_proxy_sockets_connected", 0), entry.get("max_proxy_socket_connections", 18)
+    if entry.get("mode") == "sniff":  # ECK's same-cluster links: nodes, not proxy sockets
+        sockets, most = entry.get("num_nodes_connected", 0), entry.get("max_connections_per_cluster", 3)
     evidence = {"connected": entry.get("connected"), "sockets": f"{sockets}/{most}"}
     if not entry.get("connected") or not sockets:
         if _resolved(snap, alias):
@@ -206,7 +229,7 @@ def connected(snap: Snapshot, alias: str) -> Verdict:
         return failed(f"{alias} is not connected ({sockets}/{most} sockets)",
                       "_resolve/cluster made a fresh attempt and did not connect either: see ECKRC504 and "
                       "the checks above for the cause", **evidence)
-    if sockets < most:
+    if sockets < most and entry.get("mode") != "sniff":
         return warned(f"{alias} connected with {sockets}/{most} sockets",
                       "some connections fail: a backend behind the load balancer may be unhealthy",
                       **evidence)

@@ -324,13 +324,15 @@ def no_eck_owned_names(snap: Snapshot) -> Verdict:
 
 
 def _eck_named_keys(snap: Snapshot) -> list[str]:
+    """eck-* keys on the remote that ECK did not make for this cluster's spec.remoteClusters."""
     if isinstance(snap.remote, Unavailable) or isinstance(snap.remote.es, Unavailable):
         return []
+    own = {m.key_name for m in links.eck_remotes_of(reads.resource(snap.local)).values()}
     names = []
     for answer in snap.remote.es.api_keys.values():
         if isinstance(answer, dict):
             names += [str(k.get("name", "")) for k in answer.get("api_keys") or []
-                      if str(k.get("name", "")).startswith("eck-")]
+                      if str(k.get("name", "")).startswith("eck-") and k.get("name") not in own]
     return names
 
 

@@ -9,6 +9,7 @@ evidence (the TLS probe needs no remote access) or are not evaluated for the sam
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from typing import Any
@@ -127,6 +128,10 @@ def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> F
     fix = None
     if spec.fix and status in (Status.FAIL, Status.WARN, Status.INFO):
         fix = FixRef(spec.fix, _fix_command(alias, snap))
+    managed = _eck_managed(snap, alias)
+    if managed is not None:
+        verdict = _with_eck_statement(verdict, managed.statement(spec.id), status)
+        fix = None  # fix writes nothing ECK manages (fix/blockers.py says what to change instead)
     return Finding(
         id=spec.id,
         title=spec.title,
@@ -142,6 +147,21 @@ def _finding(spec: CheckSpec, verdict: Verdict, alias: str, snap: Snapshot) -> F
         permission=verdict.permission,
         cause=verdict.cause,
     )
+
+
+def _eck_managed(snap: Snapshot, alias: str) -> links.EckRemote | None:
+    """The spec.remoteClusters entry a finding concerns: its alias's, or for a side check the one
+    entry behind every alias in scope."""
+    return links.eck_remote(snap, alias) if alias else links.scope_eck_remote(snap)
+
+
+def _with_eck_statement(verdict: Verdict, statement: str, status: Status) -> Verdict:
+    """Every finding on an ECK-managed link says what ECK owns; a problem says it in its text."""
+    evidence = {**verdict.evidence, "managedByEck": statement}
+    if status in (Status.PASS, Status.NOT_APPLICABLE):
+        return dataclasses.replace(verdict, evidence=evidence)
+    hint = f"{statement}. {verdict.hint}" if verdict.hint else statement
+    return dataclasses.replace(verdict, evidence=evidence, hint=hint)
 
 
 def _fix_command(alias: str, snap: Snapshot) -> str:

@@ -17,6 +17,7 @@ from kubectl_eckrc.checks.spec import (
     check,
     failed,
     need,
+    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -130,6 +131,8 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     9443 (`targetPort: 9443` or the port name `rcs`): a port remapped without `targetPort` is a
     classic silent failure. An exposure doctor cannot see (an ingress, an external load
     balancer) passes when the TLS probe reached the remote's own certificate through it.
+    Links ECK sets up itself (`spec.remoteClusters`, same Kubernetes cluster) need no outside
+    exposure: ECK's `<es>-es-remote-cluster` Service serves them.
 
     On a real cluster: Services of the remote namespace (and ECK's
     `remoteClusterServer.service`); cloud load balancer health checks, security groups and
@@ -140,6 +143,10 @@ def rcs_exposed(snap: Snapshot) -> Verdict:
     `elasticsearch.k8s.elastic.co/cluster-name: <es>` with `port: 9443` and `targetPort:
     9443`.
     """
+    managed = links.scope_eck_remote(snap)
+    if managed is not None and managed.api_key:
+        return passed(f"the links in scope stay inside one Kubernetes cluster: ECK's Service "
+                      f"{managed.name}-es-remote-cluster serves 9443 (spec.remoteClusters)")
     remote = reads.remote_side(snap)
     exposed = exposures(remote)
     usable = exposed.usable
@@ -206,6 +213,8 @@ def proxy_address_matches(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: `PUT _cluster/settings` with `cluster.remote.<alias>.proxy_address` set to
     the load balancer's address and port (or a node address and the nodePort).
     """
+    if links.eck_remote(snap, alias) is not None:
+        return not_applicable("ECK registers this same-cluster link with seeds, not proxy_address")
     link = reads.link(snap, alias)
     evidence: dict[str, Any] = {"proxy_address": link.proxy_address}
     if link.port == eck.TRANSPORT_PORT:
@@ -287,6 +296,8 @@ def tcp_reachable(snap: Snapshot, alias: str) -> Verdict:
     Fix by hand: check firewalls, security groups and NetworkPolicies between the clusters,
     and that the load balancer has healthy backends on 9443.
     """
+    if links.eck_remote(snap, alias) is not None:
+        return not_applicable("ECK's seeds are in-cluster names the pods reach, not this machine")
     probe = reads.probe(snap, alias)
     # "tcp" and "tls" name their layer: a TCP connect that succeeded beside a TLS handshake
     # that timed out is one story (accepted, then silence), not two contradicting results

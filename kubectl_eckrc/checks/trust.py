@@ -7,7 +7,7 @@ import dataclasses
 import math
 from typing import Any
 
-from kubectl_eckrc import eck, jdk_trust, pki
+from kubectl_eckrc import eck, jdk_trust, links, pki
 from kubectl_eckrc.checks import reads
 from kubectl_eckrc.checks.ca_files import SourceProblem, configured_cas
 from kubectl_eckrc.checks.spec import (
@@ -20,6 +20,7 @@ from kubectl_eckrc.checks.spec import (
     NotEvaluated,
     check,
     failed,
+    not_applicable,
     not_evaluated,
     passed,
     warned,
@@ -206,9 +207,27 @@ def _explain_mismatch(snap: Snapshot, trusted: list[CertInfo], current: list[Cer
             return warned("the trusted CA is an older issue of the remote CA (same key)",
                           f"the remote CA was renewed; {source} still holds the previous issue, which "
                           f"stops working on {old.not_after}", **evidence)
+    dropped = _eck_list_dropped(snap)
+    if dropped:
+        return failed(message, dropped, **evidence)
     subjects = ", ".join(sorted({c.subject for c in trusted})) or "nothing"
     return failed(message, f"{source} holds {subjects}, a CA of another cluster; the remote's is "
                   f"{current[0].subject if current else 'unknown'}", **evidence)
+
+
+def _eck_list_dropped(snap: Snapshot) -> str:
+    """With an ECK-managed API-key link, a nodeSet that gives the CA list as one string drops the
+    entries ECK writes (go-ucfg merges a list by appending it, a string by replacing)."""
+    es = reads.resource(snap.local)
+    if links.scope_eck_remote(snap) is None or not eck.has_remote_cluster_api_key(es):
+        return ""
+    names = [str(n.get("name", "")) for n in eck.nodesets(es)
+             if eck.replaces_eck_client_cas(es, eck.nodeset_config(n))]
+    if not names:
+        return ""
+    return (f"nodeSets {', '.join(names)} give {eck.CLIENT_SSL_CAS} as one string: it replaces the list ECK "
+            "writes (transport-certs/ca.crt, transport-remote-certs/ca.crt, where ECK puts the remote's CA); "
+            "write it as a list, which ECK appends to its own, or remove it")
 
 
 def _source_name(snap: Snapshot) -> str:
@@ -220,6 +239,9 @@ def _source_name(snap: Snapshot) -> str:
 
 
 def _handshake(snap: Snapshot, alias: str) -> TlsProbe | Verdict:
+    if links.eck_remote(snap, alias) is not None and not reads.link(snap, alias).proxy_address:
+        return not_applicable("ECK's seeds are in-cluster names: the pods make this handshake, this "
+                              "machine has no address to probe; _resolve/cluster judges it")
     probe = reads.probe(snap, alias)
     evidence = {"address": probe.address, "sni": probe.server_name}
     if probe.tcp != "ok":

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from kubectl_eckrc.collect.side import (
 from kubectl_eckrc.collect.tls_probe import probe
 from kubectl_eckrc.collect.uses import NO_REMOTE as NO_REMOTE_USES
 from kubectl_eckrc.collect.uses import read_follow, read_uses
-from kubectl_eckrc.options import Scope
+from kubectl_eckrc.options import Scope, SideTarget
 from kubectl_eckrc.output import log
 from kubectl_eckrc.progress import Progress
 from kubectl_eckrc.snapshot import (
@@ -72,7 +73,8 @@ def configured_aliases(session: SideSession) -> list[str]:
     es = _resource(session)
     found = set(links.aliases_in(links.remote_settings_of(es, session.es_basics.get("settings"))))
     found.update(ref.alias for ref in _credential_refs(session))
-    return sorted(found - set(eck_managed_aliases(session)))
+    found.update(eck_managed_aliases(session))  # diagnosed like the others, each check says what ECK owns
+    return sorted(found)
 
 
 def _resource(session: SideSession) -> dict[str, Any] | None:
@@ -89,13 +91,39 @@ def _credential_refs(session: SideSession) -> list[links.CredentialRef]:
 
 
 def eck_managed_aliases(session: SideSession) -> list[str]:
-    """Aliases ECK itself sets up for `spec.remoteClusters` (same Kubernetes cluster): their
-    addresses are in-cluster names, out of this tool's scope unless asked for with --alias."""
-    state = session.kube_state
-    if not isinstance(state, KubeState) or not isinstance(state.elasticsearch, dict):
+    """Aliases ECK itself sets up for `spec.remoteClusters` (same Kubernetes cluster)."""
+    return sorted(links.eck_remotes_of(_resource(session)))
+
+
+def eck_aliases_elsewhere(local: SideSession, remote: SideSession | None) -> list[str]:
+    """ECK-managed aliases whose Elasticsearch is not this run's remote side: judged against
+    another cluster's objects they would fail for nothing, so a run with --remote-context leaves
+    them to a run of their own (`--alias` without --remote-context)."""
+    if remote is None:
         return []
-    entries = (state.elasticsearch.get("spec") or {}).get("remoteClusters") or []
-    return sorted(str(e["name"]) for e in entries if isinstance(e, dict) and e.get("name"))
+    same_cluster = remote.resolved.cluster_server == local.resolved.cluster_server
+    return sorted(alias for alias, m in links.eck_remotes_of(_resource(local)).items()
+                  if not (same_cluster and m.namespace == remote.resolved.namespace
+                          and remote.target.es_name in (None, m.name)))
+
+
+def same_cluster_remote(scope: Scope, local: SideSession, aliases: list[str]) -> SideTarget | None:
+    """Without --remote-context, the links in scope all set up by ECK towards one Elasticsearch:
+    that Elasticsearch, read through the local context, is their remote side."""
+    if scope.remote is not None or not aliases:
+        return None
+    managed = links.eck_remotes_of(_resource(local))
+    refs = {(managed[a].namespace, managed[a].name) for a in aliases if a in managed}
+    if len(refs) != 1 or any(a not in managed for a in aliases):
+        return None
+    namespace, name = refs.pop()
+    return replace(scope.local, namespace=namespace, es_name=name, es_url=None, es_api_key_env=None,
+                   es_username_env=None, es_password_env=None, es_url_elastic_user=False)
+
+
+def _eck_ref(session: SideSession, alias: str) -> str:
+    managed = links.eck_remotes_of(_resource(session)).get(alias)
+    return managed.ref if managed else "another Elasticsearch"
 
 
 def link_settings(session: SideSession, alias: str) -> dict[str, str]:
@@ -207,14 +235,16 @@ def collect_live(scope: Scope, debug: bool = False, link_reads: bool = True,
     _prewarm_es_client()
     local = open_side("local", scope.local, scope.timeout, debug)
     remote: SideSession | None = None
+    opened: list[SideSession] = []  # a remote side found on the way (same_cluster_remote)
     try:
         remote = open_side("remote", scope.remote, scope.timeout, debug) if scope.remote else None
         return _collect(scope, local, remote, taken_at, deadline, debug, link_reads,
-                        progress or Progress(False))
+                        progress or Progress(False), opened)
     finally:
         local.close()
-        if remote is not None:
-            remote.close()
+        for session in [remote, *opened]:
+            if session is not None:
+                session.close()
 
 
 def _not_probed(alias: str) -> Unavailable:
@@ -227,7 +257,8 @@ def _time_left(deadline: float, timeout: float) -> float:
 
 
 def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken_at: str,
-             deadline: float, debug: bool, link_reads: bool, progress: Progress) -> Snapshot:
+             deadline: float, debug: bool, link_reads: bool, progress: Progress,
+             opened: list[SideSession] | None = None) -> Snapshot:
     started = time.monotonic()
 
     def phase(what: str) -> None:
@@ -240,8 +271,17 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         open_es(local)
         phase(f"local: Kubernetes read, Elasticsearch via {local.es_endpoint or 'nothing'}")
         basics = pool.submit(read_es_basics, local)
-        aliases = [scope.alias] if scope.alias else configured_aliases(local)
+        elsewhere = [] if scope.alias else eck_aliases_elsewhere(local, remote)
+        in_scope = [a for a in configured_aliases(local) if a not in elsewhere]
+        aliases = [scope.alias] if scope.alias else in_scope
         phase(f"links in scope: {', '.join(aliases) or 'none'}")
+        same_cluster = same_cluster_remote(scope, local, aliases)
+        if same_cluster is not None:
+            remote = open_side("remote", same_cluster, scope.timeout, debug)
+            if opened is not None:
+                opened.append(remote)
+            remote_ready = pool.submit(prepare, remote)
+            phase(f"remote: {same_cluster.namespace}/{same_cluster.es_name} through the local context")
         probe_timeout = _time_left(deadline, scope.timeout)
         probe_calls: dict[str, Callable[[], Any]] = {
             a: partial(_probe_link, local, a, probe_timeout) if link_reads else partial(_not_probed, a)
@@ -281,8 +321,11 @@ def _collect(scope: Scope, local: SideSession, remote: SideSession | None, taken
         remote=remote_side,
         aliases=aliases,
         probes=probes,
-        notes=[f"alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): not checked; "
-               f"pass --alias {a} to check it" for a in eck_managed_aliases(local) if a not in aliases],
+        notes=[*(f"alias {a} is set up by ECK (spec.remoteClusters, same Kubernetes cluster): its findings "
+                 "name what ECK manages; fix does not write it"
+                 for a in eck_managed_aliases(local) if a in aliases),
+               *(f"alias {a} is set up by ECK towards {_eck_ref(local, a)} of the local context, not this "
+                 f"run's remote side: check it with --alias {a} and no --remote-context" for a in elsewhere)],
         uses=uses,
         follow=follow,
     )

@@ -50,6 +50,21 @@ def blockers_of(
     return found
 
 
+def eck_managed_blockers(snap: Snapshot, findings: list[Finding], alias: str) -> list[Blocker] | None:
+    """For an alias ECK sets up itself (spec.remoteClusters), fix plans no write: every failure
+    is a blocker saying what to change instead. None for a link the user set up."""
+    managed = links.eck_remote(snap, alias)
+    if managed is None:
+        return None
+    where = f"{managed.local_namespace}/{managed.local_name}"
+    todo = (f"ECK manages alias {alias}: change the spec.remoteClusters entry {alias} of {where} "
+            f"(elasticsearchRef {managed.ref}, apiKey.access), {managed.ref}'s spec.remoteClusterServer "
+            "or the nodeSet config doctor names; fix writes nothing ECK manages")
+    failing = [f for f in findings
+               if f.status is Status.FAIL and f.severity is Severity.ERROR and f.alias in (alias, None, "")]
+    return [Blocker(f.id, f.message, f"{TODO[f.id]}; {todo}" if f.id in TODO else todo) for f in failing]
+
+
 def reconcile_blockers(snap: Snapshot) -> list[Blocker]:
     """ECK cannot reconcile an Elasticsearch whose `transport.tls.certificateAuthorities`
     ConfigMap is missing or lacks `ca.crt`: nothing fix changes on it would roll out."""

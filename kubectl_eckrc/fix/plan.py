@@ -23,7 +23,13 @@ from kubectl_eckrc.fix.actions import (
     sync_ca,
     widen_key_access,
 )
-from kubectl_eckrc.fix.blockers import blockers_of, certificate_model_note, reconcile_blockers, unrepaired
+from kubectl_eckrc.fix.blockers import (
+    blockers_of,
+    certificate_model_note,
+    eck_managed_blockers,
+    reconcile_blockers,
+    unrepaired,
+)
 from kubectl_eckrc.fix.model import Change, Plan
 from kubectl_eckrc.options import FixOptions
 from kubectl_eckrc.snapshot import Snapshot
@@ -86,10 +92,15 @@ def build_plan(
     if migration:
         notes.append(migration)
         actions = ACTION_ORDER
-    blockers = blockers_of(snap, findings, alias, migrating=bool(migration), fixes=fixes)
+    managed = eck_managed_blockers(snap, findings, alias)
+    if managed is not None:
+        actions, notes = (), [f"alias {alias} is set up by ECK (spec.remoteClusters): fix writes nothing ECK "
+                              "manages"]
+    blockers = managed if managed is not None else blockers_of(snap, findings, alias,
+                                                                migrating=bool(migration), fixes=fixes)
     blockers += [b for b in reconcile_blockers(snap) if b not in blockers]
     per_action: dict[str, list[Change]] = {}
-    if not blockers:
+    if not blockers and managed is None:
         table = planners()
         for action in actions:
             per_action[action] = table[action](snap, findings, options)

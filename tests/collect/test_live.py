@@ -223,7 +223,7 @@ def test_a_failed_port_forward_is_the_reason_es_is_unavailable() -> None:
     assert session.es_failure.permission == "create pods/portforward in namespace logging"
 
 
-def test_aliases_eck_manages_in_the_same_cluster_are_left_out() -> None:
+def test_aliases_eck_manages_in_the_same_cluster_are_diagnosed_too() -> None:
     state, _ = _state(FakeKube(["local-es"]))
     assert isinstance(state, KubeState)
     es = dict(state.elasticsearch)
@@ -233,5 +233,6 @@ def test_aliases_eck_manages_in_the_same_cluster_are_left_out() -> None:
     from dataclasses import replace
 
     session = _session(replace(state, elasticsearch=es), settings)
-    assert "same-env" not in live.configured_aliases(session)
+    assert "same-env" in live.configured_aliases(session)
     assert live.eck_managed_aliases(session) == ["same-env"]
+    assert live.eck_aliases_elsewhere(session, None) == []  # no remote side: judged from the local one
