@@ -31,7 +31,8 @@ def test_a_healthy_same_environment_link_passes_with_what_eck_owns_named(twin: A
     run = doctor(running.kubeconfig, *PEER, remote=False)
     assert run.code == 0, run.describe()
     findings = by_id(run)
-    assert findings["ECKRC502"]["message"].startswith("sniff mode to peer-es-es-remote-cluster.peers.svc:9443")
+    seed = "peer-es-es-remote-cluster.peers.svc:9443"
+    assert findings["ECKRC502"]["message"].startswith(f"sniff mode to {seed}")
     assert findings["ECKRC404"]["status"] == "pass"  # ECK's eck-* key, looked up on peers/peer-es
     assert findings["ECKRC406"]["status"] == "pass"  # ECK's own key is not a clash
     assert "key eck-logging-local-es-peer-es" in findings["ECKRC404"]["evidence"]["managedByEck"]
