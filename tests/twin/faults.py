@@ -154,8 +154,8 @@ _CATALOGUE = [
        "through spec.remoteClusters with an apiKey (ECK's eck-* key, CA copy and seeds)", "", "",
        same_env="api-key"),
     _s("same-env-user-ca-string", "same-env-healthy, but the nodeSets give remote_cluster_client.ssl."
-       "certificate_authorities as one string: it replaces ECK's list, peer-es's CA is not trusted", "", "",
-       same_env="user-ca-string"),
+       "certificate_authorities as one string: it replaces ECK's list, peer-es's CA is not trusted", "",
+       "ECKRC303", same_env="user-ca-string"),
 ]
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in _CATALOGUE}
