@@ -306,3 +306,26 @@ def test_a_node_port_exposure_carries_the_first_node_address_when_the_nodes_were
     assert known.describe() == "NodePort rcs at 34.1.2.3:30443 -> 9443"
     [unknown] = eck.rcs_exposures([svc], "remote-es").found
     assert unknown.proxy_address == "" and unknown.where == "<node address>:30443"
+
+
+def test_with_an_api_key_remote_cluster_ecks_ca_list_comes_first_and_a_string_replaces_it() -> None:
+    # elastic/cloud-on-k8s merged_config.go (xpackConfig) + go-ucfg AppendValues: a nodeSet list is
+    # appended to ECK's, a string replaces it; ECK's files come from its own Secrets
+    es: dict[str, Any] = {"metadata": {"name": "local-es", "namespace": "logging"}, "spec": {
+        "remoteClusters": [{"name": "peer", "elasticsearchRef": {"name": "peer"}, "apiKey": {}}],
+        "nodeSets": [{"name": "plain"},
+                     {"name": "listed", "config": {eck.CLIENT_SSL_CAS: ["remote-certs/ca.crt"]}},
+                     {"name": "string", "config": {eck.CLIENT_SSL_CAS: "remote-certs/ca.crt"}}]}}
+    files, missing = eck.client_ca_files(es)
+    by_set: dict[str, list[str]] = {}
+    for f in files:
+        by_set.setdefault(f.nodeset, []).append(eck.config_path(f.path))
+    assert missing == []
+    assert by_set["plain"] == list(eck.ECK_CLIENT_CAS)
+    assert by_set["listed"] == [*eck.ECK_CLIENT_CAS, "/usr/share/elasticsearch/config/remote-certs/ca.crt"]
+    assert by_set["string"] == ["/usr/share/elasticsearch/config/remote-certs/ca.crt"]
+    remote_ca = next(f for f in files if f.path == eck.ECK_CLIENT_CAS[1])
+    assert remote_ca.mounted is not None and (remote_ca.mounted.kind, remote_ca.mounted.source) == \
+        ("secret", "local-es-es-remote-ca")
+    assert [eck.replaces_eck_client_cas(es, n.get("config") or {}) for n in eck.nodesets(es)] == \
+        [False, False, True]

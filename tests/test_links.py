@@ -167,3 +167,24 @@ def test_credential_refs_need_both_the_resource_and_the_secret_summaries() -> No
     es = healthy_pair().local.es
     assert links.credential_refs_of(None, {}) == []
     assert links.credential_refs_of(es, Unavailable("forbidden", "forbidden")) == []
+
+
+def test_spec_remote_clusters_entries_are_ecks_links_and_its_keystore_secret_a_credential_source() -> None:
+    from kubectl_eckrc.snapshot import CredentialInfo, SecretKey, SecretSummary
+
+    es = {"metadata": {"name": "metrics-es", "namespace": "metrics"}, "spec": {"remoteClusters": [
+        {"name": "logs", "elasticsearchRef": {"name": "local-es", "namespace": "logging"}, "apiKey": {}},
+        {"name": "old", "elasticsearchRef": {"name": "legacy-es"}},
+        {"name": "no-ref"}]}}
+    managed = links.eck_remotes_of(es)
+    assert sorted(managed) == ["logs", "old"]
+    assert managed["logs"].ref == "logging/local-es" and managed["logs"].key_name == "eck-metrics-metrics-es-logs"
+    assert links.eck_seed(managed["logs"]) == "local-es-es-remote-cluster.logging.svc:9443"
+    assert links.eck_seed(managed["old"]) == "legacy-es-es-transport.metrics.svc:9300"
+    assert "change spec.remoteClusters" in managed["logs"].statement("ECKRC404")
+    info = CredentialInfo(True, "", "abc", "0123")
+    secrets = {"metrics-es-es-remote-api-keys": SecretSummary(
+        "metrics-es-es-remote-api-keys", "Opaque",
+        {"cluster.remote.logs.credentials": SecretKey(10, "0123", credential=info)})}
+    refs = links.credential_refs_of(es, secrets)
+    assert [(r.alias, r.secret) for r in refs] == [("logs", "metrics-es-es-remote-api-keys")]
