@@ -178,7 +178,8 @@ def test_spec_remote_clusters_entries_are_ecks_links_and_its_keystore_secret_a_c
         {"name": "no-ref"}]}}
     managed = links.eck_remotes_of(es)
     assert sorted(managed) == ["logs", "old"]
-    assert managed["logs"].ref == "logging/local-es" and managed["logs"].key_name == "eck-metrics-metrics-es-logs"
+    assert managed["logs"].ref == "logging/local-es"
+    assert managed["logs"].key_name == "eck-metrics-metrics-es-logs"
     assert links.eck_seed(managed["logs"]) == "local-es-es-remote-cluster.logging.svc:9443"
     assert links.eck_seed(managed["old"]) == "legacy-es-es-transport.metrics.svc:9300"
     assert "change spec.remoteClusters" in managed["logs"].statement("ECKRC404")
