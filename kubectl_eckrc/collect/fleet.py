@@ -338,8 +338,9 @@ def _notes(state: Fleet, local_refs: list[EsRef]) -> list[str]:
     notes = []
     for ref in local_refs:
         session = state.sessions[ref]
-        notes += [f"{ref.label}: alias {a} is managed by ECK (spec.remoteClusters, same Kubernetes cluster): "
-                  "not checked" for a in live.eck_managed_aliases(session)]
+        notes += [f"{ref.label}: alias {a} is set up by ECK (spec.remoteClusters, same Kubernetes cluster): "
+                  "its findings name what ECK manages; fix does not write it"
+                  for a in live.eck_managed_aliases(session)]
     for name, context in state.contexts.items():
         if isinstance(context.listed, Unavailable):
             notes.append(f"context {name}: cannot list Elasticsearch resources: {context.listed.reason}")
