@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,11 +134,22 @@ class Environment:
             cluster.stop()
 
     def settle(self, timeout: float = 10.0) -> bool:
-        """Wait until the operator and the service network are idle (twice: each feeds the other)."""
+        """Wait until the operator and the service network are idle (twice: each feeds the other)
+        and every node reloaded the files kubelet changed under it."""
         ok = True
         for _ in range(2):
             ok = self.operator.settle(timeout) and self.network.settle(timeout) and ok
-        return ok
+        return self._reloaded(time.monotonic() + timeout) and ok
+
+    def _reloaded(self, deadline: float) -> bool:
+        while True:
+            with self._lock:
+                clusters = list(self.clusters.values())
+            if not any(es.reloads_pending() for es in clusters):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
 
     @property
     def credentials(self) -> ApiCredentials:

@@ -92,8 +92,18 @@ class NodeView:
             return [p.strip() for p in value.split(",") if p.strip()]
         return [str(p) for p in value]
 
+    def restart_fingerprint(self) -> str:
+        """What only a restart changes: the config, the keystore and the pod's address. Files and
+        the transport certificate change under a running node (kubelet); Elasticsearch reloads
+        the SSL ones on its schedule (es_server.SslReload)."""
+        h = hashlib.sha256()
+        for part in (repr(sorted((k, repr(v)) for k, v in self.config.items())),
+                     repr(sorted(self.keystore.items())), self.pod_ip):
+            h.update(part.encode())
+        return h.hexdigest()
+
     def fingerprint(self) -> str:
-        """Changes whenever anything the pod was started with changes (its restart identity)."""
+        """Changes whenever anything the pod was started with changes."""
         h = hashlib.sha256()
         for part in (
             repr(sorted((k, repr(v)) for k, v in self.config.items())),

@@ -2,9 +2,12 @@
 listener (9300) and, when the pod's config enables it, the remote cluster server (9443), all on
 the pod's own loopback address and sharing one cluster state.
 
-The simulated operator calls `set_nodes([NodeView])` at every (simulated) pod start; a pod
-whose view changed is restarted: listeners re-opened on the same address, connections
-dropped, remote links re-established with the new files and keystore, a fresh log.
+The simulated operator calls `set_nodes([NodeView])` at every (simulated) pod start and
+kubelet sync. A pod whose config, keystore or address changed is restarted: listeners re-opened
+on the same address, connections dropped, remote links re-established, a fresh log. A pod whose
+files or transport certificate changed keeps running and takes them as Elasticsearch's SSL
+reload does (`SslReload`): at the next check of `resource.reload.interval.high`, for new
+connections only.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from tests.twin import es_ccs
 from tests.twin.es_logs import PodLog
-from tests.twin.es_node import NodeView, supports_rcs
+from tests.twin.es_node import NodeView, absolute_config_path, supports_rcs
 from tests.twin.es_routes import Request, dispatch
 from tests.twin.es_security import SecurityStore, now_ms
 from tests.twin.es_settings import ClusterSettings
@@ -40,6 +43,35 @@ __all__ = ["EsCluster", "NodeView", "LinkTimeouts"]
 
 HTTP_PORT, TRANSPORT_PORT, RCS_PORT = 9200, 9300, 9443
 HTTP_IDLE_TIMEOUT = 60.0
+# resource.reload.interval.high when the node config does not set it: Elasticsearch's default is
+# 5 s (ResourceWatcherService.Frequency.HIGH); the twin checks more often to keep tests quick.
+SSL_RELOAD_INTERVAL = 0.25
+RELOAD_INTERVAL_SETTING = "resource.reload.interval.high"
+RELOAD_ENABLED_SETTING = "resource.reload.enabled"
+SSL_RELOADER = "org.elasticsearch.xpack.core.ssl.SSLConfigurationReloader"
+_TIME_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def ssl_prefixes_of(view: NodeView, path: str) -> list[str]:
+    """The SSL configurations that depend on a config file (ECK mounts the transport
+    certificates at transport-certs/, which the transport and remote cluster server use)."""
+    if path.startswith("transport-certs/"):
+        return ["xpack.security.transport.ssl", "xpack.security.remote_cluster_server.ssl"]
+    client = "xpack.security.remote_cluster_client.ssl"
+    if absolute_config_path(path) in {absolute_config_path(p) for p in view.ca_paths(client)}:
+        return [client]
+    return []
+
+
+def time_value(text: Any, default: float) -> float:
+    """An Elasticsearch time setting ("5s", "500ms", "1m") in seconds; `default` when unset."""
+    if text is None:
+        return default
+    value = str(text).strip()
+    for unit in sorted(_TIME_UNITS, key=len, reverse=True):
+        if value.endswith(unit) and value[: -len(unit)].strip().isdigit():
+            return int(value[: -len(unit)]) * _TIME_UNITS[unit]
+    raise ValueError(f"failed to parse setting [{RELOAD_INTERVAL_SETTING}] with value [{value}]")
 
 
 def default_resolver(host: str) -> str | None:
@@ -144,10 +176,25 @@ class _Pod:
             self.stop_listeners()
             raise
         self.log.log("INFO", "org.elasticsearch.node.Node", "started {" + view.pod + "}")
-        node = LocalNode(view, cluster, cluster.resolve_host, cluster.route, cluster.in_network)
+        self.node = LocalNode(view, cluster, cluster.resolve_host, cluster.route, cluster.in_network)
         self.links = PodLinks(
-            node, lambda: cluster.settings.effective(view.config), cluster.timeouts, self.log
+            self.node, lambda: cluster.settings.effective(view.config), cluster.timeouts, self.log
         )
+        self.reload = SslReload(self, cluster.ssl_reload_interval)
+
+    def take(self, view: NodeView, changed: list[str]) -> None:
+        """Reloaded key and trust material: new handshakes (in and out) use `view`."""
+        self.view = view
+        self.node.view = view
+        for listener in (self.transport, self.rcs):
+            if listener is not None:
+                listener.reload(view)
+        for path in changed:
+            prefixes = ssl_prefixes_of(view, path)
+            if prefixes:
+                self.log.log("INFO", SSL_RELOADER,
+                             f"updated {len(prefixes)} ssl contexts in 0.1ms for prefix names "
+                             f"[{', '.join(prefixes)}] using file [{absolute_config_path(path)}]")
 
     def stop_listeners(self) -> None:
         for listener in (self.http, self.transport, self.rcs):
@@ -155,8 +202,61 @@ class _Pod:
                 listener.stop()
 
     def stop(self) -> None:
+        self.reload.cancel()
         self.links.stop()
         self.stop_listeners()
+
+
+class SslReload:
+    """Elasticsearch's SSL reload: `ResourceWatcherService` checks the files an SSL configuration
+    depends on every `resource.reload.interval.high` and `SSLConfigurationReloader` rebuilds the
+    context of a changed one. What the pod's files hold changes at once (kubelet); the node uses
+    it from the next check on, and never with `resource.reload.enabled: false`."""
+
+    def __init__(self, pod: _Pod, default_interval: float) -> None:
+        self._pod = pod
+        self._lock = threading.Lock()
+        self._pending: NodeView | None = None
+        self._timer: threading.Timer | None = None
+        config = pod.view.config
+        self.enabled = str(config.get(RELOAD_ENABLED_SETTING, "true")).lower() != "false"
+        self.interval = time_value(config.get(RELOAD_INTERVAL_SETTING), default_interval)
+        self._started = time.monotonic()
+
+    def offer(self, view: NodeView) -> None:
+        """The files as they are now; taken at the next check."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._pending = view
+            if self._timer is None:
+                elapsed = time.monotonic() - self._started
+                wait = self.interval - (elapsed % self.interval)  # checks run at a fixed delay
+                self._timer = threading.Timer(wait, self._check)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _check(self) -> None:
+        with self._lock:
+            view, self._timer = self._pending, None
+        if view is None:
+            return
+        before, after = self._pod.view.files, view.files
+        self._pod.take(view, sorted(p for p in {*before, *after} if before.get(p) != after.get(p)))
+        with self._lock:  # pending until taken: settle() waits for it
+            if self._pending is view:
+                self._pending = None
+
+    @property
+    def pending(self) -> bool:
+        with self._lock:
+            return self._pending is not None
+
+    def cancel(self) -> None:
+        with self._lock:
+            timer, self._timer, self._pending = self._timer, None, None
+        if timer is not None:
+            timer.cancel()
 
 
 class EsCluster:
@@ -180,8 +280,10 @@ class EsCluster:
         http_port: int = HTTP_PORT,
         transport_port: int = TRANSPORT_PORT,
         rcs_port: int = RCS_PORT,
+        ssl_reload_interval: float = SSL_RELOAD_INTERVAL,
     ) -> None:
         self.name = name
+        self.ssl_reload_interval = ssl_reload_interval
         self.namespace = namespace
         self.version = version
         self.http_ca_pem = http_ca_pem
@@ -209,7 +311,8 @@ class EsCluster:
     # ---- pods ----------------------------------------------------------------------------
 
     def set_nodes(self, views: Iterable[NodeView]) -> None:
-        """Make the running pods match `views`; a changed view restarts that pod."""
+        """Make the running pods match `views`: a pod whose config, keystore or address changed
+        restarts; one whose files or certificates changed reloads them on its schedule."""
         wanted = {v.pod: v for v in views}
         with self._lock:
             for pod in [p for p in self._pods if p not in wanted]:
@@ -217,6 +320,10 @@ class EsCluster:
             for pod, view in wanted.items():
                 current = self._pods.get(pod)
                 if current is not None and current.view.fingerprint() == view.fingerprint():
+                    current.reload.cancel()  # back to what it runs with
+                    continue
+                if current is not None and current.view.restart_fingerprint() == view.restart_fingerprint():
+                    current.reload.offer(view)
                     continue
                 if current is not None:
                     self._stop_pod(pod)
@@ -246,6 +353,11 @@ class EsCluster:
     def pods(self) -> list[str]:
         with self._lock:
             return sorted(self._pods)
+
+    def reloads_pending(self) -> bool:
+        """Whether some pod has changed files it has not reloaded yet."""
+        with self._lock:
+            return any(runtime.reload.pending for runtime in self._pods.values())
 
     def _pod(self, pod: str) -> _Pod | None:
         with self._lock:

@@ -80,9 +80,10 @@ class LinkFailure(Exception):
         return self.reason
 
 
-@dataclass(frozen=True)
+@dataclass
 class LocalNode:
-    """The local pod making connections, with its cluster and its name resolution."""
+    """The local pod making connections, with its cluster and its name resolution. `view` is
+    replaced when the node reloads its SSL files (es_server.SslReload): new handshakes use it."""
 
     view: NodeView
     cluster: ClusterCore

@@ -121,11 +121,20 @@ class NodeListener(Acceptor):
             require_client_cert=mutual,
         )
         self.profile = profile
+        self._mutual = mutual
         self._cluster = cluster
         self._view = view
         self._log = log
         self._nodes = nodes
         super().__init__(host, port)
+
+    def reload(self, view: NodeView) -> None:
+        """New key and trust material for the connections accepted from now on (open ones keep
+        their session), as Elasticsearch's SSL reload does."""
+        self._ctx = server_context(view.transport_cert_pem, view.transport_key_pem,
+                                   view.transport_trusted_ca_pems if self._mutual else None,
+                                   require_client_cert=self._mutual)
+        self._view = view
 
     def handle(self, conn: socket.socket, peer: Address) -> None:
         chan = channel(self.address, peer, self.profile)

@@ -271,12 +271,38 @@ def test_changing_the_ca_or_the_key_by_hand_flips_connected(twin: Twin) -> None:
     configmap["data"] = {"remote-cluster-ca.crt": good_ca}
     store.update("configmaps", configmap)
     assert running.settle()
-    assert resolve(running)["connected"] is True
+    # kubelet updated the file; the running node reloaded it (no restart) and, having no periodic
+    # retry, connects when a request asks (8.15 answers that first request at once, disconnected)
+    reloaded = ("updated 1 ssl contexts in 0.1ms for prefix names [xpack.security.remote_cluster_client.ssl] "
+                "using file [/usr/share/elasticsearch/config/remote-certs/remote-cluster-ca.crt]")
+    assert reloaded in logs(running, "local")
+    assert logs(running, "local").count("started {") == 1
+    resolve(running)
     assert wait_connected(running)["connected"] is True
+    assert resolve(running)["connected"] is True
     _, key = es_call(running.remote, *REMOTE, "GET", "/_security/api_key?name=local-es-to-remote-es")
     es_call(running.remote, *REMOTE, "DELETE", "/_security/api_key", {"ids": [key["api_keys"][0]["id"]]})
     assert "has been invalidated" in json.dumps(resolve(running)) + logs(running, "remote")
     assert resolve(running)["connected"] is False
+
+
+def test_a_node_with_reloading_disabled_keeps_the_ca_it_started_with(twin: Twin) -> None:
+    # resource.reload.enabled: false: kubelet updates the file, Elasticsearch never reads it again
+    running = twin("stale-ca")
+    store = running.local.store
+    es = store.get("elasticsearches", *LOCAL)
+    for node_set in es["spec"]["nodeSets"]:
+        node_set["config"]["resource.reload.enabled"] = False
+    store.update("elasticsearches", es)
+    assert running.settle()
+    good_ca = decode_secret_data(running.remote.store.get("secrets", "search",
+                                                          "remote-es-es-transport-certs-public"))["ca.crt"]
+    configmap = store.get("configmaps", "logging", "remote-ca")
+    configmap["data"] = {"remote-cluster-ca.crt": good_ca}
+    store.update("configmaps", configmap)
+    assert running.settle()
+    assert resolve(running)["connected"] is False
+    assert "updated 1 ssl contexts" not in logs(running, "local")
 
 
 def test_up_command_serves_a_scenario_until_sigterm(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ ConfigMap (or user Secret) the local nodeSets already point `certificate_authori
 ConfigMap `remote-ca`, key `remote-cluster-ca.crt`. Refreshing keeps certificates of other
 issuers in the same file (other remotes) and drops older copies of this remote's CA (same
 subject: ECK renews a CA keeping its subject). No restart: kubelet refreshes mounted files
-(after its sync period) and Elasticsearch reloads CA files, except where a nodeSet mounts the
+(after its sync period) and Elasticsearch reloads CA files (it checks them every
+`resource.reload.interval.high`, 5 s by default, unless `resource.reload.enabled: false`); the
+link reconnects when a request asks (fix --wait's `_resolve/cluster`), except where a nodeSet mounts the
 file with `subPath`: kubelet never refreshes such a copy, so those nodeSets' pods are restarted
 (a `kubectl.kubernetes.io/restartedAt` annotation on their podTemplate, as `kubectl rollout
 restart` does: ECK rolls the pods of the new StatefulSet revision).
@@ -29,6 +31,8 @@ DEFAULT_SOURCE = eck.MountedFile(path="", volume="", kind="configMap", source="r
                                  key="remote-cluster-ca.crt")
 KINDS = {"configMap": "ConfigMap", "secret": "Secret"}
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+# How often Elasticsearch checks the files its SSL configurations depend on (ResourceWatcherService).
+RELOAD_SETTING = "resource.reload.interval.high"
 
 
 def ca_source(snap: Snapshot) -> eck.MountedFile:
@@ -151,7 +155,9 @@ def _source_changes(snap: Snapshot) -> list[Change]:
         return []
     ns = eck.namespace(snap, "local")
     target = Target("local", KINDS[source.kind], ns, source.source)
-    summary = f"{source.key}: remote CA sha256 {remote[0].sha256[:12]}… ({remote[0].subject})"
+    summary = (f"{source.key}: remote CA sha256 {remote[0].sha256[:12]}… ({remote[0].subject}); the pods "
+               "see it after kubelet's sync, Elasticsearch at its next reload check "
+               f"({RELOAD_SETTING}, 5s by default)")
     if source.kind == "secret":
         return [_secret_change(target, source, bundle, summary)]
     cm = eck.configmaps(snap, "local").get(source.source)
