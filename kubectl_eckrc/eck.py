@@ -574,6 +574,34 @@ def client_ca_files(es: dict[str, Any]) -> tuple[list[CaFile], list[str]]:
 # --- rollouts ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class UpgradingNode:
+    """One entry of ECK's `status.inProgressOperations.upgrade.nodes` (a node ECK must restart)."""
+
+    name: str
+    status: str  # PENDING | DELETED (ECK's reporter)
+    predicate: str = ""  # the predicate that keeps ECK from restarting it now
+    message: str = ""
+
+    def describe(self) -> str:
+        why = f"; {self.predicate}" if self.predicate else ""
+        return f"{self.name} ({self.status}{why})"
+
+
+def upgrading_nodes(es: dict[str, Any] | None) -> list[UpgradingNode]:
+    """The nodes ECK's status says it still has to restart (ECK >= 2.x, technical preview in
+    the CRD); [] when the status has no such list."""
+    operations = status(es or {}).get("inProgressOperations")
+    upgrade = operations.get("upgrade") if isinstance(operations, dict) else None
+    nodes = upgrade.get("nodes") if isinstance(upgrade, dict) else None
+    found = []
+    for node in nodes if isinstance(nodes, list) else []:
+        if isinstance(node, dict) and node.get("name"):
+            found.append(UpgradingNode(str(node["name"]), str(node.get("status") or ""),
+                                       str(node.get("predicate") or ""), str(node.get("message") or "")))
+    return found
+
+
 def pods_behind(pods: list[dict[str, Any]], statefulsets: list[dict[str, Any]]) -> list[str]:
     """Pods that do not run their StatefulSet's current spec yet (ECK rolls them): a config hash
     other than the template's (ECK's hash covers the rendered config and the secure settings

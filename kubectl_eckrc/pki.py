@@ -94,6 +94,20 @@ def public_key_sha256(info: CertInfo) -> str:
     return hashlib.sha256(_spki(info)).hexdigest()
 
 
+def same_key_identifier(a: CertInfo, b: CertInfo) -> bool:
+    """Whether two CA certificates carry the same Subject Key Identifier (or neither has one):
+    the JDK picks a trust anchor by the leaf's Authority Key Identifier, so a CA renewed with
+    its key but another identifier no longer anchors the leaves the new issue signs."""
+    return _subject_key_id(a) == _subject_key_id(b)
+
+
+def _subject_key_id(info: CertInfo) -> bytes | None:
+    try:
+        return load(info).extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        return None
+
+
 def _spki(info: CertInfo) -> bytes:
     return load(info).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
 

@@ -80,8 +80,9 @@ def _name(cn: str, ou: str) -> x509.Name:
 
 
 def make_ca(es: str, key_name: str, start: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-            days: int = 365, subject_cn: str | None = None) -> Issued:
-    """A transport CA shaped like ECK's: CN=<es>-transport,OU=<es>, one year (or another CN)."""
+            days: int = 365, subject_cn: str | None = None, ski: bytes | None = None) -> Issued:
+    """A transport CA shaped like ECK's: CN=<es>-transport,OU=<es>, one year (or another CN);
+    `ski`: another Subject Key Identifier than the one derived from the key."""
     private = key(key_name)
     subject = _name(subject_cn or f"{es}-transport", es)
     cert = (
@@ -92,7 +93,8 @@ def make_ca(es: str, key_name: str, start: dt.datetime = dt.datetime(2026, 1, 1,
         .add_extension(_usage(ca=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
                                               ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(private.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier(ski) if ski else
+                       x509.SubjectKeyIdentifier.from_public_key(private.public_key()), critical=False)
         .sign(private, hashes.SHA256())
     )
     return Issued(cert, private)

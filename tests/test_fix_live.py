@@ -25,6 +25,8 @@ from kubectl_eckrc.kubeconfig import resolve
 from kubectl_eckrc.options import SideTarget
 from kubectl_eckrc.snapshot import KubeState, Unavailable
 from tests.test_doctor_live import Run
+from tests.twin import pki as twin_pki
+from tests.twin.eck_config import decode_secret_data
 from tests.twin.es_api import es_call
 
 LOCAL_NS, LOCAL_ES, REMOTE_NS, REMOTE_ES, ALIAS = "logging", "local-es", "search", "remote-es", "remote-es"
@@ -439,3 +441,36 @@ def _node_addresses_forbidden_are_named(running: Any) -> None:
     assert isinstance(state, KubeState) and isinstance(state.nodes, Unavailable)
     assert state.nodes.kind == "forbidden"
     assert state.nodes.permission == "list nodes (cluster-wide, for NodePort addresses)"
+
+
+def _finding(run: Run, check: str) -> dict[str, Any]:
+    return next(f for f in run.document["findings"] if f["id"] == check)
+
+
+def _remote_ca_and_local_copy(running: Any) -> tuple[Any, Any]:
+    public = decode_secret_data(
+        running.remote.store.get("secrets", REMOTE_NS, f"{REMOTE_ES}-es-transport-certs-public"))
+    copy_pem = running.local.store.get("configmaps", LOCAL_NS, "remote-ca")["data"]["remote-cluster-ca.crt"]
+    return twin_pki.load_certs(public["ca.crt"].encode())[0], twin_pki.load_certs(copy_pem.encode())[-1]
+
+
+def test_a_remote_ca_renewed_while_the_link_is_up_warns_and_sync_ca_brings_the_copy_current(
+        twin: Any, eckrc: Any) -> None:
+    running = twin("remote-ca-renewed")
+    current, copy_ = _remote_ca_and_local_copy(running)
+    assert current.serial_number != copy_.serial_number and current.public_key() == copy_.public_key()
+    # --index reads through a fresh connection: the local node's real JDK judges the renewed
+    # chain against the previous issue (ECKRC508 passes only if that handshake succeeded).
+    doctor = eckrc(running, "doctor", "--index", "logs-*", "-o", "json")
+    assert doctor.code == 0, doctor.stdout + doctor.stderr
+    assert _finding(doctor, "ECKRC508")["status"] == "pass"
+    stale = _finding(doctor, "ECKRC303")
+    assert stale["status"] == "warn"
+    assert stale["message"] == "the trusted CA is an older issue of the remote CA (same key)"
+    assert "keep accepting" in stale["hint"]
+    assert _finding(doctor, "ECKRC304")["status"] == "pass"
+    fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT, "-o", "json")
+    assert fixed.code == 0, fixed.stdout + fixed.stderr
+    current, copy_ = _remote_ca_and_local_copy(running)
+    assert copy_.serial_number == current.serial_number
+    assert _finding(_doctor_ok(eckrc, running), "ECKRC303")["status"] == "pass"

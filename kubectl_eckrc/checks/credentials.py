@@ -216,8 +216,10 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
     added or changed after the pods started is not used until they roll. The signs of a
     pending rollout are pods whose `config-hash` annotation differs from their StatefulSet's
     template (config and secure settings) or whose `controller-revision-hash` is not the
-    StatefulSet's `updateRevision` (any podTemplate change, such as a CA volume), or the phase
-    ApplyingChanges. When the keystore holds a credential but the remote
+    StatefulSet's `updateRevision` (any podTemplate change, such as a CA volume), the nodes
+    ECK's status lists under `inProgressOperations.upgrade` (with the predicate that holds a
+    node back, such as a change budget of zero), or the phase ApplyingChanges. When the
+    keystore holds a credential but the remote
     refuses it while the key in the secret is valid, the pods still run with an older value.
 
     On a real cluster: `_remote/info` of the node doctor reaches and the pods' config-hash
@@ -236,8 +238,8 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
         evidence = {"clusterCredentials": False, "rollout": pending or "none pending"}
         if pending:
             return failed(f"the keystore does not hold cluster.remote.{alias}.credentials yet",
-                          f"a rollout is pending ({pending}): the keystore is built at pod start; wait for "
-                          "it to finish", **evidence)
+                          f"a rollout is pending ({pending}): the keystore is built at pod start; "
+                          + _wait_for(pending, "wait for it to finish"), **evidence)
         return failed(f"the keystore does not hold cluster.remote.{alias}.credentials",
                       "the pods started before the secret was listed in secureSettings or got the key: "
                       "restart the local pods (ECK rolls them when spec.secureSettings changes)", **evidence)
@@ -247,12 +249,21 @@ def keystore_loaded(snap: Snapshot, alias: str) -> Verdict:
 def _stale_keystore(snap: Snapshot, alias: str, pending: str) -> Verdict:
     error = resolve_error(snap, alias)
     if error and any(text in error.lower() for text in AUTH_ERRORS) and _secret_key_valid(snap, alias):
+        wait = _wait_for(pending, "wait for it")
         return failed("the keystore holds an older credential than the secret",
                       "the secret was changed after the pods started; the remote refuses the old key. "
-                      + (f"A rollout is pending ({pending}): wait for it." if pending else
+                      + (f"A rollout is pending ({pending}): {wait}." if pending else
                          "Restart the local pods so that ECK rebuilds the keystore."),
                       error=error, rollout=pending or "none pending")
     return passed(f"_remote/info shows cluster_credentials for {alias}", clusterCredentials=True)
+
+
+def _wait_for(pending: str, wait: str) -> str:
+    """Waiting helps unless ECK says a predicate keeps it from restarting the nodes."""
+    if MAX_UNAVAILABLE_PREDICATE in pending:
+        return ("ECK restarts no pod while spec.updateStrategy.changeBudget.maxUnavailable allows none to "
+                "be down: raise it, or restart the pods yourself")
+    return wait
 
 
 def _secret_key_valid(snap: Snapshot, alias: str) -> bool:
@@ -274,9 +285,16 @@ def resolve_error(snap: Snapshot, alias: str) -> str:
     return str(entry.get("error") or "") if isinstance(entry, dict) else ""
 
 
+# The predicate ECK's status names when the change budget allows no pod down (upgrade_predicates.go).
+MAX_UNAVAILABLE_PREDICATE = "do_not_restart_healthy_node_if_MaxUnavailable_reached"
+
+
 def rollout_pending(snap: Snapshot) -> str:
     """Why the local pods do not run the current spec yet, "" when nothing says so."""
     es = eck.resource(snap.local)
+    upgrading = eck.upgrading_nodes(es)
+    if upgrading:  # ECK's own list, with what holds each node back
+        return f"ECK must restart {len(upgrading)} pods: " + ", ".join(n.describe() for n in upgrading)
     if es is not None and eck.status(es).get("phase") == "ApplyingChanges":
         return "phase ApplyingChanges"
     if isinstance(snap.local.kube, Unavailable):

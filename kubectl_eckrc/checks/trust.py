@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+from datetime import datetime
 from typing import Any
 
 from kubectl_eckrc import eck, jdk_trust, links, pki
@@ -115,7 +116,8 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     a different subject is another cluster's CA.
 
     On a real cluster: doctor reads the ConfigMap or Secret behind the mount, not the file
-    inside the pods (a kubelet refresh can lag by a minute), and the remote's CA through the
+    inside the pods (a kubelet refresh can lag by a minute, and Elasticsearch reads a changed
+    file at its next `resource.reload.interval.high` check, 5 s), and the remote's CA through the
     remote context; without remote access this check is not evaluated. A file mounted with
     `subPath` is never refreshed: the pods keep the copy they started with. When the object
     holds the current CA but such a link is down, doctor warns that the pods may still see an
@@ -157,12 +159,20 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
         pinned_note = (f"; nodeSets {', '.join(pinned)} mount it with subPath, which kubelet never "
                        "refreshes: restart their pods after the update (fix sync-ca does)")
         explained = dataclasses.replace(explained, hint=explained.hint + pinned_note)
+    if verdict and verdict not in NOT_THE_ANCHOR and explained.status is Status.WARN:
+        # The presented chain finds no anchor in the copy: what the JDK says decides.
+        return failed(f"{explained.message}, and the chain presented at proxy_address does not validate "
+                      f"against it ({verdict})", explained.hint, **evidence)
     if verdict == "" and explained.status is Status.FAIL:
         # The JDK accepts what is presented (it never checks a trust anchor's dates, and a renewed
         # CA keeps its key): the nodes connect, so this is only a warning.
         return warned(f"{explained.message}, but the chain presented at proxy_address validates against "
                       "it (the local nodes connect)", explained.hint, **evidence)
     return explained
+
+
+# Path errors that are not about the trust anchor (ECKRC304/307 judge them).
+NOT_THE_ANCHOR = (jdk_trust.VALIDITY, jdk_trust.EE_KEY_USAGE, jdk_trust.EE_EKU)
 
 
 def _pinned_nodesets(snap: Snapshot) -> list[str]:
@@ -201,12 +211,7 @@ def _explain_mismatch(snap: Snapshot, trusted: list[CertInfo], current: list[Cer
                 return failed(message, f"{source} holds a CA named {old.subject} with another key: the "
                               "remote cluster was re-created, or the copy comes from another cluster with "
                               "the same name; copy the current one", **evidence)
-            if pki.days_left(old, now) < 0:
-                return failed(message, f"the remote CA was renewed; {source} still holds the old one "
-                              f"(expired {old.not_after})", **evidence)
-            return warned("the trusted CA is an older issue of the remote CA (same key)",
-                          f"the remote CA was renewed; {source} still holds the previous issue, which "
-                          f"stops working on {old.not_after}", **evidence)
+            return _older_issue(old, new, source, now, evidence)
     dropped = _eck_list_dropped(snap)
     if dropped:
         return failed(message, dropped, **evidence)
@@ -228,6 +233,24 @@ def _eck_list_dropped(snap: Snapshot) -> str:
     return (f"nodeSets {', '.join(names)} give {eck.CLIENT_SSL_CAS} as one string: it replaces the list ECK "
             "writes (transport-certs/ca.crt, transport-remote-certs/ca.crt, where ECK puts the remote's CA); "
             "write it as a list, which ECK appends to its own, or remove it")
+
+
+def _older_issue(old: CertInfo, new: CertInfo, source: str, now: datetime,
+                 evidence: dict[str, Any]) -> Verdict:
+    """The copy is a previous issue of the remote's CA (ECK renews with the same key and, since
+    elastic/cloud-on-k8s#9198, the same key identifier). The JDK picks trust anchors by name and
+    key identifier and never checks their dates: such a copy keeps working, expired or not,
+    until a renewal with a new key."""
+    when = (f"expired {old.not_after}" if pki.days_left(old, now) < 0 else f"valid until {old.not_after}")
+    if not pki.same_key_identifier(old, new):
+        return failed("the trusted CA is an older issue of the remote CA (same key, another key identifier)",
+                      f"the remote CA was renewed with another Subject Key Identifier; {source} still holds "
+                      f"the previous issue ({when}), which the JDK no longer picks as the anchor of the "
+                      "certificates the new issue signs: copy the current one", **evidence)
+    return warned("the trusted CA is an older issue of the remote CA (same key)",
+                  f"the remote CA was renewed; {source} still holds the previous issue ({when}), which the "
+                  "local nodes keep accepting (the JDK does not check a trust anchor's dates), until a "
+                  "renewal with a new key breaks the link: copy the current one", **evidence)
 
 
 def _source_name(snap: Snapshot) -> str:

@@ -122,6 +122,8 @@ def _rollout(state: Any) -> tuple[str, str]:
         return phase, "?"
     statefulsets = getattr(state, "statefulsets", None)
     behind = set(eck.pods_behind(pods, statefulsets if isinstance(statefulsets, list) else []))
+    # ECK's own list of nodes it must still restart (status.inProgressOperations.upgrade)
+    behind |= {n.name for n in eck.upgrading_nodes(es if isinstance(es, dict) else None)}
     rolled = sum(1 for p in pods if eck.is_ready(p) and eck.name_of(p) not in behind)
     return phase, f"{rolled}/{len(pods)}"
 

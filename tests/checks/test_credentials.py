@@ -128,6 +128,22 @@ def test_a_pod_of_an_older_statefulset_revision_is_a_pending_rollout_for_eckrc40
     assert finding.evidence["rollout"] == "1 pods run an older spec: local-es-es-hot-0"
 
 
+def test_ecks_in_progress_upgrade_is_the_pending_rollout_and_a_zero_budget_says_waiting_will_not_do() -> None:
+    # status.inProgressOperations.upgrade (elastic/cloud-on-k8s reconcile/status.go): ECK's own list
+    pair = healthy_pair()
+    pair.remote_info(cluster_credentials=None)
+    pair.local.es["status"]["inProgressOperations"] = {"upgrade": {
+        "lastUpdatedTime": "2026-12-01T00:00:00Z",
+        "nodes": [{"name": "local-es-es-hot-0", "status": "PENDING",
+                   "predicate": "do_not_restart_healthy_node_if_MaxUnavailable_reached",
+                   "message": "Cannot restart node because of failed predicate"}]}}
+    finding = outcome(pair, "ECKRC405")
+    assert finding.status is Status.FAIL
+    assert finding.evidence["rollout"] == ("ECK must restart 1 pods: local-es-es-hot-0 "
+                                           "(PENDING; do_not_restart_healthy_node_if_MaxUnavailable_reached)")
+    assert "changeBudget.maxUnavailable allows none to be down: raise it" in finding.hint
+
+
 def test_keystore_without_credentials_and_no_rollout_is_eckrc405() -> None:
     pair = healthy_pair()
     pair.remote_info(cluster_credentials=None)

@@ -463,14 +463,18 @@ def test_eckrc303_an_older_issue_is_usable_until_the_very_end_of_its_validity() 
             Status.WARN, "the trusted CA is an older issue of the remote CA (same key)"), left
 
 
-def test_eckrc303_an_expired_older_issue_with_no_chain_seen_fails_with_the_evidence() -> None:
+def test_eckrc303_an_expired_older_issue_with_no_chain_seen_still_anchors_and_warns() -> None:
+    # Same key and key identifier: the JDK finds the anchor and ignores its dates (the real JDK
+    # agrees: tests/twin/test_tls_corpus.py, renewed-ca-same-key-copy-is-old; scenario remote-ca-renewed).
     pair = healthy_pair()
     pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC))])
     pair.probe = Unavailable("timed out after 5s", "timeout")
     finding = outcome(pair, "ECKRC303")
-    assert finding.status is Status.FAIL
-    assert finding.hint == ("the remote CA was renewed; configMap logging/remote-ca still holds the old one "
-                            "(expired 2026-01-01T00:00:00Z)")
+    assert finding.status is Status.WARN
+    assert finding.hint == (
+        "the remote CA was renewed; configMap logging/remote-ca still holds the previous issue (expired "
+        "2026-01-01T00:00:00Z), which the local nodes keep accepting (the JDK does not check a trust "
+        "anchor's dates), until a renewal with a new key breaks the link: copy the current one")
     assert [c["notAfter"] for c in finding.evidence["trusted"]] == ["2026-01-01T00:00:00Z"]
     assert [c["notAfter"] for c in finding.evidence["current"]] == ["2027-01-01T00:00:00Z"]
 
@@ -508,3 +512,17 @@ def test_a_current_copy_mounted_with_sub_path_warns_while_the_link_is_down() -> 
     finding = outcome(pair, "ECKRC303")
     assert finding.status is Status.WARN and "may still see the copy they started with" in finding.message
     assert finding.evidence["pinned"] == ["hot"]
+
+
+def test_eckrc303_an_older_issue_with_another_key_identifier_fails() -> None:
+    # A renewal that kept the key but not the SKI (ECK before elastic/cloud-on-k8s#9198 on a Go that
+    # derives identifiers differently): the leaves' AKI no longer names the copy.
+    pair = healthy_pair()
+    pair.set_configured_ca([make_ca("remote-es", "remote-ca", start=dt.datetime(2025, 1, 1, tzinfo=UTC),
+                                    ski=b"\x01" * 20)])
+    pair.probe = Unavailable("timed out after 5s", "timeout")
+    finding = outcome(pair, "ECKRC303")
+    assert finding.status is Status.FAIL
+    assert finding.message == ("the trusted CA is an older issue of the remote CA (same key, another key "
+                               "identifier)")
+    assert "no longer picks as the anchor" in finding.hint

@@ -267,3 +267,8 @@ def test_wait_counts_a_pod_of_an_older_statefulset_revision_as_not_rolled() -> N
     assert _rollout(State()) == ("ApplyingChanges", "0/1")
     pod["metadata"]["labels"]["controller-revision-hash"] = "es-default-new"
     assert _rollout(State()) == ("ApplyingChanges", "1/1")
+    # ECK's status.inProgressOperations.upgrade lists the pods it still has to restart
+    pod["metadata"]["name"] = "es-default-0"
+    State.elasticsearch["status"]["inProgressOperations"] = {
+        "upgrade": {"nodes": [{"name": "es-default-0", "status": "PENDING"}]}}
+    assert _rollout(State()) == ("ApplyingChanges", "0/1")

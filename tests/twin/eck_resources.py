@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.twin import crd, pki
+from tests.twin import crd, eck_ca, pki
 from tests.twin import eck_config as cfg
 from tests.twin import eck_objects as objs
 from tests.twin.eck_remote_clusters import api_keys_secret, remote_ca_bundle
@@ -82,6 +82,8 @@ class EckResources:
         self.eck_version = eck_version
         self.event_sink = event_sink
         self.now = clock or utc_now
+        self.ca_rotation = eck_ca.CaRotation()  # the operator's --ca-cert-validity / --ca-cert-rotate-before
+        self.ca_clock: Callable[[], dt.datetime] = eck_ca.utc_now  # the operator's clock for CAs
         self._certs: dict[tuple[str, str], tuple[Any, pki.Issued]] = {}
         self._http: dict[tuple[str, str], tuple[pki.Issued, pki.Issued]] = {}
 
@@ -182,12 +184,16 @@ class EckResources:
             return _load_issued(data["ca.crt"], data["ca.key"])
         secret_name = names.svc("transport-ca-internal")
         data = self.lookup(names.namespace)("secrets", secret_name)
+        existing = None
         if data and "tls.crt" in data and "tls.key" in data:
-            return _load_issued(data["tls.crt"], data["tls.key"])
-        ca = pki.transport_ca(names.es)
-        self.apply("secrets", objs.secret(names, secret_name, es_obj, {
-            "tls.crt": pki.cert_pem(ca.cert).decode(), "tls.key": ca.key_pem.decode()}), ("data",))
-        return ca
+            existing = _load_issued(data["tls.crt"], data["tls.key"])
+        outcome = eck_ca.reconcile_ca(existing, f"{names.es}-transport", names.es, self.ca_rotation,
+                                      self.ca_clock)
+        if outcome.action != "kept":
+            ca = outcome.ca
+            self.apply("secrets", objs.secret(names, secret_name, es_obj, {
+                "tls.crt": pki.cert_pem(ca.cert).decode(), "tls.key": ca.key_pem.decode()}), ("data",))
+        return outcome.ca
 
     def _extra_trust(self, names: cfg.Names, spec: dict[str, Any]) -> list[bytes]:
         ref = (((spec.get("transport") or {}).get("tls") or {}).get("certificateAuthorities") or {})
@@ -294,15 +300,23 @@ class EckResources:
         extra = [str(s.get(kind) or "") for s in tls.get("subjectAltNames") or [] for kind in ("dns", "ip")]
         suffix = str(tls.get("otherNameSuffix") or "")
         sans = tuple(e for e in extra if e)
-        wanted = (pki.fingerprint_sha1(ca.cert), ip, cfg.rcs_enabled(spec), sans, suffix)
+        # ECK reissues a leaf its current CA did not sign (key, AKI = SKI): a CA renewed with the
+        # same key keeps the leaves, whose tls.crt still carries the previous CA issue
+        wanted = (eck_ca.subject_key_id(ca.cert), ip, cfg.rcs_enabled(spec), sans, suffix)
         cached = self._certs.get((names.namespace, pod))
-        if cached and cached[0] == wanted:
+        if cached and cached[0] == wanted and not self._leaf_expiring(cached[1], ca):
             return cached[1]
         window = _leaf_window(ca)
         leaf = pki.transport_cert(ca, names.es, names.namespace, pod, nodeset, ip, wanted[2], wanted[3],
                                   not_before=window[0], not_after=window[1], other_name_suffix=suffix)
         self._certs[(names.namespace, pod)] = (wanted, leaf)
         return leaf
+
+    def _leaf_expiring(self, leaf: pki.Issued, ca: pki.Issued) -> bool:
+        """ECK's --cert-rotate-before (default as for CAs, 24 h): reissue a leaf close to its end,
+        when the CA lets a new one live longer (the twin's leaves never outlive their CA)."""
+        end = leaf.cert.not_valid_after_utc
+        return self.ca_clock() > end - eck_ca.DEFAULT_ROTATE_BEFORE and ca.cert.not_valid_after_utc > end
 
     @staticmethod
     def _eck_files(http_ca: pki.Issued, http: pki.Issued, certs: dict[str, str],

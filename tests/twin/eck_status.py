@@ -28,6 +28,43 @@ def es_status(es_obj: dict[str, Any], status: dict[str, Any], phase: str | None,
     return new
 
 
+# ECK's upgrade reporter (pkg/controller/elasticsearch/reconcile/status.go, driver/stateful/
+# upgrade_pods_deletion.go, upgrade_predicates.go): the texts it writes into the status.
+MAX_UNAVAILABLE_PREDICATE = "do_not_restart_healthy_node_if_MaxUnavailable_reached"
+FAILED_PREDICATE = "Cannot restart node because of failed predicate"
+DELETING_FOR_UPGRADE = "Deleting pod for rolling upgrade"
+
+
+def upgrade_nodes(outdated: list[str], blocked: bool, deleting: str) -> list[dict[str, Any]]:
+    """`inProgressOperations.upgrade.nodes`: every pod still to restart is PENDING, the one being
+    deleted now DELETED; with the change budget exhausted each carries the failed predicate."""
+    nodes = []
+    for pod in sorted(outdated):
+        node: dict[str, Any] = {"name": pod, "status": "DELETED" if pod == deleting else "PENDING"}
+        if pod == deleting:
+            node["message"] = DELETING_FOR_UPGRADE
+        elif blocked:
+            node.update(predicate=MAX_UNAVAILABLE_PREDICATE, message=FAILED_PREDICATE)
+        nodes.append(node)
+    return nodes
+
+
+def in_progress_operations(status: dict[str, Any], upgrade: list[dict[str, Any]], now: str) -> dict[str, Any]:
+    """ECK's `status.inProgressOperations`: downscale, upgrade and upscale, each with the time its
+    node list last changed (`Merge`); `nodes` only when there are any."""
+    previous = status.get("inProgressOperations") or {}
+    operations = {}
+    for name, nodes in (("downscale", []), ("upgrade", upgrade), ("upscale", [])):
+        before = previous.get(name) or {}
+        entry: dict[str, Any] = {"lastUpdatedTime": before.get("lastUpdatedTime", now)}
+        if (before.get("nodes") or []) != nodes:
+            entry["lastUpdatedTime"] = now
+        if nodes:
+            entry["nodes"] = nodes
+        operations[name] = entry
+    return operations
+
+
 class EventRecorder:
     """Warning/Normal events on the Elasticsearch resource; a repeat bumps `count`, as
     client-go's recorder aggregates them."""

@@ -85,6 +85,9 @@ _CATALOGUE = [
     _s("ca-subpath-mount", "the stale CA copy is mounted with subPath: kubelet never refreshes it, so "
        "updating the ConfigMap alone changes nothing in the pods", "F4 F23", "ECKRC303 ECKRC304", ca="stale",
        mount="sub-path"),
+    _s("remote-ca-renewed", "the remote's ECK renewed its transport CA (same key and SKI) while the link "
+       "was up; the local copy is the previous issue, which the JDK still accepts", "F4", "ECKRC303",
+       remote_ca_renewed=True),
     _s("same-es-name", "ConfigMap holds the CA of another cluster also named remote-es", "F4",
        "ECKRC303 ECKRC304", ca="same-name"),
     _s("server-name-unset", "no server_name: the LB IP is checked against the SANs", "F5", "ECKRC305",

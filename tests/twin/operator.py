@@ -23,7 +23,7 @@ from tests.twin import eck_config as cfg
 from tests.twin.admission import validation_errors
 from tests.twin.eck_remote_clusters import RemoteClusters
 from tests.twin.eck_resources import EckResources, ReconcileError
-from tests.twin.eck_status import EventRecorder, es_status
+from tests.twin.eck_status import EventRecorder, es_status, in_progress_operations, upgrade_nodes
 from tests.twin.kube_errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,7 @@ class Operator:
                                               lambda: self._license_type() == "enterprise")
         self.runs: dict[tuple[str, str], PodRun] = {}  # (namespace, pod) -> last start
         self._published: dict[Key, tuple[ClusterInputs, list[PodView]]] = {}
+        self._upgrades: dict[Key, list[dict[str, Any]]] = {}  # status.inProgressOperations.upgrade.nodes
         self._queue = _Queue()
         self._cond = threading.Condition()
         self._stopped = False
@@ -150,6 +151,11 @@ class Operator:
                     return False
                 self._cond.wait(min(remaining, 0.05))
         return True
+
+    def requeue(self) -> None:
+        """Reconcile every Elasticsearch now, as ECK's RequeueAfter does at a CA's rotation time
+        (the twin requeues on demand rather than on that timer)."""
+        self._enqueue(("*", ""))
 
     # ---- queue -------------------------------------------------------------------------------
 
@@ -253,9 +259,12 @@ class Operator:
                 pending = not self._start_pod(namespace, plan) or pending
             elif run.restart_hash != plan.restart_hash:
                 outdated.append(plan)
+        blocked = _restarts_blocked(es_obj)
+        self._upgrades[key] = upgrade_nodes([p.pod for p in outdated], blocked,
+                                            outdated[0].pod if restart_due and outdated else "")
         if not outdated:
             return pending
-        if _restarts_blocked(es_obj) or pending:
+        if blocked or pending:
             return True  # ECK takes no pod down beyond the change budget, nor while one is not ready
         if restart_due:
             self._start_pod(namespace, outdated.pop(0))
@@ -362,6 +371,9 @@ class Operator:
                                      es_obj["metadata"]["name"])
             status = dict(current.get("status") or {})
             new = es_status(current, status, phase, error, nodes, self.resources.now())
+            key = (current["metadata"]["namespace"], current["metadata"]["name"])
+            new["inProgressOperations"] = in_progress_operations(status, self._upgrades.get(key, []),
+                                                                 self.resources.now())
             if new == status:
                 return
             current["status"] = new

@@ -104,14 +104,16 @@ def make_ca(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     key: rsa.RSAPrivateKey | None = None,
+    subject_key_id: bytes | None = None,
 ) -> Issued:
-    """A self-signed CA shaped like ECK's (CA:true, certSign/crlSign, EKU serverAuth+clientAuth)."""
+    """A self-signed CA shaped like ECK's (CA:true, certSign/crlSign, EKU serverAuth+clientAuth).
+    `subject_key_id`: kept from a previous issue (ECK's renewal), else derived from the key."""
     key = key or next_key()
     begin, end = _window(not_before, not_after)
     subject = _name(cn, ou)
-    builder = _builder(subject, subject, key, begin, end, ca=True).add_extension(
-        x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-    )
+    ski = (x509.SubjectKeyIdentifier(subject_key_id) if subject_key_id
+           else x509.SubjectKeyIdentifier.from_public_key(key.public_key()))
+    builder = _builder(subject, subject, key, begin, end, ca=True).add_extension(ski, critical=False)
     return Issued(builder.sign(key, hashes.SHA256()), key)
 
 

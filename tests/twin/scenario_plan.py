@@ -47,6 +47,8 @@ class Plan:
     rollout_pending: bool = False
     remote_missing_mount: bool = False  # afterwards, the remote mounts a ConfigMap that does not exist
     remote_fixed_later: bool = False  # after the local links failed, the remote enables RCS
+    # the remote's ECK CA was issued a year ago; once the link is up, ECK renews it (same key)
+    remote_ca_renewed: bool = False
     restricted_local: bool = False
     cert_model: str = ""  # "" | mutual | one-way | wrong-key (local ConfigMap key is not ca.crt)
     # "" | no-remote-indices: local user app-user whose role app-role has no remote_indices

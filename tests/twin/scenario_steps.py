@@ -7,6 +7,7 @@ decides which variant of each step the user took.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import secrets
 import socket
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.twin import pki, scenario_signing
+from tests.twin import eck_ca, pki, scenario_signing
 from tests.twin.eck_config import CLUSTER_LABEL, TYPE_LABEL, decode_secret_data
 from tests.twin.environment import Environment
 from tests.twin.es_api import es_call
@@ -447,6 +448,25 @@ def _rotate_key_without_rollout(build: Build) -> None:
     settle(build.local)
 
 
+# remote-ca-renewed: the CA is issued this long before the scenario, 12 h short of ECK's 1 year
+CA_AGE = eck_ca.DEFAULT_VALIDITY - dt.timedelta(hours=12)
+
+
+def age_remote_ca(remote: Environment) -> None:
+    """The remote's ECK issues its transport CA as if a year ago (its clock for CAs runs behind)."""
+    remote.operator.resources.ca_clock = lambda: eck_ca.utc_now() - CA_AGE
+
+
+def renew_remote_ca(build: Build) -> None:
+    """A year later: the CA is within --ca-cert-rotate-before of its end, and ECK's next reconcile
+    renews it with the same key and SKI while the link is up. The nodes reload the new leaves
+    (open connections stay up); a new connection meets the renewed chain."""
+    build.local.es(LOCAL_NS, LOCAL_ES).wait_for_links(LINK_FAILURE_WAIT)
+    build.remote.operator.resources.ca_clock = eck_ca.utc_now
+    build.remote.operator.requeue()
+    settle(build.remote)
+
+
 def _enable_rcs_after_the_links_failed(build: Build) -> None:
     """remote-fixed-later: the link failed on RCS being off; then the remote enables it. Nothing
     makes the local nodes try again (Elasticsearch has no periodic retry)."""
@@ -499,6 +519,8 @@ def build_api_key_link(build: Build, local_sets: list[dict[str, Any]]) -> None:
         _mount_missing_configmap(build)
     if plan.remote_fixed_later:
         _enable_rcs_after_the_links_failed(build)
+    if plan.remote_ca_renewed:
+        renew_remote_ca(build)
 
 
 def _strong_identity(build: Build, local_sets: list[dict[str, Any]]) -> None:

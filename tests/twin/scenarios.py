@@ -27,6 +27,7 @@ from tests.twin.scenario_steps import (
     REMOTE_ES,
     REMOTE_NS,
     Build,
+    age_remote_ca,
     build_api_key_link,
     build_cert_model,
     es_resource,
@@ -90,6 +91,8 @@ def build(plan: Plan) -> Build:
         remote.start()
         local.ensure_namespace(LOCAL_NS)
         remote.ensure_namespace(REMOTE_NS)
+        if plan.remote_ca_renewed:
+            age_remote_ca(remote)
         remote.store.create("elasticsearches", es_resource(
             REMOTE_NS, REMOTE_ES, plan.remote_version, [node_set("default")], **remote_spec(plan, state)))
         settle(remote)

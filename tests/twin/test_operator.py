@@ -259,12 +259,23 @@ def test_a_pod_template_change_rolls_by_revision_and_leaves_the_config_hash(
     assert template_hash == before["annotations"][CONFIG_HASH]
     assert pod["metadata"]["labels"]["controller-revision-hash"] != sts["status"]["updateRevision"]
     assert eck.pods_behind([pod], [sts]) == [pod_name]
+    # ECK's status says so too (reconcile/status.go UpgradeReporter, upgrade_predicates.go)
+    operations = store.get("elasticsearches", NS, ES)["status"]["inProgressOperations"]
+    assert operations["upgrade"]["nodes"] == [{
+        "name": pod_name, "status": "PENDING",
+        "predicate": "do_not_restart_healthy_node_if_MaxUnavailable_reached",
+        "message": "Cannot restart node because of failed predicate"}]
+    assert set(operations) == {"downscale", "upgrade", "upscale"}
+    assert all(op["lastUpdatedTime"] for op in operations.values())
+    assert [n.describe() for n in eck.upgrading_nodes(store.get("elasticsearches", NS, ES))] == [
+        f"{pod_name} (PENDING; do_not_restart_healthy_node_if_MaxUnavailable_reached)"]
     _update_spec(store, updateStrategy={})
     assert operator.settle()
     pod = store.get("pods", NS, pod_name)
     assert pod["metadata"]["uid"] != before["uid"]
     assert pod["metadata"]["labels"]["controller-revision-hash"] == sts["status"]["updateRevision"]
     assert eck.pods_behind([pod], [store.get("statefulsets", NS, sts_name)]) == []
+    assert "nodes" not in store.get("elasticsearches", NS, ES)["status"]["inProgressOperations"]["upgrade"]
 
 
 def test_kubelet_shows_a_changed_configmap_after_its_sync_delay_and_never_through_sub_path(
