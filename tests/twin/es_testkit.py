@@ -41,8 +41,10 @@ class Side:
         return f"{self.es}-es-default-{index}"
 
     def restart(self, pod: str, **changes: Any) -> NodeView:
-        """Restart one pod with changed NodeView fields (files, keystore, config...)."""
+        """Restart one pod with changed NodeView fields (files, keystore, config...): stopped,
+        then started with them (a changed file alone would only be reloaded, see EsCluster)."""
         self.views[pod] = replace(self.views[pod], **changes)
+        self.cluster.set_nodes([v for name, v in self.views.items() if name != pod])
         self.cluster.set_nodes(self.views.values())
         return self.views[pod]
 
