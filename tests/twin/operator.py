@@ -260,8 +260,8 @@ class Operator:
             elif run.restart_hash != plan.restart_hash:
                 outdated.append(plan)
         blocked = _restarts_blocked(es_obj)
-        self._upgrades[key] = upgrade_nodes([p.pod for p in outdated], blocked,
-                                            outdated[0].pod if restart_due and outdated else "")
+        deleting = outdated[0].pod if restart_due and outdated and not (blocked or pending) else ""
+        self._upgrades[key] = upgrade_nodes([p.pod for p in outdated], blocked, deleting)
         if not outdated:
             return pending
         if blocked or pending:
