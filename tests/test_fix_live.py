@@ -418,10 +418,13 @@ def test_fix_exposes_9443_as_a_node_port_and_registers_the_nodes_external_ip(twi
     _no_canary(running, fixed)
 
 
-def test_fix_registers_an_existing_node_port_when_the_alias_lost_its_address(twin: Any, eckrc: Any) -> None:
-    running = twin("nodeport-exposure")
-    assert eckrc(running, "fix", "--alias", ALIAS).code == 0  # node:nodePort is an exposure: nothing to do
-    _node_addresses_forbidden_are_named(running)
+@pytest.mark.parametrize("scenario", ["nodeport-exposure", "lb-hostname"])
+def test_fix_registers_an_existing_exposure_when_the_alias_lost_its_address(
+        twin: Any, eckrc: Any, scenario: str) -> None:
+    running = twin(scenario)
+    assert eckrc(running, "fix", "--alias", ALIAS).code == 0  # the address is an exposure: nothing to do
+    if scenario == "nodeport-exposure":
+        _node_addresses_forbidden_are_named(running)
     es_call(running.local, LOCAL_NS, LOCAL_ES, "PUT", "/_cluster/settings",
             {"persistent": {f"cluster.remote.{ALIAS}.proxy_address": None}})
     fixed = eckrc(running, "fix", "--alias", ALIAS, "--apply", "--yes", *WAIT, "-o", "json")
