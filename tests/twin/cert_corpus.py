@@ -89,9 +89,11 @@ def issue(
     starts: float = -30,
     days: float = 365,
     ou: str = "remote-es",
+    ski: bytes | None = None,
 ) -> Cert:
     """One certificate, self-signed when `issuer` is None. `ca=None` leaves basicConstraints out;
-    `starts` and `days` are relative to now, in days."""
+    `starts` and `days` are relative to now, in days; `ski` replaces the key-derived identifier
+    (the leaves it signs name it as their authority key identifier)."""
     private = _key(key)
     begin = dt.datetime.now(dt.UTC) + starts * DAY
     subject = _name(cn, ou)
@@ -103,7 +105,8 @@ def issue(
         .serial_number(x509.random_serial_number())
         .not_valid_before(begin)
         .not_valid_after(begin + days * DAY)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(private.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier(ski) if ski else
+                       x509.SubjectKeyIdentifier.from_public_key(private.public_key()), critical=False)
     )
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
@@ -114,8 +117,9 @@ def issue(
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     if issuer is not None:
+        issuer_ski = issuer.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False
         )
     sans = [x509.DNSName(n) for n in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     if sans:
@@ -142,6 +146,8 @@ def cases() -> list[Case]:
     ca = issue("remote-es-transport", "ca", ca=True)
     renewed_same_key = issue("remote-es-transport", "ca", ca=True, starts=-1)
     renewed_new_key = issue("remote-es-transport", "ca-2", ca=True, starts=-1)
+    # same key, another SKI (a renewal that did not keep it): the leaves' AKI names the new one
+    renewed_other_ski = issue("remote-es-transport", "ca", ca=True, starts=-1, ski=b"\x07" * 20)
     expired_ca = issue("remote-es-transport", "ca-old", ca=True, starts=-400)
     other_cluster = issue("other-es-transport", "other", ca=True, ou="other-es")
     root = issue("corp-root", "root", ca=True, ou="corp")
@@ -160,6 +166,7 @@ def cases() -> list[Case]:
         Case("renewed-ca-same-key-copy-is-old", (renewed_same_key,), (ca,), (leaf(renewed_same_key),)),
         Case("renewed-ca-same-key-copy-is-new", (ca,), (renewed_same_key,), (good,)),
         Case("renewed-ca-new-key", (renewed_new_key,), (ca,), (leaf(renewed_new_key),)),
+        Case("renewed-ca-same-key-other-ski", (renewed_other_ski,), (ca,), (leaf(renewed_other_ski),)),
         Case("expired-anchor", (expired_ca,), (expired_ca,), (leaf(expired_ca, starts=-1, days=30),)),
         Case("expired-anchor-presented-in-chain", (expired_ca,), (expired_ca,),
              (leaf(expired_ca, starts=-1, days=30), expired_ca)),
