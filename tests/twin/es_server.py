@@ -189,6 +189,7 @@ class _Pod:
         for listener in (self.transport, self.rcs):
             if listener is not None:
                 listener.reload(view)
+        self.links.reload_signing()
         for path in changed:
             prefixes = ssl_prefixes_of(view, path)
             if prefixes:

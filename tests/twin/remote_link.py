@@ -276,6 +276,12 @@ def _closed(sock: socket.socket) -> bool:
         return False  # only TLS records without application data (e.g. session tickets)
 
 
+def _reload_signing(link: AliasLink) -> None:
+    """The node reloaded its files (es_server.SslReload; for signing material Elasticsearch's
+    CrossClusterApiKeySigningConfigReloader): new requests sign with what they hold now."""
+    link.signer = signer_for(link.node.view, dict(link.config.signing), link.config.alias)
+
+
 class PodLinks:
     """All remote-cluster links of one local pod, following the effective settings."""
 
@@ -310,6 +316,10 @@ class PodLinks:
     def links(self) -> dict[str, AliasLink]:
         with self._lock:
             return dict(self._links)
+
+    def reload_signing(self) -> None:
+        for link in self.links().values():
+            _reload_signing(link)
 
     def wait_settled(self, deadline: float) -> bool:
         """True once every alias link finished its first attempt (before `deadline`, monotonic)."""
