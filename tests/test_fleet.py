@@ -128,3 +128,19 @@ def test_a_trusted_ca_alone_does_not_match_the_nodes_trust_it_for_every_alias() 
     pair.present([make_ca("elsewhere", "elsewhere-ca")])
     found = fleet.match(facts(pair), [remote_candidate(pair)])
     assert found.remote is None
+
+
+def test_a_side_sanitized_in_place_is_what_a_bundle_keeps() -> None:
+    from kubectl_eckrc.collect.bundle import sanitized
+    from kubectl_eckrc.collect.sanitize import sanitized_side
+
+    pair = healthy_pair()
+    pair.local.es["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": '{"password": "hunter2-canary"}'}
+    env = [{"name": "PW", "value": "s3cr3t-canary"}]
+    pair.local.pods[0]["spec"] = {"containers": [{"name": "es", "env": env}]}
+    snap = pair.build()
+    memo: dict[int, tuple[object, object]] = {}
+    assert sanitized_side(snap.local, memo) == sanitized(snap).local
+    assert sanitized_side(snap.remote, memo) == sanitized(snap).remote
+    assert "canary" not in repr(sanitized_side(snap.local, memo))

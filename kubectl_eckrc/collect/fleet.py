@@ -17,9 +17,10 @@ connections at once.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -106,8 +107,21 @@ def _local_context(state: Fleet) -> Context:
     return next(iter(state.contexts.values()))
 
 
+@dataclass
+class LocalRead:
+    """One local cluster once read: its side, its links' facts and where each alias leads."""
+
+    session: SideSession
+    aliases: list[str]
+    snapshot: Snapshot  # local side only
+    matches: dict[str, fleet.Match]
+    key_ids: dict[str, str]  # alias -> API key id, for the aliases matched to a remote
+
+
 def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) -> FleetSnapshot:
-    scope, local = state.scope, _local_context(state)
+    """Each local cluster is read, probed and matched in one task; the remotes it reaches start
+    opening as soon as it is matched, while the other local clusters are still read."""
+    local = _local_context(state)
     progress.set(f"listing Elasticsearch in {len(state.contexts)} contexts")
     listed = parallel({name: partial(_list, state, c) for name, c in state.contexts.items()})
     for name, items in listed.items():
@@ -117,33 +131,74 @@ def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) 
                           f"{local.listed.reason}")
     local_refs = _local_refs(state, local)
     state.phase(f"listed: {len(local_refs)} local Elasticsearch")
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="eckrc-fleet") as pool:
-        candidates_future = pool.submit(_candidates, state)
-        progress.set(f"reading {len(local_refs)} local Elasticsearch clusters")
-        _open_sessions(state, local_refs, "local")
-        state.phase("local Elasticsearch read")
-        aliases = {ref: _aliases(state.sessions[ref]) for ref in local_refs}
-        count = sum(len(a) for a in aliases.values())
-        deadline = time.monotonic() + scope.timeout
-        progress.set(f"TLS handshakes and _resolve/cluster of {count} links", deadline)
-        link_reads_done = _bounded({ref: partial(_link_reads, state.sessions[ref], aliases[ref], link_reads,
-                                                 deadline, scope.timeout) for ref in local_refs})
-        state.phase("TLS probes and _resolve/cluster done")
-        candidates = candidates_future.result()
-    local_only = {ref: _local_only(state.sessions[ref], aliases[ref], link_reads_done[ref], taken_at)
-                  for ref in local_refs}
-    matches = {(ref, alias): _match(local_only[ref], alias, ref, candidates)
-               for ref in local_refs for alias in aliases[ref]}
-    remotes = sorted({m.remote for m in matches.values() if m.remote is not None} - set(state.sessions))
-    progress.set(f"reading {len(remotes)} remote Elasticsearch clusters")
-    _open_sessions(state, remotes, "remote")
-    state.phase("remote Elasticsearch read")
-    keys = _api_keys(state, local_refs, matches)
+    progress.set(f"reading {len(local_refs)} Elasticsearch clusters, probing their links")
+    kept_open = _eck_targets(local)
+    opening: dict[EsRef, Future[SideSession]] = {}
+    lock = threading.Lock()
+    with ThreadPoolExecutor(max_workers=CLUSTERS_AT_ONCE, thread_name_prefix="eckrc-remote") as remote_pool, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-candidates") as candidate_pool:
+        candidates = candidate_pool.submit(_candidates, state)
+
+        def reach(ref: EsRef) -> None:
+            if ref in kept_open and ref in local_refs:
+                return  # its local session serves as the remote end too
+            with lock:
+                if ref not in opening:
+                    opening[ref] = remote_pool.submit(_open_session, state, ref, "remote")
+
+        def read_local(ref: EsRef) -> LocalRead:
+            found = _read_local(state, ref, taken_at, link_reads, candidates, reach)
+            if ref not in kept_open:  # every fact is in its snapshot: free the port-forward
+                found.session.close_es()
+            return found
+
+        reads = _bounded({ref: partial(read_local, ref) for ref in local_refs})
+        state.phase("local Elasticsearch read, links probed and matched")
+        remotes = {ref: future.result() for ref, future in opening.items()}
+    state.phase(f"{len(remotes)} remote Elasticsearch read")
+    for ref, found in reads.items():
+        state.sessions[ref] = found.session
+    sessions = {**{ref: state.sessions[ref] for ref in kept_open if ref in state.sessions}, **remotes}
+    state.sessions.update({ref: session for ref, session in remotes.items()})
+    remote_sides = _remote_sides(sessions, reads)
     state.phase("remote API keys read")
-    links = [_link_snapshot(state, ref, local_only[ref], matches[(ref, alias)], keys)
-             for ref in local_refs for alias in aliases[ref]]
+    links = [_link_snapshot(state, ref, found, alias, remote_sides) for ref, found in reads.items()
+             for alias in found.aliases]
     return FleetSnapshot(taken_at, "live", __version__, tuple(state.contexts), links,
-                         [ref for ref in local_refs if not aliases[ref]], _notes(state, local_refs))
+                         [ref for ref, found in reads.items() if not found.aliases],
+                         _notes(state, local_refs, reads))
+
+
+def _eck_targets(local: Context) -> set[EsRef]:
+    """The clusters ECK links others to in the local context (spec.remoteClusters): their
+    sessions stay open to serve as the remote end of those links."""
+    found = set()
+    items = local.listed if isinstance(local.listed, list) else []
+    for item in items:
+        ref = _ref(local, item)
+        for entry in ((item.get("spec") or {}).get("remoteClusters") or []):
+            target = (entry.get("elasticsearchRef") or {}) if isinstance(entry, dict) else {}
+            if target.get("name"):
+                namespace = str(target.get("namespace") or ref.namespace)
+                found.add(EsRef(ref.context, namespace, str(target["name"])))
+    return found
+
+
+def _read_local(state: Fleet, ref: EsRef, taken_at: str, link_reads: bool,
+                candidates: Future[list[Candidate]], reach: Callable[[EsRef], None]) -> LocalRead:
+    session = _open_session(state, ref, "local")
+    aliases = _aliases(session)
+    # the probes get what is left of --timeout counted from this cluster's first read
+    deadline = time.monotonic() + state.scope.timeout
+    reads = _link_reads(session, aliases, link_reads, deadline, state.scope.timeout)
+    snapshot = _local_only(session, aliases, reads, taken_at)
+    known = candidates.result()
+    matches = {alias: _match(snapshot, alias, ref, known) for alias in aliases}
+    for found in matches.values():
+        if found.remote is not None:
+            reach(found.remote)
+    key_ids = live.credential_key_ids(session, [a for a, m in matches.items() if m.remote is not None])
+    return LocalRead(session, aliases, snapshot, matches, key_ids)
 
 
 def _match(local_only: Snapshot, alias: str, ref: EsRef, candidates: list[Candidate]) -> fleet.Match:
@@ -198,18 +253,14 @@ def _session(state: Fleet, ref: EsRef, role: str) -> SideSession:
     return SideSession(role, target, resolved, state.scope.timeout, state.debug, kube=context.kube)
 
 
-def _open_sessions(state: Fleet, refs: list[EsRef], role: str) -> None:
-    def open_one(ref: EsRef) -> SideSession:
-        session = _session(state, ref, role)
-        try:
-            open_es(session)
-            read_es_basics(session)
-        except UsageError as e:  # one cluster's trouble is its link's, not the run's
-            session.es_failure = Unavailable(str(e), "error")
-        return session
-
-    for ref, session in _bounded({ref: partial(open_one, ref) for ref in refs}).items():
-        state.sessions[ref] = session
+def _open_session(state: Fleet, ref: EsRef, role: str) -> SideSession:
+    session = _session(state, ref, role)
+    try:
+        open_es(session)
+        read_es_basics(session)
+    except UsageError as e:  # one cluster's trouble is its link's, not the run's
+        session.es_failure = Unavailable(str(e), "error")
+    return session
 
 
 # The link of a cluster whose settings could not be read: its report says why (ECKRC107...)
@@ -240,8 +291,19 @@ def _link_reads(session: SideSession, aliases: list[str], link_reads: bool, dead
         else partial(live._not_probed, a) for a in aliases}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="eckrc-probes") as pool:
         probes = pool.submit(parallel, calls)
-        remote_info, resolved = live._local_link_reads(session, aliases if link_reads else [])
+        remote_info, resolved = _resolve_and_remote_info(session, aliases if link_reads else [])
         return probes.result(), remote_info, resolved
+
+
+def _resolve_and_remote_info(session: SideSession,
+                             aliases: list[str]) -> tuple[Read[Json], dict[str, Read[Json]]]:
+    """live's `_resolve/cluster` then `_remote/info`; one alias needs no pool of its own (the
+    session's two connections are free by now), and each new connection is a port-forward."""
+    if len(aliases) > 1 or session.es_client is None or session.es_failure is not None:
+        return live._local_link_reads(session, aliases)
+    client = session.es_client
+    resolved = parallel({a: live._resolver(client, a, session.timeout) for a in aliases})
+    return parallel({"_remote_info": client.remote_info})["_remote_info"], resolved
 
 
 def _local_only(session: SideSession, aliases: list[str], reads: LinkReads, taken_at: str) -> Snapshot:
@@ -270,36 +332,36 @@ def _candidate(kube: SharedKube, ref: EsRef, es: Json) -> Candidate:
                               fleet.transport_ca_of(secret if not isinstance(secret, Unavailable) else None))
 
 
-def _api_keys(state: Fleet, local_refs: list[EsRef],
-              matches: dict[tuple[EsRef, str], fleet.Match]) -> dict[EsRef, dict[str, Read[Json]]]:
-    """The API keys each remote is asked about: those of the links that reach it."""
+def _remote_sides(sessions: dict[EsRef, SideSession], reads: dict[EsRef, LocalRead]) -> dict[EsRef, Side]:
+    """Each remote end once, with the API keys of every link that reaches it."""
     wanted: dict[EsRef, dict[str, str]] = {}
-    for ref in local_refs:
-        session = state.sessions[ref]
-        aliases = [alias for (r, alias), m in matches.items() if r == ref and m.remote is not None]
-        for alias, key_id in live.credential_key_ids(session, aliases).items():
-            remote = matches[(ref, alias)].remote
-            assert remote is not None
-            wanted.setdefault(remote, {})[alias] = key_id
-    return _bounded({remote: partial(live._api_keys, state.sessions.get(remote), ids)
-                     for remote, ids in wanted.items()})
+    for found in reads.values():
+        for alias, key_id in found.key_ids.items():
+            remote = found.matches[alias].remote
+            if remote is not None:
+                wanted.setdefault(remote, {})[alias] = key_id
+    keys = _bounded({ref: partial(live._api_keys, session, wanted.get(ref, {}))
+                     for ref, session in sessions.items()})
+    not_read = Unavailable("not read on the remote side", "error")
+    states = {ref: es_state(session, not_read, {}, keys.get(ref, {})) for ref, session in sessions.items()}
+    return {ref: _as_remote(to_side(session, _remote_view(states[ref]))) for ref, session in sessions.items()}
 
 
-def _link_snapshot(state: Fleet, ref: EsRef, local_only: Snapshot, found: fleet.Match,
-                   keys: dict[EsRef, dict[str, Read[Json]]]) -> LinkSnapshot:
-    alias = found.alias
-    local_side = _only_alias(local_only.local, alias)
+def _link_snapshot(state: Fleet, ref: EsRef, found: LocalRead, alias: str,
+                   remote_sides: dict[EsRef, Side]) -> LinkSnapshot:
+    """One link: the local side and remote side shared with the cluster's other links (the
+    checks look every alias-keyed answer up by the link's alias)."""
+    match = found.matches[alias]
     remote_side: Side | Unavailable
-    if found.remote is None:
-        remote_side = fleet.unmatched_remote(found.reason, _remote_contexts(state), _other_contexts(state))
+    if match.remote is None:
+        remote_side = fleet.unmatched_remote(match.reason, _remote_contexts(state), _other_contexts(state))
     else:
-        session = state.sessions[found.remote]
-        not_read = Unavailable("not read on the remote side", "error")
-        es = es_state(session, not_read, {}, keys.get(found.remote, {}))
-        remote_side = _as_remote(to_side(session, _remote_view(es)))
-    snapshot = replace(local_only, local=local_side, remote=remote_side, aliases=[alias] if alias else [],
+        remote_side = remote_sides.get(match.remote) or Unavailable(
+            f"Elasticsearch {match.remote.label} was not read", "error")
+    local_only = found.snapshot
+    snapshot = replace(local_only, remote=remote_side, aliases=[alias] if alias else [],
                        probes={alias: local_only.probes[alias]} if alias in local_only.probes else {})
-    return LinkSnapshot(ref, alias, found.remote, found.clues, snapshot, found.reason)
+    return LinkSnapshot(ref, alias, match.remote, match.clues, snapshot, match.reason)
 
 
 def _remote_view(es: Any) -> Any:
@@ -317,13 +379,6 @@ def _as_remote(side: Side) -> Side:
     return replace(side, role="remote", kube=kube)
 
 
-def _only_alias(side: Side, alias: str) -> Side:
-    if isinstance(side.es, Unavailable):
-        return side
-    resolved = {alias: side.es.resolve_cluster[alias]} if alias in side.es.resolve_cluster else {}
-    return replace(side, es=replace(side.es, resolve_cluster=resolved))
-
-
 def _remote_contexts(state: Fleet) -> tuple[str, ...]:
     return tuple(name for name, c in state.contexts.items() if c.role == "remote")
 
@@ -334,10 +389,10 @@ def _other_contexts(state: Fleet) -> tuple[str, ...]:
     return tuple(n for n in names if n not in state.contexts)
 
 
-def _notes(state: Fleet, local_refs: list[EsRef]) -> list[str]:
+def _notes(state: Fleet, local_refs: list[EsRef], reads: dict[EsRef, LocalRead]) -> list[str]:
     notes = []
     for ref in local_refs:
-        session = state.sessions[ref]
+        session = reads[ref].session
         notes += [f"{ref.label}: alias {a} is set up by ECK (spec.remoteClusters, same Kubernetes cluster): "
                   "its findings name what ECK manages; fix does not write it"
                   for a in live.eck_managed_aliases(session)]

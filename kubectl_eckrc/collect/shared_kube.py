@@ -18,12 +18,17 @@ from typing import Any
 from kubectl_eckrc.collect.kube import ES_GROUP, ES_RESOURCE, KubeClient, KubeUnavailable
 from kubectl_eckrc.kubeconfig import ResolvedContext
 
+POOL_SIZE = 64
+
 
 class SharedKube(KubeClient):
     """A KubeClient whose reads are made once per run; `close()` is left to the fleet."""
 
     def __init__(self, resolved: ResolvedContext, timeout: float) -> None:
         super().__init__(resolved, timeout)
+        # Many clusters read at once through one client: keep their connections (and TLS
+        # sessions) for reuse instead of opening and dropping one per request past the default.
+        self.api.rest_client.pool_manager.connection_pool_kw["maxsize"] = POOL_SIZE
         self._lock = threading.Lock()
         self._answers: dict[tuple[Any, ...], Future[Any]] = {}
 

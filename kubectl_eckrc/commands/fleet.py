@@ -8,6 +8,7 @@ imports no cluster client.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from kubectl_eckrc import suppress
 from kubectl_eckrc.commandline import with_fix_commands
@@ -15,6 +16,7 @@ from kubectl_eckrc.errors import UsageError
 from kubectl_eckrc.fleet import FleetReport, FleetSnapshot, LinkReport, LinkSnapshot
 from kubectl_eckrc.options import DoctorOptions, Scope, SideTarget
 from kubectl_eckrc.output import log, use_color, use_unicode, write_document
+from kubectl_eckrc.snapshot import Side, Unavailable
 from kubectl_eckrc.suppress import Ignore
 
 
@@ -51,10 +53,24 @@ def only_asked(fleet: FleetSnapshot, scope: Scope, path: str) -> FleetSnapshot:
 
 
 def sanitized_fleet(fleet: FleetSnapshot) -> FleetSnapshot:
-    """What a bundle would keep, no more (as a single-link run does with its snapshot)."""
-    from kubectl_eckrc.collect.bundle import sanitized
+    """What a bundle would keep, no more (as a single-link run does with its snapshot). The
+    links of a cluster share its side: each side is sanitized once."""
+    from kubectl_eckrc.collect.sanitize import sanitized_side
 
-    return replace(fleet, links=[replace(link, snapshot=sanitized(link.snapshot)) for link in fleet.links])
+    done: dict[int, Side] = {}
+    objects: dict[int, tuple[Any, Any]] = {}
+
+    def side(read: Side) -> Side:
+        if id(read) not in done:
+            done[id(read)] = sanitized_side(read, objects)
+        return done[id(read)]
+
+    links = []
+    for link in fleet.links:
+        snap = link.snapshot
+        remote = snap.remote if isinstance(snap.remote, Unavailable) else side(snap.remote)
+        links.append(replace(link, snapshot=replace(snap, local=side(snap.local), remote=remote)))
+    return replace(fleet, links=links)
 
 
 def link_scope(scope: Scope, link: LinkSnapshot) -> Scope:

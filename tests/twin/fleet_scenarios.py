@@ -198,12 +198,13 @@ def _build_source(running: RunningFleet, source: EsName, links: list[FleetLink])
                               "xpack.security.remote_cluster_client.ssl.certificate_authorities": []}
     volumes, mounts = [], []
     for link in links:
-        _create(env, "configmaps", source.namespace, f"{link.alias}-ca",
+        configmap = f"{source.name}-{link.alias}-ca"  # clusters of one namespace may share an alias
+        _create(env, "configmaps", source.namespace, configmap,
                 {"data": {"ca.crt": _ca(running, link)}})
         credentials[f"cluster.remote.{link.alias}.credentials"] = _key(running, link)
         directory = f"{link.alias}-certs"
         config["xpack.security.remote_cluster_client.ssl.certificate_authorities"].append(f"{directory}/ca.crt")
-        volumes.append({"name": directory, "configMap": {"name": f"{link.alias}-ca"}})
+        volumes.append({"name": directory, "configMap": {"name": configmap}})
         mounts.append({"name": directory, "mountPath": f"{CA_MOUNT.rsplit('/', 1)[0]}/{directory}",
                        "readOnly": True})
     _create(env, "secrets", source.namespace, f"{source.name}-remote-keys", {"stringData": credentials})
