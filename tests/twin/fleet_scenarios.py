@@ -30,7 +30,6 @@ from tests.twin.scenario_steps import (
     _distinct_key,
     es_resource,
     node_set,
-    settle,
 )
 
 ENVIRONMENTS = ("local", "remote", "remote2")
@@ -175,12 +174,12 @@ def _build(plan: FleetPlan, running: RunningFleet) -> None:
         _create(_env(running, es), "services", es.namespace, f"{es.name}-rcs", {"spec": {
             "type": "LoadBalancer", "selector": {CLUSTER_LABEL: es.name, TYPE_LABEL: "elasticsearch"},
             "ports": [{"name": "rcs", "port": 9443, "targetPort": 9443, "protocol": "TCP"}]}})
-    settle(*running.envs.values())
+    _settle(running, plan)
     addresses = {es: f"{_env(running, es).network.lb_host(es.namespace, f'{es.name}-rcs')}:9443"
                  for es in plan.targets}
     for source in plan.sources:
         _build_source(running, source, [link for link in plan.links if link.source == source])
-    settle(*running.envs.values())
+    _settle(running, plan)
     for link in plan.links:
         prefix = f"cluster.remote.{link.alias}"
         source = link.source
@@ -188,6 +187,14 @@ def _build(plan: FleetPlan, running: RunningFleet) -> None:
                 {"persistent": {f"{prefix}.mode": "proxy", f"{prefix}.proxy_address": addresses[link.target],
                                 f"{prefix}.server_name": f"{link.target.name}-es-remote-cluster."
                                                          f"{link.target.namespace}.svc"}})
+
+
+def _settle(running: RunningFleet, plan: FleetPlan) -> None:
+    """A hundred clusters take their operators longer than two do: the bound grows with them."""
+    bound = 10.0 + 0.5 * (len(plan.targets) + len(plan.sources) + len(plan.lone))
+    for env in running.envs.values():
+        if not env.settle(bound):
+            raise RuntimeError(f"environment {env.name} did not settle within {bound:g} s")
 
 
 def _build_source(running: RunningFleet, source: EsName, links: list[FleetLink]) -> None:
