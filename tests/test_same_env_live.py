@@ -62,10 +62,14 @@ def test_a_ca_string_replacing_ecks_list_is_the_cause_and_fix_writes_nothing(twi
     assert all(f["fix"] is None for f in run.findings() if f["alias"] == "peer-es")
     plan = subprocess.run(
         [sys.executable, "-m", "kubectl_eckrc.cli", "fix", "--kubeconfig", str(running.kubeconfig),
-         "--context", "local", *PEER, "--remote-context", "local", "--remote-namespace", "peers",
-         "--apply", "--yes"],
+         "--context", "local", *PEER, "--apply", "--yes"],
         cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert plan.returncode == 1, plan.stdout + plan.stderr
     assert "fix writes nothing ECK manages" in plan.stdout
     assert "change the spec.remoteClusters entry peer-es of logging/local-es" in plan.stdout
     assert_read_only(running)
+    # any other alias still needs the remote's context
+    other = subprocess.run(
+        [sys.executable, "-m", "kubectl_eckrc.cli", "fix", "--kubeconfig", str(running.kubeconfig),
+         "--context", "local", "--alias", "remote-es"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert other.returncode == 2 and "fix needs the remote environment too" in other.stderr

@@ -49,12 +49,15 @@ class Result:
     resume: str = ""
 
 
+NO_REMOTE = ("fix needs the remote environment too: pass --remote-context "
+             "(and --remote-namespace, --remote-es)")
+
+
 def run(options: FixOptions) -> int:
-    if options.scope.remote is None:
-        raise UsageError(
-            "fix needs the remote environment too: pass --remote-context "
-            "(and --remote-namespace, --remote-es)"
-        )
+    # An alias ECK sets up itself (spec.remoteClusters) needs none: its remote is read through the
+    # local context, and fix writes nothing there. Any other alias needs the remote's context.
+    if options.scope.remote is None and not options.scope.alias:
+        raise UsageError(NO_REMOTE)
     if options.scope.alias and not set(options.scope.alias) <= ALIAS_CHARS:
         raise UsageError(f"alias {options.scope.alias!r}: use lowercase letters, digits, '-' and '_'")
     if options.server_name and _is_ip(options.server_name):
@@ -63,6 +66,8 @@ def run(options: FixOptions) -> int:
         raise UsageError("--proxy-address takes HOST:PORT")
     snap, sessions = open_and_collect(options.scope, options.debug)
     try:
+        if options.scope.remote is None and links.eck_remote(snap, options.scope.alias or "") is None:
+            raise UsageError(NO_REMOTE)
         options = _with_alias(options, snap)
         return _run(options, snap, sessions)
     finally:
