@@ -27,6 +27,8 @@ LINKS = {
     ("local/logging/local-es", "archive"): "remote2/archive/archive-es",
     ("local/logging/local-es", "remote-es"): "remote/search/remote-es",
     ("local/metrics/metrics-es", "search"): "remote/search/remote-es",
+    # ECK's own link in the local environment (spec.remoteClusters)
+    ("local/metrics/metrics-es", "logging"): "local/logging/local-es",
 }
 
 
@@ -52,7 +54,7 @@ def eckrc(running: RunningFleet, *args: str) -> subprocess.CompletedProcess[str]
 
 def doctor_json(running: RunningFleet, *args: str) -> tuple[int, dict[str, Any]]:
     run = eckrc(running, "doctor", "-A", *args, "-o", "json")
-    assert run.stderr == "", run.stderr
+    assert all(line.startswith("note: ") for line in run.stderr.splitlines()), run.stderr
     return run.returncode, json.loads(run.stdout)
 
 
@@ -99,6 +101,8 @@ def test_kubectl_sees_the_clusters_doctor_reached_in_each_context(fleet_twin: Ru
         names |= {f"{context}/{i['metadata']['namespace']}/{i['metadata']['name']}"
                   for i in json.loads(listed.stdout)["items"]}
     assert names == {local for local, _ in LINKS} | set(LINKS.values())
+    eck_link = links_of(doctor_json(fleet_twin, *ALL)[1])[("local/metrics/metrics-es", "logging")]
+    assert eck_link["matchedBy"] == ["spec.remoteClusters elasticsearchRef"]
 
 
 def test_the_table_leads_with_one_line_per_link(fleet_twin: RunningFleet) -> None:
@@ -106,11 +110,11 @@ def test_the_table_leads_with_one_line_per_link(fleet_twin: RunningFleet) -> Non
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "fleet   context local, remote contexts: remote, remote2"
-    table = lines[2:6]
+    table = lines[2:7]
     assert table[0].split() == ["LINK", "STATE", "REMOTE", "ROOT", "CAUSE"]
     assert [row.split()[:5] for row in table[1:]] == [
         [local, "->", alias, "healthy", remote] for (local, alias), remote in sorted(LINKS.items())]
-    assert lines[-1] == "3 links: 3 healthy   (exit 0)"
+    assert lines[-1] == "4 links: 4 healthy   (exit 0)"
 
 
 def test_an_alias_no_given_context_owns_is_judged_from_the_local_side(fleet_twin: RunningFleet) -> None:
@@ -134,8 +138,8 @@ def test_junit_and_markdown_carry_every_link(fleet_twin: RunningFleet) -> None:
     suites = ET.fromstring(junit.stdout.split("\n", 1)[1])
     assert sorted(s.get("name") for s in suites) == sorted(f"{local} -> {alias}" for local, alias in LINKS)
     markdown = eckrc(fleet_twin, "doctor", "-A", *ALL, "-o", "markdown")
-    assert markdown.stdout.startswith("## kubectl eckrc doctor -A: 3 links: 3 healthy   (exit 0)\n")
-    assert markdown.stdout.count("| healthy |") == 3
+    assert markdown.stdout.startswith("## kubectl eckrc doctor -A: 4 links: 4 healthy   (exit 0)\n")
+    assert markdown.stdout.count("| healthy |") == 4
 
 
 def test_collect_writes_one_bundle_for_the_fleet_that_doctor_reads(fleet_twin: RunningFleet,
@@ -143,7 +147,7 @@ def test_collect_writes_one_bundle_for_the_fleet_that_doctor_reads(fleet_twin: R
     bundle = tmp_path / "fleet.zip"
     run = eckrc(fleet_twin, "collect", "-A", *ALL, "-o", str(bundle))
     assert run.returncode == 0, run.stderr
-    assert "3 links: 3 healthy" in run.stdout
+    assert "4 links: 4 healthy" in run.stdout
     offline = subprocess.run([sys.executable, "-m", "kubectl_eckrc.cli", "doctor", "--bundle", str(bundle),
                               "-o", "json"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     document = json.loads(offline.stdout)

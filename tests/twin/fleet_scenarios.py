@@ -4,7 +4,8 @@ user's steps of domain.md §2 (expose 9443, copy the CA, create a cross-cluster 
 mount the CA, register the alias).
 
 `fleet`: `logging/local-es` -> `search/remote-es` (remote) and -> `archive/archive-es`
-(remote2); `metrics/metrics-es` -> `search/remote-es`. `fleet-one-broken`: the same, with the CA
+(remote2); `metrics/metrics-es` -> `search/remote-es`, and -> `logging/local-es` through ECK's
+`spec.remoteClusters` (alias `logging`, API key). `fleet-one-broken`: the same, with the CA
 copied for local-es -> archive-es a stale one (F4): only that link fails. `fleet-synthetic-N`:
 N clusters spread over the three environments, each local one linked to a remote one (the
 benchmark's fleet).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,8 @@ class FleetLink:
 class FleetPlan:
     links: tuple[FleetLink, ...]
     lone: tuple[EsName, ...] = ()  # clusters with no link
+    # same-environment links ECK sets up (spec.remoteClusters with an API key): source, alias, target
+    eck_links: tuple[FleetLink, ...] = ()
 
     @property
     def targets(self) -> list[EsName]:
@@ -74,7 +78,8 @@ FLEET = FleetPlan((
     FleetLink(LOCAL_ES, "remote-es", REMOTE_ES),
     FleetLink(LOCAL_ES, "archive", ARCHIVE_ES),
     FleetLink(METRICS_ES, "search", REMOTE_ES),
-))
+), eck_links=(FleetLink(METRICS_ES, "logging", LOCAL_ES),))
+ECK_ACCESS = {"search": [{"names": ["logs-*"]}]}
 
 
 def _one_broken(plan: FleetPlan) -> FleetPlan:
@@ -178,8 +183,12 @@ def _build(plan: FleetPlan, running: RunningFleet) -> None:
     addresses = {es: f"{_env(running, es).network.lb_host(es.namespace, f'{es.name}-rcs')}:9443"
                  for es in plan.targets}
     for source in plan.sources:
-        _build_source(running, source, [link for link in plan.links if link.source == source])
+        _build_source(running, source, [link for link in plan.links if link.source == source],
+                      [link for link in plan.eck_links if link.source == source],
+                      any(link.target == source for link in plan.eck_links))
     _settle(running, plan)
+    for link in plan.eck_links:
+        _first_request(running, link)
     for link in plan.links:
         prefix = f"cluster.remote.{link.alias}"
         source = link.source
@@ -197,7 +206,20 @@ def _settle(running: RunningFleet, plan: FleetPlan) -> None:
             raise RuntimeError(f"environment {env.name} did not settle within {bound:g} s")
 
 
-def _build_source(running: RunningFleet, source: EsName, links: list[FleetLink]) -> None:
+def _first_request(running: RunningFleet, link: FleetLink, tries: int = 25) -> None:
+    """The user's first request through an ECK-managed link: its first attempt may race ECK's
+    set-up (CA copies reloaded), and `_resolve/cluster` starts another, as in Elasticsearch."""
+    source = link.source
+    for _ in range(tries):
+        answer = es_call(_env(running, source), source.namespace, source.name, "GET",
+                         f"/_resolve/cluster/{link.alias}:*")[1]
+        if (answer.get(link.alias) or {}).get("connected"):
+            return
+        time.sleep(0.2)
+
+
+def _build_source(running: RunningFleet, source: EsName, links: list[FleetLink], eck_links: list[FleetLink],
+                  eck_target: bool) -> None:
     env = _env(running, source)
     env.ensure_namespace(source.namespace)
     credentials = {}
@@ -218,9 +240,13 @@ def _build_source(running: RunningFleet, source: EsName, links: list[FleetLink])
     nodes = node_set("default", config)
     nodes["podTemplate"] = {"spec": {"volumes": volumes,
                                      "containers": [{"name": "elasticsearch", "volumeMounts": mounts}]}}
-    secure = [{"secretName": f"{source.name}-remote-keys"}]
-    env.store.create("elasticsearches", es_resource(source.namespace, source.name, VERSION, [nodes],
-                                                    secureSettings=secure))
+    spec: dict[str, Any] = {"secureSettings": [{"secretName": f"{source.name}-remote-keys"}]}
+    if eck_links:
+        spec["remoteClusters"] = [{"name": link.alias, "apiKey": {"access": ECK_ACCESS}, "elasticsearchRef": {
+            "name": link.target.name, "namespace": link.target.namespace}} for link in eck_links]
+    if eck_target:  # ECK's API-key links need the remote cluster server on their target
+        spec["remoteClusterServer"] = {"enabled": True}
+    env.store.create("elasticsearches", es_resource(source.namespace, source.name, VERSION, [nodes], **spec))
 
 
 def _ca(running: RunningFleet, link: FleetLink) -> str:
