@@ -78,17 +78,22 @@ def twin(scenario: str, extra: tuple[str, ...] = (), ready_within: float = 60) -
 # --- doctor ------------------------------------------------------------------------------------
 
 
-def doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, object]]:
+def run_doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, Any]]:
+    """One doctor run in local's context (JSON): seconds, exit code, the document."""
     started = time.monotonic()
-    result = subprocess.run([*DOCTOR, "--kubeconfig", str(kubeconfig), "--context", "local",
-                             "--remote-context", "remote", "-o", "json", *args],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    command = [*DOCTOR, "--kubeconfig", str(kubeconfig), "--context", "local", "-o", "json", *args]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     elapsed = time.monotonic() - started
     try:
         document = json.loads(result.stdout)
     except ValueError:
         document = {"error": result.stderr.strip()}
     return elapsed, result.returncode, document
+
+
+def doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, Any]]:
+    """A single-link doctor run against the `remote` context."""
+    return run_doctor(kubeconfig, "--remote-context", "remote", *args)
 
 
 # --- the manual procedure ------------------------------------------------------------------------
@@ -319,28 +324,16 @@ def bench_links(count: int, runs: int) -> list[str]:
 FLEET = ("-A", "--remote-context", "remote", "--remote-context", "remote2")
 
 
-def fleet_doctor(kubeconfig: Path, *args: str) -> tuple[float, int, dict[str, Any]]:
-    started = time.monotonic()
-    command = [*DOCTOR, "--kubeconfig", str(kubeconfig), "--context", "local", "-o", "json", *args]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    elapsed = time.monotonic() - started
-    try:
-        document = json.loads(result.stdout)
-    except ValueError:
-        document = {"error": result.stderr.strip()}
-    return elapsed, result.returncode, document
-
-
 def bench_fleet(runs: int, clusters: int) -> list[str]:
     """doctor -A and a single-link doctor alternate on the same twin, so both see the same load."""
     single = ("-n", "logging", "--es", "local-es", "--remote-context", "remote", "--remote-namespace",
               "search", "--remote-es", "remote-es", "--alias", "remote-es")
     with twin("fleet") as kubeconfig:
-        fleet_doctor(kubeconfig, *FLEET)  # warm-up
+        run_doctor(kubeconfig, *FLEET)  # warm-up
         singles, fleets, links, code = [], [], 0, 0
         for _ in range(runs):
-            singles.append(fleet_doctor(kubeconfig, *single)[0])
-            elapsed, code, document = fleet_doctor(kubeconfig, *FLEET)
+            singles.append(run_doctor(kubeconfig, *single)[0])
+            elapsed, code, document = run_doctor(kubeconfig, *FLEET)
             fleets.append(elapsed)
             links = len(document.get("links") or [])
     median = statistics.median
@@ -350,10 +343,10 @@ def bench_fleet(runs: int, clusters: int) -> list[str]:
              f"(min {min(fleets):.2f}), exit {code}",
              f"- fleet / single link: {median(fleets) / median(singles):.2f} (target: at most 3)"]
     with twin(f"fleet-synthetic-{clusters}", ready_within=900) as kubeconfig:
-        fleet_doctor(kubeconfig, *FLEET)  # warm-up
+        run_doctor(kubeconfig, *FLEET)  # warm-up
         samples, documents = [], []
         for _ in range(max(1, runs // 2)):
-            elapsed, code, document = fleet_doctor(kubeconfig, *FLEET)
+            elapsed, code, document = run_doctor(kubeconfig, *FLEET)
             samples.append(elapsed)
             documents.append(document)
         found = documents[-1].get("links") or []

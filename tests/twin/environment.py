@@ -17,7 +17,7 @@ from tests.twin import crd, pki
 from tests.twin.admission import AdmittingStore
 from tests.twin.audit import AuditLog
 from tests.twin.cluster_dns import ClusterDns
-from tests.twin.eck_config import CLUSTER_LABEL
+from tests.twin.eck_config import CLUSTER_LABEL, decode_secret_data
 from tests.twin.es_node import NodeView
 from tests.twin.es_server import EsCluster
 from tests.twin.kube_api import KubeApiServer
@@ -155,6 +155,16 @@ class Environment:
     def credentials(self) -> ApiCredentials:
         by_user = {user: token for token, user in self._tokens.items()}
         return ApiCredentials(self.api.url, self.api_ca_pem, by_user[ADMIN_USER], by_user[RESTRICTED_USER])
+
+    def secret_values(self) -> set[str]:
+        """Every secret value of this environment (API tokens, Secret data): none may appear in
+        any product output. Certificates are public; the rendered elasticsearch.yml holds none."""
+        values = {self.credentials.admin_token, self.credentials.restricted_token}
+        for secret in self.store.list("secrets"):
+            for key, value in decode_secret_data(secret).items():
+                if not key.endswith(".crt") and key != "elasticsearch.yml" and value.strip():
+                    values.add(value)
+        return values
 
     # ---- operator hooks ----------------------------------------------------------------------
 

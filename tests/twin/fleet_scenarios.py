@@ -128,11 +128,7 @@ class RunningFleet:
     def canaries(self) -> list[str]:
         values = set(self.planted)
         for env in self.envs.values():
-            values.add(env.credentials.admin_token)
-            for secret in env.store.list("secrets"):
-                for key, value in decode_secret_data(secret).items():
-                    if not key.endswith(".crt") and key != "elasticsearch.yml" and value.strip():
-                        values.add(value)
+            values |= env.secret_values()
         return sorted(values)
 
     def stop(self) -> None:

@@ -13,7 +13,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from tests.twin.eck_config import decode_secret_data
 from tests.twin.environment import Environment
 from tests.twin.faults import SCENARIOS
 from tests.twin.kubeconfig import ContextEntry, write_kubeconfig
@@ -63,16 +62,7 @@ class RunningScenario:
 
     def canaries(self) -> list[str]:
         """Every secret value planted in the scenario; none may appear in any product output."""
-        values = set(self.build.planted)
-        for env in (self.local, self.remote):
-            values.add(env.credentials.admin_token)
-            values.add(env.credentials.restricted_token)
-            for secret in env.store.list("secrets"):
-                for key, value in decode_secret_data(secret).items():
-                    # certificates are public; the rendered elasticsearch.yml holds no secret
-                    if not key.endswith(".crt") and key != "elasticsearch.yml" and value.strip():
-                        values.add(value)
-        return sorted(values)
+        return sorted(set(self.build.planted) | self.local.secret_values() | self.remote.secret_values())
 
     def stop(self) -> None:
         for extra in self.build.extras:
