@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from kubectl_eckrc.findings import Status
 from kubectl_eckrc.snapshot import Unavailable, UseProbe, from_dict, to_dict
 from tests.checks.helpers import outcome
@@ -198,21 +200,17 @@ def test_a_pass_names_one_index_in_the_singular_and_carries_no_user_and_nothing_
     assert "user" not in finding.evidence and "widenKeyAccess" not in finding.evidence
 
 
-def test_a_pass_on_many_indices_shows_three_and_counts_the_rest() -> None:
-    names = [f"logs-2026.12.0{d}" for d in range(1, 6)]
+@pytest.mark.parametrize(("count", "listed"), [
+    (3, "logs-2026.12.01, logs-2026.12.02, logs-2026.12.03"),
+    (4, "logs-2026.12.01, logs-2026.12.02, logs-2026.12.03 and 1 more"),
+    (5, "logs-2026.12.01, logs-2026.12.02, logs-2026.12.03 and 2 more"),
+])
+def test_a_pass_shows_three_indices_and_counts_the_rest(count: int, listed: str) -> None:
+    names = [f"logs-2026.12.0{d}" for d in range(1, count + 1)]
     pair = with_use(bare_pair(), "logs-*", caps(names), remote=remote_of(names))
     finding = outcome(pair, "ECKRC508")
     assert finding.status is Status.PASS
-    assert finding.message == (f"a search on {ALIAS}:logs-* reaches 5 indices (logs-2026.12.01, "
-                               "logs-2026.12.02, logs-2026.12.03 and 2 more)")
-
-
-def test_a_pass_on_exactly_three_indices_lists_them_all() -> None:
-    names = [f"logs-2026.12.0{d}" for d in range(1, 4)]
-    pair = with_use(bare_pair(), "logs-*", caps(names), remote=remote_of(names))
-    finding = outcome(pair, "ECKRC508")
-    assert finding.message == (f"a search on {ALIAS}:logs-* reaches 3 indices (logs-2026.12.01, "
-                               "logs-2026.12.02, logs-2026.12.03)")
+    assert finding.message == f"a search on {ALIAS}:logs-* reaches {count} indices ({listed})"
 
 
 def test_field_security_on_the_key_is_named_word_for_word_on_a_pass() -> None:
@@ -467,14 +465,6 @@ def test_uses_of_another_alias_do_not_count_for_this_link() -> None:
 def key_searching(pair: PairBuilder, *entries: dict[str, Any]) -> PairBuilder:
     pair.remote.api_keys[KEY_ID]["api_keys"][0]["access"] = {"search": list(entries)}
     return pair
-
-
-def test_a_pass_on_four_indices_counts_the_fourth_as_one_more() -> None:
-    names = [f"logs-2026.12.0{d}" for d in range(1, 5)]
-    pair = with_use(bare_pair(), "logs-*", caps(names), remote=remote_of(names))
-    finding = outcome(pair, "ECKRC508")
-    assert finding.message == (f"a search on {ALIAS}:logs-* reaches 4 indices (logs-2026.12.01, "
-                               "logs-2026.12.02, logs-2026.12.03 and 1 more)")
 
 
 def test_a_pass_with_an_unknown_key_says_what_the_search_reaches() -> None:
