@@ -8,6 +8,7 @@ import sys
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from tests.twin.faults import SCENARIOS
 from tests.twin.fleet_scenarios import FLEET_SCENARIOS
@@ -40,34 +41,30 @@ def _up(name: str, kubeconfig: Path) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     if plan_of(name) is not None:
-        return _up_fleet(name, kubeconfig, stop)
+        from tests.twin.fleet_scenarios import start_fleet
+
+        fleet = start_fleet(name, kubeconfig.resolve())
+        doctor = (f"kubectl eckrc doctor -A --kubeconfig {fleet.kubeconfig} --context local "
+                  "--remote-context remote --remote-context remote2")
+        return _serve(name, fleet, [doctor], stop)
     from tests.twin.scenarios import start_scenario
 
     running = start_scenario(name, kubeconfig.resolve())
+    path = running.kubeconfig
+    return _serve(name, running, [
+        f"kubectl --kubeconfig {path} --context local get elasticsearches -n logging",
+        f"kubectl eckrc doctor --kubeconfig {path} --context local -n logging --es local-es "
+        "--remote-context remote --remote-namespace search --remote-es remote-es",
+        f"proxy_address of the link: {running.proxy_address or '(none)'}",
+    ], stop)
+
+
+def _serve(name: str, running: Any, lines: list[str], stop: threading.Event) -> int:
+    """Print where the started scenario is and how to use it; keep it up until a signal."""
     try:
-        path = running.kubeconfig
-        print(f"ready scenario={name} kubeconfig={path}", flush=True)
-        print(f"  kubectl --kubeconfig {path} --context local get elasticsearches -n logging")
-        print(f"  kubectl eckrc doctor --kubeconfig {path} --context local -n logging --es local-es "
-              "--remote-context remote --remote-namespace search --remote-es remote-es", flush=True)
-        print(f"  proxy_address of the link: {running.proxy_address or '(none)'}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        running.stop()
-        print("stopped", flush=True)
-    return 0
-
-
-def _up_fleet(name: str, kubeconfig: Path, stop: threading.Event) -> int:
-    from tests.twin.fleet_scenarios import start_fleet
-
-    running = start_fleet(name, kubeconfig.resolve())
-    try:
-        path = running.kubeconfig
-        print(f"ready scenario={name} kubeconfig={path}", flush=True)
-        print(f"  kubectl eckrc doctor -A --kubeconfig {path} --context local --remote-context remote "
-              "--remote-context remote2", flush=True)
+        print(f"ready scenario={name} kubeconfig={running.kubeconfig}", flush=True)
+        for line in lines:
+            print(f"  {line}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:
