@@ -50,7 +50,7 @@ def is_eck_owned_name(name: str, es_names: list[str]) -> bool:
 
 def eck_owned_secret_names(es: str) -> tuple[str, ...]:
     """Names ECK reserves for its same-environment automation: never write or reuse them."""
-    return (f"{es}-es-remote-api-keys", f"{es}-es-remote-ca")
+    return (remote_api_keys_secret(es), f"{es}-es-remote-ca")
 
 
 def remote_api_keys_secret(es: str) -> str:

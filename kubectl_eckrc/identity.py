@@ -22,7 +22,6 @@ from kubectl_eckrc.snapshot import CertInfo, SecretKey, SecretSummary, Snapshot,
 SIGNING_SINCE = (9, 3, 0)
 TRUST_CAS = "cluster.remote.signing.certificate_authorities"
 TRUST_STORE = "cluster.remote.signing.truststore.path"
-EXPIRY_WARNING_DAYS = 30
 
 
 def signing_setting(alias: str, suffix: str) -> str:

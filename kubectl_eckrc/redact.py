@@ -386,7 +386,7 @@ def private_key_info(value: bytes) -> PrivateKeyInfo:
 
     match = PRIVATE_KEY_BLOCK.search(value.decode("utf-8", "replace"))
     block = (match.group(0) if match else "").encode()
-    if b"ENCRYPTED" in block or b"Proc-Type: 4,ENCRYPTED" in block:
+    if b"ENCRYPTED" in block:  # PKCS#8 "ENCRYPTED PRIVATE KEY" and PEM "Proc-Type: 4,ENCRYPTED"
         return PrivateKeyInfo(False, "encrypted (its passphrase is in the keystore)", "", "")
     try:
         key = serialization.load_pem_private_key(block, None)

@@ -97,9 +97,7 @@ def local_signs(snap: Snapshot, alias: str) -> Verdict:
     signings = identity.signing_of(snap, alias)
     pattern = identity.key_identity(snap, alias)
     unsigned = [s.nodeset for s in signings if not s.configured]
-    if len(unsigned) == len(signings):
-        if pattern is None:
-            return passed(f"no local nodeSet signs for {alias}, and the key asks for no identity")
+    if len(unsigned) == len(signings):  # in use with no nodeSet signing: the key asks for an identity
         return failed(f"the key asks for a certificate identity matching [{pattern}] but no local nodeSet "
                       f"signs for {alias} ({identity.signing_setting(alias, 'certificate')} and .key are "
                       "unset)",

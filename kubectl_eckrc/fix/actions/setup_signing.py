@@ -103,8 +103,6 @@ def _local_changes(snap: Snapshot, alias: str, source: _Source | None) -> list[C
     signings = identity.signing_of(snap, alias)
     if es is None or source is None or all(s.configured for s in signings):
         return []
-    if identity.key_identity(snap, alias) is None and not any(s.configured for s in signings):
-        return []  # nothing asks this side to sign: strong identity is being set up elsewhere first
     ops: JsonPatch = []
     changed = []
     for i, (node_set, signing) in enumerate(zip(eck.nodesets(es), signings, strict=True)):
