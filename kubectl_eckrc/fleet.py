@@ -74,7 +74,7 @@ class Match:
 # Clue weights: an address or a certificate points at one cluster, a server_name at a name; the
 # trusted CA may be stale (the link is then broken, and still this cluster's) and is trusted for
 # every alias alike; a version only separates ties.
-ECK_REF, ADDRESS, CERTIFICATE, SERVER_NAME, TRUSTED_CA, VERSION = 100, 10, 8, 5, 3, 1
+ADDRESS, CERTIFICATE, SERVER_NAME, TRUSTED_CA, VERSION = 10, 8, 5, 3, 1
 
 
 def match(facts: AliasFacts, candidates: list[Candidate]) -> Match:
@@ -102,8 +102,7 @@ def match(facts: AliasFacts, candidates: list[Candidate]) -> Match:
 
 def _clues(facts: AliasFacts, candidate: Candidate) -> list[tuple[int, str]]:
     clues: list[tuple[int, str]] = []
-    addresses = [facts.proxy_address, *facts.seeds] if facts.proxy_address else list(facts.seeds)
-    exposed = [a for a in addresses if a and _exposed_at(a, candidate)]
+    exposed = [a for a in (facts.proxy_address, *facts.seeds) if a and _exposed_at(a, candidate)]
     if exposed:
         clues.append((ADDRESS, f"address {exposed[0]} is a Service of it"))
     if facts.presented and _presented_by(facts.presented, candidate):
@@ -121,11 +120,9 @@ def _exposed_at(address: str, candidate: Candidate) -> bool:
     if address in candidate.addresses:
         return True
     _, port = links.split_address(address)
-    # a NodePort: the port identifies the Service (node addresses are not read)
-    return port is not None and port in candidate.node_ports and port >= NODE_PORT_RANGE
-
-
-NODE_PORT_RANGE = 30000
+    # a NodePort: the port identifies the Service (node addresses are not read; the NodePort
+    # range is the API server's own setting, so any port may be one)
+    return port is not None and port in candidate.node_ports
 
 
 def _presented_by(chain: tuple[CertInfo, ...], candidate: Candidate) -> bool:

@@ -159,7 +159,7 @@ def _collect(state: Fleet, taken_at: str, link_reads: bool, progress: Progress) 
     for ref, found in reads.items():
         state.sessions[ref] = found.session
     sessions = {**{ref: state.sessions[ref] for ref in kept_open if ref in state.sessions}, **remotes}
-    state.sessions.update({ref: session for ref, session in remotes.items()})
+    state.sessions.update(remotes)
     remote_sides = _remote_sides(sessions, reads)
     state.phase("remote API keys read")
     links = [_link_snapshot(state, ref, found, alias, remote_sides) for ref, found in reads.items()
@@ -186,10 +186,10 @@ def _eck_targets(local: Context) -> set[EsRef]:
 
 def _read_local(state: Fleet, ref: EsRef, taken_at: str, link_reads: bool,
                 candidates: Future[list[Candidate]], reach: Callable[[EsRef], None]) -> LocalRead:
-    session = _open_session(state, ref, "local")
-    aliases = _aliases(session)
     # the probes get what is left of --timeout counted from this cluster's first read
     deadline = time.monotonic() + state.scope.timeout
+    session = _open_session(state, ref, "local")
+    aliases = _aliases(session)
     reads = _link_reads(session, aliases, link_reads, deadline, state.scope.timeout)
     snapshot = _local_only(session, aliases, reads, taken_at)
     known = candidates.result()
@@ -285,7 +285,7 @@ def _link_reads(session: SideSession, aliases: list[str], link_reads: bool, dead
     aliases = [a for a in aliases if a != UNREADABLE]
     if not aliases:
         return {}, Unavailable("no links", "error"), {}
-    probe_timeout = max(1.0, min(timeout, deadline - time.monotonic()))
+    probe_timeout = live._time_left(deadline, timeout)
     calls: dict[str, Callable[[], Any]] = {
         a: partial(live._probe_link, session, a, probe_timeout) if link_reads
         else partial(live._not_probed, a) for a in aliases}

@@ -42,7 +42,7 @@ class SharedKube(KubeClient):
         if owner:
             try:
                 future.set_result(read())
-            except KubeUnavailable as e:
+            except BaseException as e:  # every waiter gets the failure, not an endless wait
                 future.set_exception(e)
         return future.result()
 
