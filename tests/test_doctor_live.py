@@ -184,6 +184,7 @@ def finding_of(findings: list[dict[str, Any]], check: str) -> dict[str, Any]:
 
 
 def assert_no_canary(running: Any, *texts: str) -> None:
+    assert running.canaries(), "the scenario planted no secret value to look for"
     for canary in running.canaries():
         for text in texts:
             assert canary not in text, "a planted secret value reached the output"

@@ -82,6 +82,7 @@ def test_every_link_of_the_fleet_is_matched_to_its_remote_and_healthy(fleet_twin
     # every finding says which link it belongs to
     assert {(label(f["local"]), f["alias"]) for f in document["findings"]} == set(LINKS)
     text = json.dumps(document)
+    assert fleet_twin.canaries()
     assert not [c for c in fleet_twin.canaries() if c in text]
     for env in fleet_twin.envs.values():
         assert [f"{e.method} {e.path}" for e in env.audit.mutating(include_dry_run=True)] == []
@@ -153,6 +154,7 @@ def test_collect_writes_one_bundle_for_the_fleet_that_doctor_reads(fleet_twin: R
     document = json.loads(offline.stdout)
     assert (offline.returncode, document["source"]) == (0, "bundle")
     assert {key: label(link["remote"]) for key, link in links_of(document).items()} == LINKS
+    assert fleet_twin.canaries()
     assert not [c for c in fleet_twin.canaries() if c.encode() in bundle.read_bytes()]
     one = subprocess.run([sys.executable, "-m", "kubectl_eckrc.cli", "doctor", "--bundle", str(bundle),
                           "-n", "logging", "--alias", "archive"], cwd=ROOT, capture_output=True, text=True,

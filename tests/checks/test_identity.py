@@ -117,6 +117,5 @@ def test_a_remote_trusting_signers_for_other_links_does_not_concern_this_one() -
     pair = signing_pair()
     identity_setups.key_identity(pair, None)
     identity_setups.unsigned(pair)
-    pair.local.info["version"]["number"] = "8.17.1"
     snap = pair.build()
     assert {c(snap, ALIAS).status for c in ALL} == {Status.NOT_APPLICABLE}

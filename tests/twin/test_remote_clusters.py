@@ -123,6 +123,8 @@ def test_a_ca_string_in_the_nodeset_config_drops_ecks_trust_of_the_peer(twin: An
 def cert_model() -> Iterator[scenarios.Build]:
     build = scenarios.build(replace(Plan(), same_env="cert"))
     yield build
+    for extra in build.extras:
+        extra.stop()
     build.local.stop()
     build.remote.stop()
     shutil.rmtree(build.workdir, ignore_errors=True)
