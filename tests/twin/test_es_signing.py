@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 
 from tests.twin import es_signing, pki
+from tests.twin import es_testkit as kit
 from tests.twin.es_api_keys import CrossClusterAuthFailure, identity_problem
 from tests.twin.es_errors import EsError
+from tests.twin.es_routes import Request, dispatch
 from tests.twin.es_security import Principal, SecurityStore
 from tests.twin.es_settings import ClusterSettings
 
@@ -32,6 +36,19 @@ def test_cluster_settings_hide_the_signing_settings() -> None:
     flat = {f"{SIGNING}.certificate": "a", es_signing.TRUST_CAS: ["b"],
             "cluster.remote.remote-es.mode": "proxy"}
     assert es_signing.unfiltered(flat) == {"cluster.remote.remote-es.mode": "proxy"}
+    # and through the REST API, as a reader of GET _cluster/settings sees it
+    es = kit.make_side("search", "search", version="9.3.0", pods=0).cluster
+    auth = {"Authorization": "Basic " + base64.b64encode(f"elastic:{kit.PASSWORD}".encode()).decode(),
+            "Content-Type": "application/json"}
+    body = {"persistent": {f"{SIGNING}.certificate": "signing/tls.crt", es_signing.TRUST_CAS: ["ca.crt"],
+                           "cluster.remote.remote-es.mode": "proxy",
+                           "cluster.remote.remote-es.proxy_address": "h:9443"}}
+    pod = "search-es-default-0"
+    put = Request("PUT", "/_cluster/settings", auth, json.dumps(body).encode())
+    assert dispatch(es, pod, put).status == 200
+    got = dispatch(es, pod, Request("GET", "/_cluster/settings?flat_settings=true", auth, b""))
+    assert set(got.body["persistent"]) == {"cluster.remote.remote-es.mode",
+                                           "cluster.remote.remote-es.proxy_address"}
 
 
 def test_a_signature_verifies_only_with_the_signers_ca() -> None:
