@@ -281,12 +281,12 @@ def mounted_file(nodeset: dict[str, Any], path: str) -> MountedFile | None:
     return _volume_file(volume, full, relative, pinned)
 
 
-def sub_path_nodesets(es: dict[str, Any], kind: str, source: str, key: str) -> list[str]:
-    """NodeSets whose CA file comes from that ConfigMap/Secret key through a subPath mount: their
-    pods keep the copy they started with, whatever the object holds now."""
-    return sorted({f.nodeset for f in client_ca_files(es)[0]
-                   if f.mounted and f.mounted.sub_path and (f.mounted.kind, f.mounted.source, f.mounted.key)
-                   == (kind, source, key)})
+def sub_path_nodesets(es: dict[str, Any], source: tuple[str, str, str] | None = None) -> list[str]:
+    """NodeSets whose CA file comes through a subPath mount (from that ConfigMap/Secret key when
+    `source` = (kind, name, key)): their pods keep the copy they started with, whatever the
+    object holds now, because kubelet never refreshes a subPath file."""
+    return sorted({f.nodeset for f in client_ca_files(es)[0] if f.mounted and f.mounted.sub_path
+                   and (source is None or (f.mounted.kind, f.mounted.source, f.mounted.key) == source)})
 
 
 def _volume_file(volume: dict[str, Any], full: str, relative: str, sub_path: bool = False) -> MountedFile:

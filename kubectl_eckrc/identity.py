@@ -186,12 +186,10 @@ def key_matches(value: SecretKey | None, cert: CertInfo) -> bool | None:
 def signing_secret_candidates(snap: Snapshot) -> list[tuple[str, str, str]]:
     """(secret, certificate key, private key key) pairs in local Secrets the resource references
     whose private key matches a certificate: the material fix may point the settings at."""
-    kube = eck.kube_of(snap, "local")
-    secrets = kube.secrets if kube is not None and isinstance(kube.secrets, dict) else {}
     found = []
     es_name = eck.es_name(snap, "local")
-    for name, summary in sorted(secrets.items()):
-        if not isinstance(summary, SecretSummary) or eck.is_eck_owned_name(name, [es_name]):
+    for name, summary in sorted(eck.secrets(snap, "local").items()):
+        if eck.is_eck_owned_name(name, [es_name]):
             continue
         keys = [(k, v) for k, v in sorted(summary.keys.items()) if v.private_key and v.private_key.parses]
         certs = [(k, v) for k, v in sorted(summary.keys.items())

@@ -135,7 +135,7 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
     matching = [c for c in trusted if c.sha256 in current_sums]
     evidence: dict[str, Any] = {"trusted": [_cert(c) for c in trusted],
                                 "current": [_cert(c) for c in current]}
-    pinned = _pinned_nodesets(snap)
+    pinned = eck.sub_path_nodesets(reads.resource(snap.local))
     if matching:
         if pinned and not reads.connected_by(snap, alias):
             names = ", ".join(pinned)
@@ -173,12 +173,6 @@ def stale_ca(snap: Snapshot, alias: str) -> Verdict:
 
 # Path errors that are not about the trust anchor (ECKRC304/307 judge them).
 NOT_THE_ANCHOR = (jdk_trust.VALIDITY, jdk_trust.EE_KEY_USAGE, jdk_trust.EE_EKU)
-
-
-def _pinned_nodesets(snap: Snapshot) -> list[str]:
-    """NodeSets that mount a configured CA file with subPath (kubelet never refreshes it)."""
-    es = reads.resource(snap.local)
-    return sorted({f.nodeset for f in eck.client_ca_files(es)[0] if f.mounted and f.mounted.sub_path})
 
 
 def _path_verdict(snap: Snapshot, alias: str, trusted: list[CertInfo]) -> str | None:

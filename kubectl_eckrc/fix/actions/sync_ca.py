@@ -110,7 +110,7 @@ def _restart_pinned_copies(snap: Snapshot, source: eck.MountedFile) -> list[Chan
     es = eck.resource_of(snap, "local")
     if es is None:
         return []
-    pinned = eck.sub_path_nodesets(es, source.kind, source.source, source.key)
+    pinned = eck.sub_path_nodesets(es, (source.kind, source.source, source.key))
     ops: JsonPatch = []
     for i, node_set in enumerate(eck.nodesets(es)):
         if str(node_set.get("name", "")) in pinned:
